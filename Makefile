@@ -1,0 +1,101 @@
+# AudioFiler build.
+#
+# Layout the rules rely on (add files, not rules):
+#   lib/*.c              shared library (libaf.a) used by every program
+#   <stage>/af-*.c       one program each (stage = ingest, extract, train, sql)
+#   <stage>/*.c          other files: modules private to that stage's programs
+#   sql/NNN_*.sql        migrations, compiled into the programs
+#   tests/unit/test_*.c  cmocka test programs (linked with everything)
+#
+# Every object is built twice: build/ (-O2) and build-asan/ (AddressSanitizer +
+# UndefinedBehaviorSanitizer); `make test` runs the tests against both.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3f inih
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lm -lpthread
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+
+VERSION := $(shell cat VERSION)
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Ilib -Ibuild-gen $(PKG_CFLAGS) \
+	-DAF_VERSION='"$(VERSION)"' -DAF_PROJECT_DIR='"$(CURDIR)"'
+OPT_CFLAGS := -O2 -g
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS ?=
+
+STAGES := ingest extract train sql
+LIB_SRC := $(wildcard lib/*.c)
+PROGRAM_SRC := $(wildcard $(addsuffix /af-*.c,$(STAGES)))
+STAGE_SRC := $(filter-out $(PROGRAM_SRC),$(wildcard $(addsuffix /*.c,$(STAGES))))
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
+PROGRAMS := $(notdir $(PROGRAM_SRC:.c=))
+SCRIPTS := scripts/af-pipeline
+
+.PHONY: all asan test bench install clean distclean demo check-deps
+all: $(addprefix build/bin/,$(PROGRAMS))
+asan: $(addprefix build-asan/bin/,$(PROGRAMS)) $(addprefix build-asan/tests/,$(notdir $(TEST_SRC:.c=)))
+
+# Migrations are embedded into the programs, so an installed binary knows its schema.
+build-gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations
+	@mkdir -p $(@D)
+	sh scripts/embed-migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# $(1) = output dir, $(2) = extra CFLAGS
+define variant
+$(1)/obj/%.o: %.c | build-gen/migrations.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
+
+$(1)/obj/build-gen/migrations.o: build-gen/migrations.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
+
+$(1)/libaf.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC)) $(1)/obj/build-gen/migrations.o
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/libstages.a: $(patsubst %.c,$(1)/obj/%.o,$(STAGE_SRC)) $(1)/libaf.a
+	@rm -f $$@
+	ar rcs $$@ $$(filter %.o,$$^)
+
+$(1)/bin/%: $(1)/libstages.a $(1)/libaf.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$(filter %/$$*.c,$(PROGRAM_SRC)) $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
+
+$(1)/tests/%: tests/unit/%.c $(1)/libstages.a $(1)/libaf.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
+endef
+
+$(eval $(call variant,build,$(OPT_CFLAGS)))
+$(eval $(call variant,build-asan,$(ASAN_CFLAGS)))
+
+# Programs also depend on their own main file (pattern rules above cannot name it).
+$(foreach p,$(PROGRAM_SRC),$(eval build/bin/$(notdir $(p:.c=)): $(p)))
+$(foreach p,$(PROGRAM_SRC),$(eval build-asan/bin/$(notdir $(p:.c=)): $(p)))
+
+TEST_BINS := $(addprefix build/tests/,$(notdir $(TEST_SRC:.c=)))
+test-bins: all asan $(TEST_BINS)
+
+test: test-bins
+	tests/run
+
+bench: all
+	tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audiofiler/sql $(DESTDIR)$(PREFIX)/share/audiofiler/config
+	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/audiofiler/sql/
+	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/audiofiler/config/
+
+clean:
+	rm -rf build build-asan build-gen
+
+-include $(shell find build build-asan -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+/*
+ * log.h — the logging convention of every AudioFiler program.
+ *
+ * Lines go to stderr as "2026-11-21T13:20:01Z INFO af-extract: message".
+ * --quiet shows warnings and errors only; --verbose adds debug lines.
+ * A progress line (af_progress) is drawn in place on a terminal and is
+ * printed as an ordinary INFO line at most every 10 s otherwise, so that
+ * cron logs stay readable.  All functions are thread-safe.
+ */
+#ifndef AF_LOG_H
+#define AF_LOG_H
+
+enum af_log_level { AF_LOG_DEBUG, AF_LOG_INFO, AF_LOG_WARN, AF_LOG_ERROR };
+
+void af_log_init(const char *program);
+void af_log_set_level(enum af_log_level level);
+enum af_log_level af_log_get_level(void);
+const char *af_log_program(void);
+
+void af_log(enum af_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) af_log(AF_LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) af_log(AF_LOG_INFO, __VA_ARGS__)
+#define log_warn(...) af_log(AF_LOG_WARN, __VA_ARGS__)
+#define log_error(...) af_log(AF_LOG_ERROR, __VA_ARGS__)
+
+/* A progress report for long work: "done/total unit (rate/s) extra".
+ * total may be 0 when unknown. Call as often as you like: it rate-limits itself. */
+void af_progress(const char *unit, long done, long total, const char *extra);
+/* Ends a progress line drawn on a terminal (prints the final state and a newline). */
+void af_progress_end(void);
+
+#endif

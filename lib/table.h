@@ -1,0 +1,20 @@
+/*
+ * table.h — plain-text tables for terminal reports (af-db status, af-train's
+ * evaluation summary): columns sized to their widest cell, numbers right-aligned.
+ */
+#ifndef AF_TABLE_H
+#define AF_TABLE_H
+
+#include <stdio.h>
+
+struct af_table;
+
+struct af_table *af_table_new(int n_columns, const char *const *headers);
+/* Adds a row of n_columns cells (copied). A cell that looks like a number is right-aligned. */
+void af_table_add(struct af_table *t, const char *const *cells);
+/* Adds a row from printf-style cells separated by '\t'. */
+void af_table_addf(struct af_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void af_table_print(const struct af_table *t, FILE *out);
+void af_table_free(struct af_table *t);
+
+#endif
