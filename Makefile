@@ -22,11 +22,13 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 
 VERSION := $(shell cat VERSION)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -Ilib -Ibuild-gen $(PKG_CFLAGS) \
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -iquote lib -iquote build-gen $(PKG_CFLAGS) \
 	-DAF_VERSION='"$(VERSION)"' -DAF_PROJECT_DIR='"$(CURDIR)"'
 OPT_CFLAGS := -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS ?=
+# `make V=1` shows whole compiler command lines.
+Q := $(if $(V),,@)
 
 STAGES := ingest extract train sql
 LIB_SRC := $(wildcard lib/*.c)
@@ -37,40 +39,44 @@ MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 PROGRAMS := $(notdir $(PROGRAM_SRC:.c=))
 SCRIPTS := scripts/af-pipeline
 
-.PHONY: all asan test bench install clean distclean demo check-deps
+.PHONY: all asan test test-bins bench install clean
 all: $(addprefix build/bin/,$(PROGRAMS))
 asan: $(addprefix build-asan/bin/,$(PROGRAMS)) $(addprefix build-asan/tests/,$(notdir $(TEST_SRC:.c=)))
 
 # Migrations are embedded into the programs, so an installed binary knows its schema.
 build-gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations
 	@mkdir -p $(@D)
-	sh scripts/embed-migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	$(Q)sh scripts/embed-migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # $(1) = output dir, $(2) = extra CFLAGS
 define variant
 $(1)/obj/%.o: %.c | build-gen/migrations.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
+	@$$(if $$(Q),echo '  CC      $(1)/$$<')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
 
 $(1)/obj/build-gen/migrations.o: build-gen/migrations.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
+	@$$(if $$(Q),echo '  CC      $(1)/$$<')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
 
 $(1)/libaf.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC)) $(1)/obj/build-gen/migrations.o
 	@rm -f $$@
-	ar rcs $$@ $$^
+	$$(Q)ar rcs $$@ $$^
 
 $(1)/libstages.a: $(patsubst %.c,$(1)/obj/%.o,$(STAGE_SRC)) $(1)/libaf.a
 	@rm -f $$@
-	ar rcs $$@ $$(filter %.o,$$^)
+	$$(Q)ar rcs $$@ $$(filter %.o,$$^)
 
 $(1)/bin/%: $(1)/libstages.a $(1)/libaf.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$(filter %/$$*.c,$(PROGRAM_SRC)) $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
+	@$$(if $$(Q),echo '  LINK    $$@')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$(filter %/$$*.c,$(PROGRAM_SRC)) $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
 
 $(1)/tests/%: tests/unit/%.c $(1)/libstages.a $(1)/libaf.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
+	@$$(if $$(Q),echo '  LINK    $$@')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
 endef
 
 $(eval $(call variant,build,$(OPT_CFLAGS)))
@@ -83,7 +89,11 @@ $(foreach p,$(PROGRAM_SRC),$(eval build-asan/bin/$(notdir $(p:.c=)): $(p)))
 TEST_BINS := $(addprefix build/tests/,$(notdir $(TEST_SRC:.c=)))
 test-bins: all asan $(TEST_BINS)
 
-test: test-bins
+# `make test` works on a fresh Debian 12 machine: it installs what is missing first
+# (then re-reads this Makefile, whose pkg-config calls need the packages).
+test:
+	scripts/install-packages
+	$(MAKE) test-bins
 	tests/run
 
 bench: all

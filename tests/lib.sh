@@ -61,3 +61,26 @@ use_fresh_database() {
 }
 
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# start_fakeapi WORLD_JSON: starts tests/fakeapi/server.py on a free port; sets
+# $fakeapi_url (http://127.0.0.1:PORT) and stops the server when the test ends.
+start_fakeapi() {
+    local port_file="$test_tmp/fakeapi.port"
+    rm -f "$port_file"
+    python3 "$AF_PROJECT/tests/fakeapi/server.py" --world "$1" --port 0 --port-file "$port_file" \
+        >"$test_tmp/fakeapi.log" 2>&1 &
+    fakeapi_pid=$!
+    for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+    [ -s "$port_file" ] || { echo "not ok - fake API server did not start"; cat "$test_tmp/fakeapi.log"; exit 1; }
+    fakeapi_url="http://127.0.0.1:$(cat "$port_file")"
+    trap 'kill $fakeapi_pid 2>/dev/null; cleanup_lib' EXIT
+}
+
+# fakeapi_fault JSON: injects a fault (see tests/fakeapi/server.py).
+fakeapi_fault() { curl -sf -X POST -d "$1" "$fakeapi_url/_control/fault" >/dev/null; }
+fakeapi_reset() { curl -sf -X POST "$fakeapi_url/_control/reset" >/dev/null; }
+# fakeapi_count PATH_PREFIX: how many requests the server saw under that path.
+fakeapi_count() {
+    curl -sf "$fakeapi_url/_control/requests" |
+        python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["path"].startswith(sys.argv[1])))' "$1"
+}

@@ -1,0 +1,242 @@
+/* http.c — libcurl easy-interface requests with timeouts and limits; see http.h. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct af_http_client {
+    CURL *curl;
+    struct af_http_options options;
+};
+
+struct body_buffer {
+    char *data;
+    size_t len, cap, max;
+    int too_large;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+void af_http_default_options(struct af_http_options *options)
+{
+    options->connect_timeout_seconds = 10;
+    options->timeout_seconds = 60;
+    options->low_speed_bytes_per_second = 1000;
+    options->low_speed_seconds = 20;
+    options->max_body_bytes = 10 * 1000 * 1000;
+}
+
+struct af_http_client *af_http_client_new(const struct af_http_options *options, af_err *err)
+{
+    pthread_once(&curl_once, init_curl);
+    struct af_http_client *client = calloc(1, sizeof *client);
+    if (!client || !(client->curl = curl_easy_init())) {
+        free(client);
+        af_err_set(err, "cannot create an HTTP client: out of memory");
+        return NULL;
+    }
+    client->options = *options;
+    return client;
+}
+
+void af_http_client_free(struct af_http_client *client)
+{
+    if (!client)
+        return;
+    curl_easy_cleanup(client->curl);
+    free(client);
+}
+
+void af_http_response_free(struct af_http_response *response)
+{
+    free(response->body);
+    response->body = NULL;
+    response->body_len = 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t count, void *user)
+{
+    struct body_buffer *buf = user;
+    size_t n = size * count;
+    if (buf->len + n > buf->max) {
+        buf->too_large = 1;
+        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+    }
+    if (buf->len + n + 1 > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 16384;
+        while (cap < buf->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(buf->data, cap);
+        if (!grown)
+            return 0;
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    memcpy(buf->data + buf->len, data, n);
+    buf->len += n;
+    buf->data[buf->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *line, size_t size, size_t count, void *user)
+{
+    struct af_http_response *response = user;
+    size_t n = size * count;
+    char header[512];
+    size_t len = n < sizeof header - 1 ? n : sizeof header - 1;
+    memcpy(header, line, len);
+    header[len] = '\0';
+    header[strcspn(header, "\r\n")] = '\0';
+    if (strncasecmp(header, "Retry-After:", 12) == 0)
+        response->retry_after_seconds = af_http_parse_retry_after(header + 12);
+    return n;
+}
+
+double af_http_parse_retry_after(const char *value)
+{
+    while (*value == ' ' || *value == '\t')
+        value++;
+    if (isdigit((unsigned char)*value)) {
+        char *end;
+        double seconds = strtod(value, &end);
+        return (*end == '\0' || *end == ' ') ? seconds : -1;
+    }
+    time_t when = curl_getdate(value, NULL);
+    if (when == -1)
+        return -1;
+    double delta = difftime(when, time(NULL));
+    return delta > 0 ? delta : 0;
+}
+
+static void configure(struct af_http_client *client, const char *url, struct curl_slist *headers,
+                      struct body_buffer *body, struct af_http_response *response, char *errbuf)
+{
+    CURL *c = client->curl;
+    const struct af_http_options *o = &client->options;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, response);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "AudioFiler/" AF_VERSION);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout_seconds * 1000));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_seconds * 1000));
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes_per_second);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body_bytes);
+}
+
+static int perform(struct af_http_client *client, const char *url, const char *const *headers,
+                   const char *post_body, struct af_http_response *response, af_err *err)
+{
+    memset(response, 0, sizeof *response);
+    response->retry_after_seconds = -1;
+    struct curl_slist *list = NULL;
+    for (int i = 0; headers && headers[i]; i++)
+        list = curl_slist_append(list, headers[i]);
+    struct body_buffer body = {.max = client->options.max_body_bytes};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    configure(client, url, list, &body, response, errbuf);
+    if (post_body)
+        curl_easy_setopt(client->curl, CURLOPT_POSTFIELDS, post_body);
+    CURLcode rc = curl_easy_perform(client->curl);
+    curl_slist_free_all(list);
+    char redacted[1024];
+    af_http_redact_url(url, redacted, sizeof redacted);
+    if (rc != CURLE_OK) {
+        free(body.data);
+        if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            return af_err_set(err, "%s: response larger than %zu bytes", redacted,
+                              client->options.max_body_bytes);
+        return af_err_set(err, "%s: %s", redacted, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
+    curl_easy_getinfo(client->curl, CURLINFO_RESPONSE_CODE, &response->status);
+    const char *type = NULL;
+    curl_easy_getinfo(client->curl, CURLINFO_CONTENT_TYPE, &type);
+    if (type)
+        snprintf(response->content_type, sizeof response->content_type, "%s", type);
+    response->body = body.data ? body.data : calloc(1, 1);
+    response->body_len = body.len;
+    return 0;
+}
+
+int af_http_get(struct af_http_client *client, const char *url, const char *const *headers,
+                struct af_http_response *response, af_err *err)
+{
+    return perform(client, url, headers, NULL, response, err);
+}
+
+int af_http_post_form(struct af_http_client *client, const char *url,
+                      const char *const *headers, const char *body,
+                      struct af_http_response *response, af_err *err)
+{
+    return perform(client, url, headers, body, response, err);
+}
+
+char *af_http_escape(const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(3 * strlen(text) + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (isalnum(*c) || strchr("-_.~", *c)) {
+            *w++ = (char)*c;
+        } else {
+            *w++ = '%';
+            *w++ = hex[*c >> 4];
+            *w++ = hex[*c & 15];
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+static int is_secret_parameter(const char *name, size_t len)
+{
+    static const char *secrets[] = {"api_key", "key", "token", "access_token", "secret",
+                                    "client_secret", "signature", "sig", NULL};
+    for (int i = 0; secrets[i]; i++)
+        if (strlen(secrets[i]) == len && strncasecmp(name, secrets[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+void af_http_redact_url(const char *url, char *buf, size_t len)
+{
+    size_t w = 0;
+    const char *p = url;
+    int in_query = 0;
+    while (*p && w + 4 < len) {
+        if (*p == '?' || (in_query && *p == '&')) {
+            in_query = 1;
+            buf[w++] = *p++;
+            size_t name_len = strcspn(p, "=&#");
+            if (p[name_len] == '=' && is_secret_parameter(p, name_len) &&
+                w + name_len + 5 < len) {
+                memcpy(buf + w, p, name_len + 1);
+                w += name_len + 1;
+                p += name_len + 1;
+                p += strcspn(p, "&#");
+                memcpy(buf + w, "***", 3);
+                w += 3;
+            }
+            continue;
+        }
+        buf[w++] = *p++;
+    }
+    buf[w] = '\0';
+}
