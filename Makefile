@@ -35,6 +35,7 @@ LIB_SRC := $(wildcard lib/*.c)
 PROGRAM_SRC := $(wildcard $(addsuffix /af-*.c,$(STAGES)))
 STAGE_SRC := $(filter-out $(PROGRAM_SRC),$(wildcard $(addsuffix /*.c,$(STAGES))))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 PROGRAMS := $(notdir $(PROGRAM_SRC:.c=))
 SCRIPTS := scripts/af-pipeline
@@ -73,6 +74,11 @@ $(1)/bin/%: $(1)/libstages.a $(1)/libaf.a
 	@$$(if $$(Q),echo '  LINK    $$@')
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$(filter %/$$*.c,$(PROGRAM_SRC)) $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
 
+$(1)/bench/%: tests/bench/%.c $(1)/libstages.a $(1)/libaf.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo '  LINK    $$@')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
+
 $(1)/tests/%: tests/unit/%.c $(1)/libstages.a $(1)/libaf.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  LINK    $$@')
@@ -96,7 +102,8 @@ test:
 	$(MAKE) test-bins
 	tests/run
 
-bench: all
+BENCH_BINS := $(addprefix build/bench/,$(notdir $(BENCH_SRC:.c=)))
+bench: all $(BENCH_BINS)
 	tests/bench/run
 
 install: all
