@@ -1,0 +1,317 @@
+/*
+ * chroma.c — chroma_stft and its tuning estimate (see chroma.h), replaying
+ * librosa 0.10.1's float32/float64 mix where it decides discrete outcomes:
+ * piptrack's peak picking and parabolic shift are float32, pitches are
+ * float64 rounded to float32, the histogram residuals are float32 (log2 of a
+ * float32 ratio), the histogram edges float64.
+ */
+#include "chroma.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simd.h"
+#include "stft.h"
+
+void af_pitch_list_free(struct af_pitch_list *l)
+{
+    free(l->pitch);
+    free(l->mag);
+    memset(l, 0, sizeof *l);
+}
+
+static int pitch_list_reserve(struct af_pitch_list *l, size_t extra, af_err *err)
+{
+    if (l->n + extra <= l->cap)
+        return 0;
+    size_t cap = l->cap ? l->cap : 4096;
+    while (cap < l->n + extra)
+        cap *= 2;
+    float *p = realloc(l->pitch, cap * sizeof *p);
+    if (!p)
+        return af_err_set(err, "piptrack: out of memory");
+    l->pitch = p;
+    float *m = realloc(l->mag, cap * sizeof *m);
+    if (!m)
+        return af_err_set(err, "piptrack: out of memory");
+    l->mag = m;
+    l->cap = cap;
+    return 0;
+}
+
+/* First bin whose centre frequency is >= hz. */
+static size_t first_bin_at_or_above(double hz)
+{
+    size_t k = (size_t)(hz / af_bin_frequency(1));
+    while (k > 0 && af_bin_frequency(k - 1) >= hz)
+        k--;
+    while (af_bin_frequency(k) < hz)
+        k++;
+    return k;
+}
+
+AF_SIMD_CLONES
+static float max_magnitude(const float *mag)
+{
+    af_v8f m = af_splat8(0.0f);
+    for (size_t k = 0; k < AF_MAG_STRIDE; k += 8) /* the zero tail cannot win */
+        m = af_max8(m, af_load8(mag + k));
+    float best = 0.0f;
+    for (int l = 0; l < 8; l++)
+        best = m[l] > best ? m[l] : best;
+    return best;
+}
+
+int af_piptrack_frame(const float *mag, struct af_pitch_list *out, af_err *err)
+{
+    /* freq_mask: fmin <= f < fmax */
+    const size_t first_bin = first_bin_at_or_above(150.0), end_bin = first_bin_at_or_above(4000.0);
+    if (pitch_list_reserve(out, (end_bin - first_bin) / 2 + 1, err))
+        return -1;
+    /* S is the power |X|^2 in float32; max(S) = max(|X|)^2 since squaring is monotonic. */
+    float max_mag = max_magnitude(mag);
+    float ref = 0.1f * (max_mag * max_mag);
+    /* localmax of x = S * (S > ref): x[k] > x[k-1] and x[k] >= x[k+1].  A peak has
+     * S > ref (else x[k] = 0 cannot exceed x[k-1] >= 0). */
+    float prev = mag[first_bin - 1] * mag[first_bin - 1], cur = mag[first_bin] * mag[first_bin];
+    for (size_t k = first_bin; k < end_bin; k++) {
+        float next = mag[k + 1] * mag[k + 1];
+        if (cur > ref) {
+            float x_prev = prev > ref ? prev : 0.0f, x_next = next > ref ? next : 0.0f;
+            if (cur > x_prev && cur >= x_next) {
+                float avg = 0.5f * (next - prev);
+                float den = 2.0f * cur - next - prev;
+                float shift = avg / (den + (fabsf(den) < FLT_MIN ? 1.0f : 0.0f));
+                float dskew = 0.5f * avg * shift;
+                out->pitch[out->n] = (float)(((double)k + (double)shift) * (double)AF_SAMPLE_RATE / AF_N_FFT);
+                out->mag[out->n] = cur + dskew;
+                out->n++;
+            }
+        }
+        prev = cur;
+        cur = next;
+    }
+    return 0;
+}
+
+static void swap_f(float *a, float *b)
+{
+    float t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* k-th smallest of x[0..n) (x is reordered), quickselect with median-of-three pivots. */
+static float select_kth(float *x, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < x[lo])
+            swap_f(&x[mid], &x[lo]);
+        if (x[hi] < x[lo])
+            swap_f(&x[hi], &x[lo]);
+        if (x[hi] < x[mid])
+            swap_f(&x[hi], &x[mid]);
+        float pivot = x[mid];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (x[i] < pivot)
+                i++;
+            while (x[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap_f(&x[i], &x[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return x[k];
+    }
+    return x[k];
+}
+
+/* np.median of float32 values (mean of the two middle values in float32). */
+static float median_f32(float *x, size_t n)
+{
+    float upper = select_kth(x, n, n / 2);
+    if (n % 2)
+        return upper;
+    float lower = x[0];
+    for (size_t i = 1; i < n / 2; i++) /* max of the lower part left by the selection */
+        if (x[i] > lower)
+            lower = x[i];
+    return (lower + upper) / 2.0f;
+}
+
+static double tuning_edge(int i)
+{
+    return (double)i * 0.01 + -0.5; /* np.linspace(-0.5, 0.5, 101) */
+}
+
+int af_tuning_index(double tuning)
+{
+    int i = (int)lround((tuning + 0.5) * 100.0);
+    return i < 0 ? 0 : i >= AF_TUNING_STEPS ? AF_TUNING_STEPS - 1 : i;
+}
+
+double af_tuning_from_pitches(const struct af_pitch_list *l, float *scratch)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->pitch[i] > 0.0f)
+            scratch[n++] = l->mag[i];
+    if (n == 0)
+        return 0.0; /* librosa warns and returns 0 */
+    float threshold = median_f32(scratch, n);
+
+    unsigned counts[AF_TUNING_STEPS - 1] = {0};
+    size_t used = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (!(l->pitch[i] > 0.0f && l->mag[i] >= threshold))
+            continue;
+        /* pitch_tuning: residual = mod(12 * log2(f / 27.5), 1), moved to [-0.5, 0.5) */
+        float octs = log2f(l->pitch[i] / 27.5f);
+        float residual = fmodf(12.0f * octs, 1.0f);
+        if (residual < 0.0f)
+            residual += 1.0f;
+        if (residual >= 0.5f)
+            residual -= 1.0f;
+        double r = residual;
+        int b = (int)floor((r + 0.5) * 100.0);
+        if (b < 0)
+            b = 0;
+        if (b > AF_TUNING_STEPS - 2)
+            b = AF_TUNING_STEPS - 2;
+        while (b > 0 && r < tuning_edge(b))
+            b--;
+        while (b < AF_TUNING_STEPS - 2 && r >= tuning_edge(b + 1))
+            b++;
+        counts[b]++;
+        used++;
+    }
+    if (used == 0)
+        return 0.0;
+    int best = 0;
+    for (int b = 1; b < AF_TUNING_STEPS - 1; b++)
+        if (counts[b] > counts[best])
+            best = b;
+    return tuning_edge(best);
+}
+
+/* filters.chroma's frqbins[i]: 12 * hz_to_octs(i * sr / n_fft, tuning), with bin 0
+ * placed 1.5 octaves below bin 1. */
+static double chroma_frqbin(size_t i, double a440)
+{
+    if (i == 0)
+        return chroma_frqbin(1, a440) - 1.5 * AF_N_CHROMA;
+    double hz = (double)i * ((double)AF_SAMPLE_RATE / AF_N_FFT); /* np.linspace(0, sr, n_fft, endpoint=False) */
+    return AF_N_CHROMA * log2(hz / (a440 / 16.0));
+}
+
+void af_chroma_filterbank(double tuning, float *fb)
+{
+    const double a440 = 440.0 * pow(2.0, tuning / AF_N_CHROMA);
+    const double half = 6.0; /* np.round(n_chroma / 2) */
+    memset(fb, 0, sizeof(float) * AF_N_CHROMA * AF_CHROMA_FB_STRIDE);
+    for (size_t i = 0; i < AF_N_BINS; i++) {
+        double frq = chroma_frqbin(i, a440);
+        double width = fmax(chroma_frqbin(i + 1, a440) - frq, 1.0);
+        double w[AF_N_CHROMA], norm2 = 0.0;
+        for (int c = 0; c < AF_N_CHROMA; c++) {
+            /* distance to chroma c, wrapped into [-6, 6); Gaussian bump of half the bin width */
+            double d = frq - (double)c;
+            double x = d + half + 10.0 * AF_N_CHROMA;
+            d = fmod(x, (double)AF_N_CHROMA) - half; /* np.remainder of a positive value */
+            double z = 2.0 * d / width;
+            w[c] = exp(-0.5 * (z * z));
+            norm2 += w[c] * w[c];
+        }
+        double length = sqrt(norm2);
+        if (length < DBL_MIN)
+            length = 1.0;
+        double octave = (frq / AF_N_CHROMA - 5.0) / 2.0; /* ctroct 5, octwidth 2 */
+        double octave_weight = exp(-0.5 * (octave * octave));
+        for (int c = 0; c < AF_N_CHROMA; c++) {
+            int row = (c + AF_N_CHROMA - 3) % AF_N_CHROMA; /* base_c: np.roll(-3) */
+            fb[(size_t)row * AF_CHROMA_FB_STRIDE + i] = (float)(w[c] / length * octave_weight);
+        }
+    }
+}
+
+/* util.normalize(norm=inf) of the 12 raw values: float64 division, frames below
+ * float32 tiny left as they are. */
+static void normalize_chroma(const float raw[AF_N_CHROMA], float out[AF_N_CHROMA])
+{
+    float peak = 0.0f;
+    for (int c = 0; c < AF_N_CHROMA; c++)
+        peak = fabsf(raw[c]) > peak ? fabsf(raw[c]) : peak;
+    double length = peak < FLT_MIN ? 1.0 : (double)peak;
+    for (int c = 0; c < AF_N_CHROMA; c++)
+        out[c] = (float)((double)raw[c] / length);
+}
+
+AF_VEC_INLINE float hsum16(const af_v16f *v)
+{
+    float sum = 0.0f;
+    for (int l = 0; l < 16; l++)
+        sum += (*v)[l];
+    return sum;
+}
+
+/* fb x |X|^2 for two frames at once: every filterbank load serves both
+ * (the 50 kB filterbank does not fit in L1, the loads are the cost). */
+AF_SIMD_CLONES16
+static void chroma_pair(const float *fb, const float *mag0, const float *mag1, float raw0[AF_N_CHROMA],
+                        float raw1[AF_N_CHROMA])
+{
+    _Static_assert(AF_CHROMA_FB_STRIDE % 16 == 0, "whole 16-float vectors per row");
+    af_v16f acc0[AF_N_CHROMA], acc1[AF_N_CHROMA];
+    for (int c = 0; c < AF_N_CHROMA; c++)
+        acc0[c] = acc1[c] = (af_v16f){0};
+    for (size_t k = 0; k < AF_CHROMA_FB_STRIDE; k += 16) {
+        af_v16f m0 = af_load16(mag0 + k), m1 = af_load16(mag1 + k);
+        af_v16f p0 = m0 * m0, p1 = m1 * m1;
+        for (int c = 0; c < AF_N_CHROMA; c++) {
+            af_v16f w = af_load16(fb + (size_t)c * AF_CHROMA_FB_STRIDE + k);
+            acc0[c] += w * p0;
+            acc1[c] += w * p1;
+        }
+    }
+    for (int c = 0; c < AF_N_CHROMA; c++) {
+        raw0[c] = hsum16(&acc0[c]);
+        raw1[c] = hsum16(&acc1[c]);
+    }
+}
+
+void af_chroma_frame(const float *fb, const float *mag, float out[AF_N_CHROMA])
+{
+    float raw[AF_N_CHROMA], unused[AF_N_CHROMA];
+    chroma_pair(fb, mag, mag, raw, unused);
+    normalize_chroma(raw, out);
+}
+
+void af_chroma_frames(const float *fb, const float *mag, size_t n_frames, float *out)
+{
+    for (size_t t = 0; t < n_frames; t += 2) {
+        size_t t1 = t + 1 < n_frames ? t + 1 : t;
+        float raw0[AF_N_CHROMA], raw1[AF_N_CHROMA], c0[AF_N_CHROMA], c1[AF_N_CHROMA];
+        chroma_pair(fb, mag + t * AF_MAG_STRIDE, mag + t1 * AF_MAG_STRIDE, raw0, raw1);
+        normalize_chroma(raw0, c0);
+        normalize_chroma(raw1, c1);
+        for (int i = 0; i < AF_N_CHROMA; i++) {
+            out[(size_t)i * n_frames + t] = c0[i];
+            if (t1 != t)
+                out[(size_t)i * n_frames + t1] = c1[i];
+        }
+    }
+}

@@ -1,0 +1,322 @@
+/*
+ * frames.c — implements frames.h: owns the shared context (plans, filterbanks)
+ * and the per-thread workspace, and runs the feature modules in an order that
+ * reads each STFT frame while it is hot:
+ *
+ *   1. per frame: STFT magnitude (stft.c) -> mel power (mel.c), centroid,
+ *      bandwidth, flatness, contrast peaks/valleys (spectral.c), piptrack
+ *      peaks (chroma.c); the magnitude row is kept for the passes below;
+ *   2. whole clip: rolloff, dB mel with the clip's maximum -> MFCC (mfcc.c)
+ *      and onset strength (onset.c), contrast dB, tuning -> chroma, tempo
+ *      (tempo.c), zero crossing rate and RMS (temporal.c), HPSS (hpss.c).
+ */
+#include "frames.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chroma.h"
+#include "hpss.h"
+#include "mel.h"
+#include "mfcc.h"
+#include "onset.h"
+#include "simd.h"
+#include "spectral.h"
+#include "stft.h"
+#include "tempo.h"
+#include "temporal.h"
+
+/* Larger samples could overflow float32 power sums; decoded audio is within +-1. */
+#define MAX_ABS_SAMPLE AF_MAX_ABS_SAMPLE
+
+struct af_frame_ctx {
+    struct af_stft stft;
+    struct af_mel mel;
+    struct af_mfcc mfcc;
+    struct af_spectral spectral;
+    struct af_contrast contrast;
+    struct af_tempo tempo;
+};
+
+struct af_frame_workspace {
+    struct af_stft_buffers stft;
+    struct af_tempo_buffers tempo;
+    size_t capacity; /* frames the arrays below hold */
+    float *mag;      /* capacity x AF_MAG_STRIDE */
+    float *harm;     /* af_hpss_scratch_floats(capacity) */
+    float *mel_db;   /* capacity x AF_N_MELS */
+    float *peak;     /* AF_CONTRAST_BANDS x capacity */
+    float *valley;   /* AF_CONTRAST_BANDS x capacity */
+    float *scratch;  /* af_tempo_scratch_floats(capacity) */
+    double *blocks;  /* 2 * AF_CONTRAST_BANDS * capacity + 4: zcr/rms blocks, contrast dB */
+    struct af_pitch_list pitches;
+    float *pitch_scratch;
+    size_t pitch_scratch_cap;
+    float *chroma_fb[AF_TUNING_STEPS]; /* filterbanks by tuning, built on first use */
+};
+
+struct af_frame_ctx *af_frame_ctx_new(af_err *err)
+{
+    struct af_frame_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        af_err_set(err, "frame context: out of memory");
+        return NULL;
+    }
+    af_mfcc_init(&ctx->mfcc);
+    af_spectral_init(&ctx->spectral);
+    af_contrast_init(&ctx->contrast, &ctx->spectral);
+    af_stft_init(&ctx->stft);
+    if (af_mel_init(&ctx->mel, err) || af_tempo_init(&ctx->tempo, err)) {
+        af_frame_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+void af_frame_ctx_free(struct af_frame_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    af_mel_destroy(&ctx->mel);
+    af_tempo_destroy(&ctx->tempo);
+    free(ctx);
+}
+
+struct af_frame_workspace *af_frame_workspace_new(const struct af_frame_ctx *ctx, af_err *err)
+{
+    (void)ctx;
+    struct af_frame_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws) {
+        af_err_set(err, "frame workspace: out of memory");
+        return NULL;
+    }
+    if (af_stft_buffers_init(&ws->stft, err) || af_tempo_buffers_init(&ws->tempo, err)) {
+        af_frame_workspace_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+static void free_frame_arrays(struct af_frame_workspace *ws)
+{
+    free(ws->mag);
+    free(ws->harm);
+    free(ws->mel_db);
+    free(ws->peak);
+    free(ws->valley);
+    free(ws->scratch);
+    free(ws->blocks);
+    ws->mag = ws->harm = ws->mel_db = ws->peak = ws->valley = ws->scratch = NULL;
+    ws->blocks = NULL;
+    ws->capacity = 0;
+}
+
+void af_frame_workspace_free(struct af_frame_workspace *ws)
+{
+    if (!ws)
+        return;
+    af_stft_buffers_destroy(&ws->stft);
+    af_tempo_buffers_destroy(&ws->tempo);
+    free_frame_arrays(ws);
+    af_pitch_list_free(&ws->pitches);
+    free(ws->pitch_scratch);
+    for (int i = 0; i < AF_TUNING_STEPS; i++)
+        free(ws->chroma_fb[i]);
+    free(ws);
+}
+
+static void *alloc_aligned(size_t bytes)
+{
+    size_t rounded = (bytes + 63) / 64 * 64;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
+
+static int reserve_frames(struct af_frame_workspace *ws, size_t n_frames, af_err *err)
+{
+    if (n_frames <= ws->capacity)
+        return 0;
+    free_frame_arrays(ws);
+    size_t cap = n_frames + n_frames / 8; /* some room for slightly longer clips */
+    ws->mag = alloc_aligned(cap * AF_MAG_STRIDE * sizeof(float));
+    ws->harm = alloc_aligned(af_hpss_scratch_floats(cap) * sizeof(float));
+    ws->mel_db = alloc_aligned(cap * AF_N_MELS * sizeof(float));
+    ws->peak = malloc(AF_CONTRAST_BANDS * cap * sizeof(float));
+    ws->valley = malloc(AF_CONTRAST_BANDS * cap * sizeof(float));
+    ws->scratch = malloc(af_tempo_scratch_floats(cap) * sizeof(float));
+    ws->blocks = malloc((2 * AF_CONTRAST_BANDS * cap + 4) * sizeof(double));
+    if (!ws->mag || !ws->harm || !ws->mel_db || !ws->peak || !ws->valley || !ws->scratch || !ws->blocks) {
+        free_frame_arrays(ws);
+        return af_err_set(err, "frame features: out of memory for %zu frames", n_frames);
+    }
+    ws->capacity = cap;
+    return 0;
+}
+
+static const float *chroma_filterbank_for(struct af_frame_workspace *ws, double tuning, af_err *err)
+{
+    int i = af_tuning_index(tuning);
+    if (!ws->chroma_fb[i]) {
+        float *fb = alloc_aligned(sizeof(float) * AF_N_CHROMA * AF_CHROMA_FB_STRIDE);
+        if (!fb) {
+            af_err_set(err, "chroma: out of memory");
+            return NULL;
+        }
+        af_chroma_filterbank(tuning, fb);
+        ws->chroma_fb[i] = fb;
+    }
+    return ws->chroma_fb[i];
+}
+
+/* True if every sample is a number with |x| <= MAX_ABS_SAMPLE (NaN fails the compare). */
+AF_SIMD_CLONES
+static bool samples_in_range(const float *y, size_t n)
+{
+    const af_v8f limit = af_splat8(MAX_ABS_SAMPLE), neg_limit = af_splat8(-MAX_ABS_SAMPLE);
+    af_v8i ok = (af_v8i){0} == 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        af_v8f x = af_load8(y + i);
+        ok &= (x <= limit) & (x >= neg_limit);
+    }
+    bool all = true;
+    for (int l = 0; l < 8; l++)
+        all = all && ok[l];
+    for (; i < n; i++)
+        all = all && fabsf(y[i]) <= MAX_ABS_SAMPLE;
+    return all;
+}
+
+static int check_input(const float *y, size_t n_samples, af_err *err)
+{
+    if (!y)
+        return af_err_set(err, "frame features: no samples");
+    if (n_samples < AF_N_FFT)
+        return af_err_set(err, "frame features: %zu samples, need at least %d", n_samples, AF_N_FFT);
+    if (samples_in_range(y, n_samples))
+        return 0;
+    for (size_t i = 0; i < n_samples; i++)
+        if (!(fabsf(y[i]) <= MAX_ABS_SAMPLE))
+            return af_err_set(err, "frame features: sample %zu is %g (must be finite, |x| <= %g)", i,
+                              (double)y[i], (double)MAX_ABS_SAMPLE);
+    return 0;
+}
+
+static float *row_of(struct af_frame_features *out, int row)
+{
+    return out->data + (size_t)row * out->n_frames;
+}
+
+/* Pass 1: everything that needs only one STFT frame. */
+static int per_frame_pass(const struct af_frame_ctx *ctx, struct af_frame_workspace *ws, const float *y,
+                          size_t n_samples, struct af_frame_features *out, af_err *err)
+{
+    size_t n = out->n_frames;
+    ws->pitches.n = 0;
+    for (size_t t = 0; t < n; t++) {
+        float *mag = ws->mag + t * AF_MAG_STRIDE;
+        af_stft_magnitude(&ctx->stft, &ws->stft, y, n_samples, t, mag);
+        af_mel_apply(&ctx->mel, mag, ws->mel_db + t * AF_N_MELS);
+        float centroid, bandwidth, peak[AF_CONTRAST_BANDS], valley[AF_CONTRAST_BANDS];
+        af_spectral_centroid_bandwidth(&ctx->spectral, mag, &centroid, &bandwidth);
+        row_of(out, AF_ROW_CENTROID)[t] = centroid;
+        row_of(out, AF_ROW_BANDWIDTH)[t] = bandwidth;
+        row_of(out, AF_ROW_FLATNESS)[t] = af_spectral_flatness(mag);
+        af_contrast_frame(&ctx->contrast, mag, peak, valley);
+        for (int b = 0; b < AF_CONTRAST_BANDS; b++) {
+            ws->peak[b * n + t] = peak[b];
+            ws->valley[b * n + t] = valley[b];
+        }
+        if (af_piptrack_frame(mag, &ws->pitches, err))
+            return -1;
+    }
+    return 0;
+}
+
+static void mfcc_and_onset(const struct af_frame_ctx *ctx, struct af_frame_workspace *ws,
+                           struct af_frame_features *out)
+{
+    size_t n = out->n_frames;
+    af_power_to_db(ws->mel_db, n * AF_N_MELS, AF_TOP_DB);
+    for (size_t t = 0; t < n; t++) {
+        float c[AF_N_MFCC];
+        af_mfcc_frame(&ctx->mfcc, ws->mel_db + t * AF_N_MELS, c);
+        for (int k = 0; k < AF_N_MFCC; k++)
+            row_of(out, AF_ROW_MFCC + k)[t] = c[k];
+    }
+    af_onset_strength(ws->mel_db, n, row_of(out, AF_ROW_ONSET));
+}
+
+static int chroma_pass(struct af_frame_workspace *ws, struct af_frame_features *out, af_err *err)
+{
+    size_t n = out->n_frames;
+    if (ws->pitches.n > ws->pitch_scratch_cap) {
+        float *s = realloc(ws->pitch_scratch, ws->pitches.n * sizeof *s);
+        if (!s)
+            return af_err_set(err, "chroma: out of memory");
+        ws->pitch_scratch = s;
+        ws->pitch_scratch_cap = ws->pitches.n;
+    }
+    double tuning = af_tuning_from_pitches(&ws->pitches, ws->pitch_scratch);
+    out->tuning = (float)tuning;
+    const float *fb = chroma_filterbank_for(ws, tuning, err);
+    if (!fb)
+        return -1;
+    af_chroma_frames(fb, ws->mag, n, row_of(out, AF_ROW_CHROMA));
+    return 0;
+}
+
+static int compute_all(const struct af_frame_ctx *ctx, struct af_frame_workspace *ws, const float *y,
+                       size_t n_samples, struct af_frame_features *out, af_err *err)
+{
+    size_t n = out->n_frames;
+    if (per_frame_pass(ctx, ws, y, n_samples, out, err))
+        return -1;
+    af_spectral_rolloff(ws->mag, n, row_of(out, AF_ROW_ROLLOFF));
+    mfcc_and_onset(ctx, ws, out);
+    af_contrast_finish(ws->peak, ws->valley, n, ws->blocks, row_of(out, AF_ROW_CONTRAST));
+    if (chroma_pass(ws, out, err))
+        return -1;
+    out->tempo = af_tempo_estimate(&ctx->tempo, &ws->tempo, row_of(out, AF_ROW_ONSET), n, ws->scratch, NULL);
+    af_zero_crossing_rate(y, n_samples, n, ws->blocks, row_of(out, AF_ROW_ZCR));
+    af_rms(y, n_samples, n, ws->blocks, row_of(out, AF_ROW_RMS));
+    af_hpss_energies(ws->mag, n, ws->harm, out->harmonic_energy, out->percussive_energy);
+    return 0;
+}
+
+int af_frames_compute(const struct af_frame_ctx *ctx, struct af_frame_workspace *ws, const float *y,
+                      size_t n_samples, struct af_frame_features *out, af_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!ctx || !ws)
+        return af_err_set(err, "frame features: no context or workspace");
+    if (check_input(y, n_samples, err))
+        return -1;
+    size_t n = af_n_frames(n_samples);
+    if (reserve_frames(ws, n, err))
+        return -1;
+    out->n_frames = n;
+    out->data = malloc((size_t)AF_FRAME_DIMS * n * sizeof(float));
+    out->harmonic_energy = malloc(n * sizeof(float));
+    out->percussive_energy = malloc(n * sizeof(float));
+    if (!out->data || !out->harmonic_energy || !out->percussive_energy) {
+        af_frame_features_free(out);
+        return af_err_set(err, "frame features: out of memory for %zu frames", n);
+    }
+    if (compute_all(ctx, ws, y, n_samples, out, err)) {
+        af_frame_features_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void af_frame_features_free(struct af_frame_features *f)
+{
+    if (!f)
+        return;
+    free(f->data);
+    free(f->harmonic_energy);
+    free(f->percussive_energy);
+    memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,394 @@
+/*
+ * hpss.c — HPSS energies (see hpss.h).  The two 31-point median filters over
+ * the 1025 x n_frames magnitude are most of the cost; hpss_kernel.h holds the
+ * vectorised sliding-window median, compiled here for AVX-512, AVX2, SSE2
+ * and plain C, and picked at run time.
+ */
+#include "hpss.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stft.h"
+
+#define HPSS_KERNEL 31
+#define HPSS_HALF (HPSS_KERNEL / 2)
+#define HPSS_RING 32      /* power of two > HPSS_KERNEL */
+#define HPSS_MAX_LANES 16 /* widest vector (AVX-512 floats) */
+
+/* scipy.ndimage mode='reflect' (d c b a | a b c d | d c b a), repeated for short inputs. */
+static inline size_t hpss_reflect(ptrdiff_t i, size_t n)
+{
+    ptrdiff_t period = 2 * (ptrdiff_t)n;
+    i %= period;
+    if (i < 0)
+        i += period;
+    return (size_t)(i < (ptrdiff_t)n ? i : period - 1 - i);
+}
+
+/* ---- plain C (any CPU) ---- */
+static inline void transpose_scalar(const float *const *rows, size_t col, float *dst)
+{
+    dst[0] = rows[0][col];
+}
+#define VTRANSPOSE(rows, col, dst) transpose_scalar((rows), (col), (dst))
+#define KSUFFIX _scalar
+#define KTARGET
+#define V float
+#define M bool
+#define LANES 1
+#define VLOAD(p) (*(p))
+#define VSTORE(p, v) (*(p) = (v))
+#define VSET1(x) (x)
+#define VMIN(a, b) ((a) < (b) ? (a) : (b))
+#define VMAX(a, b) ((a) > (b) ? (a) : (b))
+#define VLT(a, b) ((a) < (b))
+#define VBLEND(m, t, f) ((m) ? (t) : (f))
+#define VADD(a, b) ((a) + (b))
+#define VMUL(a, b) ((a) * (b))
+#define VDIV(a, b) ((a) / (b))
+#include "hpss_kernel.h"
+#undef KSUFFIX
+#undef KTARGET
+#undef V
+#undef M
+#undef LANES
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VMIN
+#undef VMAX
+#undef VLT
+#undef VBLEND
+#undef VADD
+#undef VMUL
+#undef VDIV
+#undef VTRANSPOSE
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HPSS_X86 1
+
+/* In-register transposes: LANES rows of LANES floats -> dst[c * LANES + r].
+ * Each stage interleaves pairs of rows at twice the previous granularity. */
+static inline void transpose_sse2(const float *const *rows, size_t col, float *dst)
+{
+    __m128 r0 = _mm_loadu_ps(rows[0] + col), r1 = _mm_loadu_ps(rows[1] + col);
+    __m128 r2 = _mm_loadu_ps(rows[2] + col), r3 = _mm_loadu_ps(rows[3] + col);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(dst, r0);
+    _mm_storeu_ps(dst + 4, r1);
+    _mm_storeu_ps(dst + 8, r2);
+    _mm_storeu_ps(dst + 12, r3);
+}
+
+typedef int hpss_v8i __attribute__((vector_size(32)));
+typedef int hpss_v16i __attribute__((vector_size(64)));
+
+__attribute__((target("avx2"), always_inline)) static inline void transpose_avx2(const float *const *rows, size_t col,
+                                                                   float *dst)
+{
+    __m256 r[8], t[8];
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm256_loadu_ps(rows[i] + col);
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1], (hpss_v8i){0, 8, 2, 10, 4, 12, 6, 14});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (hpss_v8i){1, 9, 3, 11, 5, 13, 7, 15});
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i += 4)
+    #pragma GCC unroll 16
+    for (int j = 0; j < 2; j++) {
+            r[i + j] = __builtin_shuffle(t[i + j], t[i + j + 2], (hpss_v8i){0, 1, 8, 9, 4, 5, 12, 13});
+            r[i + j + 2] = __builtin_shuffle(t[i + j], t[i + j + 2], (hpss_v8i){2, 3, 10, 11, 6, 7, 14, 15});
+        }
+#pragma GCC unroll 16
+    for (int j = 0; j < 4; j++) {
+        t[j] = __builtin_shuffle(r[j], r[j + 4], (hpss_v8i){0, 1, 2, 3, 8, 9, 10, 11});
+        t[j + 4] = __builtin_shuffle(r[j], r[j + 4], (hpss_v8i){4, 5, 6, 7, 12, 13, 14, 15});
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++)
+        _mm256_storeu_ps(dst + 8 * i, t[i]);
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void transpose_avx512(const float *const *rows, size_t col,
+                                                                       float *dst)
+{
+    __m512 r[16], t[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_ps(rows[i] + col);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1],
+                                 (hpss_v16i){0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1],
+                                     (hpss_v16i){1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31});
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 4)
+    #pragma GCC unroll 16
+    for (int j = 0; j < 2; j++) {
+            r[i + j] = __builtin_shuffle(t[i + j], t[i + j + 2],
+                                         (hpss_v16i){0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29});
+            r[i + j + 2] = __builtin_shuffle(
+                t[i + j], t[i + j + 2], (hpss_v16i){2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31});
+        }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 8)
+    #pragma GCC unroll 16
+    for (int j = 0; j < 4; j++) {
+            t[i + j] = __builtin_shuffle(r[i + j], r[i + j + 4],
+                                         (hpss_v16i){0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27});
+            t[i + j + 4] = __builtin_shuffle(
+                r[i + j], r[i + j + 4], (hpss_v16i){4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31});
+        }
+#pragma GCC unroll 16
+    for (int j = 0; j < 8; j++) {
+        r[j] = __builtin_shuffle(t[j], t[j + 8],
+                                 (hpss_v16i){0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23});
+        r[j + 8] = __builtin_shuffle(t[j], t[j + 8],
+                                     (hpss_v16i){8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31});
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        _mm512_storeu_ps(dst + 16 * i, r[i]);
+}
+
+/* ---- SSE2 (every x86-64) ---- */
+#define KSUFFIX _sse2
+#define KTARGET
+#define V __m128
+#define M __m128
+#define LANES 4
+#define VLOAD(p) _mm_loadu_ps(p)
+#define VSTORE(p, v) _mm_storeu_ps((p), (v))
+#define VSET1(x) _mm_set1_ps(x)
+#define VMIN(a, b) _mm_min_ps((a), (b))
+#define VMAX(a, b) _mm_max_ps((a), (b))
+#define VLT(a, b) _mm_cmplt_ps((a), (b))
+#define VBLEND(m, t, f) _mm_or_ps(_mm_and_ps((m), (t)), _mm_andnot_ps((m), (f)))
+#define VADD(a, b) _mm_add_ps((a), (b))
+#define VMUL(a, b) _mm_mul_ps((a), (b))
+#define VDIV(a, b) _mm_div_ps((a), (b))
+#define VTRANSPOSE(rows, col, dst) transpose_sse2((rows), (col), (dst))
+#include "hpss_kernel.h"
+#undef KSUFFIX
+#undef KTARGET
+#undef V
+#undef M
+#undef LANES
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VMIN
+#undef VMAX
+#undef VLT
+#undef VBLEND
+#undef VADD
+#undef VMUL
+#undef VDIV
+#undef VTRANSPOSE
+
+/* ---- AVX2 ---- */
+#define KSUFFIX _avx2
+#define KTARGET __attribute__((target("avx2")))
+#define V __m256
+#define M __m256
+#define LANES 8
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VMIN(a, b) _mm256_min_ps((a), (b))
+#define VMAX(a, b) _mm256_max_ps((a), (b))
+#define VLT(a, b) _mm256_cmp_ps((a), (b), _CMP_LT_OQ)
+#define VBLEND(m, t, f) _mm256_blendv_ps((f), (t), (m))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+#define VDIV(a, b) _mm256_div_ps((a), (b))
+#define VTRANSPOSE(rows, col, dst) transpose_avx2((rows), (col), (dst))
+#include "hpss_kernel.h"
+#undef KSUFFIX
+#undef KTARGET
+#undef V
+#undef M
+#undef LANES
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VMIN
+#undef VMAX
+#undef VLT
+#undef VBLEND
+#undef VADD
+#undef VMUL
+#undef VDIV
+#undef VTRANSPOSE
+
+/* ---- AVX-512 ---- */
+#define KSUFFIX _avx512
+#define KTARGET __attribute__((target("avx512f")))
+#define V __m512
+#define M __mmask16
+#define LANES 16
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define VSET1(x) _mm512_set1_ps(x)
+#define VMIN(a, b) _mm512_min_ps((a), (b))
+#define VMAX(a, b) _mm512_max_ps((a), (b))
+#define VLT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ)
+#define VBLEND(m, t, f) _mm512_mask_blend_ps((m), (f), (t))
+#define VADD(a, b) _mm512_add_ps((a), (b))
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
+#define VDIV(a, b) _mm512_div_ps((a), (b))
+#define VTRANSPOSE(rows, col, dst) transpose_avx512((rows), (col), (dst))
+#include "hpss_kernel.h"
+#undef KSUFFIX
+#undef KTARGET
+#undef V
+#undef M
+#undef LANES
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VMIN
+#undef VMAX
+#undef VLT
+#undef VBLEND
+#undef VADD
+#undef VMUL
+#undef VDIV
+#undef VTRANSPOSE
+#endif
+
+static enum af_hpss_isa best_isa(void)
+{
+#ifdef HPSS_X86
+    if (__builtin_cpu_supports("avx512f"))
+        return AF_HPSS_AVX512;
+    if (__builtin_cpu_supports("avx2"))
+        return AF_HPSS_AVX2;
+    return AF_HPSS_SSE2;
+#else
+    return AF_HPSS_SCALAR;
+#endif
+}
+
+static bool isa_available(enum af_hpss_isa isa)
+{
+#ifdef HPSS_X86
+    switch (isa) {
+    case AF_HPSS_AVX512:
+        return __builtin_cpu_supports("avx512f");
+    case AF_HPSS_AVX2:
+        return __builtin_cpu_supports("avx2");
+    case AF_HPSS_SSE2:
+    case AF_HPSS_SCALAR:
+        return true;
+    default:
+        return false;
+    }
+#else
+    return isa == AF_HPSS_SCALAR;
+#endif
+}
+
+void af_hpss_energies_isa(enum af_hpss_isa isa, const float *mag, size_t n_frames, float *scratch,
+                          float *harmonic_energy, float *percussive_energy)
+{
+    float *harm_scratch = scratch, *block = scratch + n_frames * AF_MAG_STRIDE;
+    if (isa == AF_HPSS_AUTO || !isa_available(isa))
+        isa = best_isa();
+    switch (isa) {
+#ifdef HPSS_X86
+    case AF_HPSS_AVX512:
+        median_time_avx512(mag, n_frames, harm_scratch);
+        median_freq_energy_avx512(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        return;
+    case AF_HPSS_AVX2:
+        median_time_avx2(mag, n_frames, harm_scratch);
+        median_freq_energy_avx2(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        return;
+    case AF_HPSS_SSE2:
+        median_time_sse2(mag, n_frames, harm_scratch);
+        median_freq_energy_sse2(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        return;
+#endif
+    default:
+        median_time_scalar(mag, n_frames, harm_scratch);
+        median_freq_energy_scalar(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        return;
+    }
+}
+
+size_t af_hpss_scratch_floats(size_t n_frames)
+{
+    return n_frames * AF_MAG_STRIDE + 2 * AF_MAG_STRIDE * HPSS_MAX_LANES;
+}
+
+void af_hpss_energies(const float *mag, size_t n_frames, float *scratch, float *harmonic_energy,
+                      float *percussive_energy)
+{
+    af_hpss_energies_isa(AF_HPSS_AUTO, mag, n_frames, scratch, harmonic_energy, percussive_energy);
+}
+
+/* ---- reference: copy each window, sort it, take the middle ---- */
+
+static int compare_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static float window_median(float *w)
+{
+    qsort(w, HPSS_KERNEL, sizeof *w, compare_float);
+    return w[HPSS_HALF];
+}
+
+/* util.softmask(x, ref, power=2, split_zeros=True), with the kernel's rounding. */
+static float soft_mask(float x, float ref)
+{
+    float z = x > ref ? x : ref;
+    if (z < FLT_MIN)
+        return 0.5f;
+    float inv_z = 1.0f / z;
+    float a = x * inv_z, b = ref * inv_z;
+    a *= a;
+    b *= b;
+    float inv_den = 1.0f / (a + b);
+    return a * inv_den;
+}
+
+void af_hpss_energies_reference(const float *mag, size_t n_frames, float *harm_scratch,
+                                float *harmonic_energy, float *percussive_energy)
+{
+    float w[HPSS_KERNEL];
+    for (size_t t = 0; t < n_frames; t++)
+        for (size_t k = 0; k < AF_N_BINS; k++) {
+            for (int i = 0; i < HPSS_KERNEL; i++)
+                w[i] = mag[hpss_reflect((ptrdiff_t)t + i - HPSS_HALF, n_frames) * AF_MAG_STRIDE + k];
+            harm_scratch[t * AF_MAG_STRIDE + k] = window_median(w);
+        }
+    for (size_t t = 0; t < n_frames; t++) {
+        const float *row = mag + t * AF_MAG_STRIDE;
+        float eh = 0.0f, ep = 0.0f;
+        for (size_t k = 0; k < AF_N_BINS; k++) {
+            for (int i = 0; i < HPSS_KERNEL; i++)
+                w[i] = row[hpss_reflect((ptrdiff_t)k + i - HPSS_HALF, AF_N_BINS)];
+            float p = window_median(w), h = harm_scratch[t * AF_MAG_STRIDE + k];
+            float hh = row[k] * soft_mask(h, p), pp = row[k] * soft_mask(p, h);
+            eh += hh * hh;
+            ep += pp * pp;
+        }
+        harmonic_energy[t] = eh;
+        percussive_energy[t] = ep;
+    }
+}

@@ -1,0 +1,424 @@
+/*
+ * spectral.c — centroid, bandwidth, flatness, rolloff, contrast (librosa
+ * 0.10.1 definitions; see spectral.h).  Sums librosa does in float64 are
+ * done in double here; the ones it does in float32 and whose rounding can
+ * move a discrete result (the rolloff running sum) are replayed in float32.
+ */
+#include "spectral.h"
+
+#include <float.h>
+#include <stdbool.h>
+#include <math.h>
+#include <string.h>
+
+#include "simd.h"
+#include "stft.h"
+
+_Static_assert(AF_SPECTRAL_STRIDE == AF_MAG_STRIDE, "spectral tables follow the magnitude row layout");
+
+void af_spectral_init(struct af_spectral *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    for (size_t k = 0; k < AF_N_BINS; k++)
+        sp->freq[k] = af_bin_frequency(k);
+}
+
+/* Sums of S, f*S and f^2*S over the frame. */
+AF_SIMD_CLONES
+static void frame_moments(const float *mag, const double *freq, double out[3])
+{
+    af_v4d s0 = {0}, s1 = {0}, s2 = {0};
+    for (size_t k = 0; k < AF_MAG_STRIDE; k += 8) {
+        af_v8f m = af_load8(mag + k);
+        af_v4d lo = af_lo4d(m), hi = af_hi4d(m);
+        af_v4d f_lo, f_hi;
+        memcpy(&f_lo, freq + k, sizeof f_lo);
+        memcpy(&f_hi, freq + k + 4, sizeof f_hi);
+        s0 += lo + hi;
+        af_v4d fl = f_lo * lo, fh = f_hi * hi;
+        s1 += fl + fh;
+        s2 += fl * f_lo + fh * f_hi;
+    }
+    out[0] = af_hsum4d(s0);
+    out[1] = af_hsum4d(s1);
+    out[2] = af_hsum4d(s2);
+}
+
+void af_spectral_centroid_bandwidth(const struct af_spectral *sp, const float *mag, float *centroid,
+                                    float *bandwidth)
+{
+    double m[3];
+    frame_moments(mag, sp->freq, m);
+    /* util.normalize(norm=1): a frame whose L1 norm is below float32 tiny is left as is
+     * (all ~0), giving centroid 0 and bandwidth 0. */
+    double length = m[0] < FLT_MIN ? 1.0 : m[0];
+    double c = m[1] / length;
+    /* sum(S/L * (f - c)^2) expanded into the three moments */
+    double var = m[2] / length - 2.0 * c * (m[1] / length) + c * c * (m[0] / length);
+    *centroid = (float)c;
+    *bandwidth = (float)sqrt(var > 0.0 ? var : 0.0);
+}
+
+/* sum(log(max(S^2, amin))) via exponent + mantissa product: exact exponents, mantissa
+ * products in double (each lane multiplies 128 values in [1,2), < 2^128). */
+AF_SIMD_CLONES
+static void flatness_sums(const float *mag, double *log_sum, double *power_sum)
+{
+    af_v4d prod_lo = {1, 1, 1, 1}, prod_hi = prod_lo, sum_lo = {0}, sum_hi = {0};
+    af_v8i exp_sum = {0};
+    const af_v8f amin = af_splat8(1e-10f);
+    for (size_t k = 0; k + 8 <= AF_N_BINS; k += 8) {
+        af_v8f m = af_load8(mag + k);
+        af_v8f p = m * m;
+        p = af_max8(p, amin);
+        af_v8i bits = (af_v8i)p;
+        exp_sum += (bits >> 23) - 127;
+        af_v8f mant = (af_v8f)((bits & 0x7fffff) | 0x3f800000);
+        prod_lo *= af_lo4d(mant);
+        prod_hi *= af_hi4d(mant);
+        sum_lo += af_lo4d(p);
+        sum_hi += af_hi4d(p);
+    }
+    double logs = 0.0;
+    long exps = 0;
+    for (int i = 0; i < 4; i++)
+        logs += log(prod_lo[i]) + log(prod_hi[i]);
+    for (int i = 0; i < 8; i++)
+        exps += exp_sum[i];
+    double psum = af_hsum4d(sum_lo + sum_hi);
+    for (size_t k = AF_N_BINS / 8 * 8; k < AF_N_BINS; k++) {
+        float p = fmaxf(mag[k] * mag[k], 1e-10f);
+        logs += log((double)p);
+        psum += p;
+    }
+    *log_sum = logs + (double)exps * M_LN2;
+    *power_sum = psum;
+}
+
+float af_spectral_flatness(const float *mag)
+{
+    double log_sum, power_sum;
+    flatness_sums(mag, &log_sum, &power_sum);
+    float gmean = expf((float)(log_sum / AF_N_BINS));
+    float amean = (float)(power_sum / AF_N_BINS);
+    return gmean / amean;
+}
+
+/*
+ * Rolloff of 8 frames at once, one per lane: 8 x 8 tiles of the magnitude
+ * matrix are transposed so that the running float32 sum (librosa's np.cumsum,
+ * whose rounding decides the crossing bin) advances all 8 frames with one
+ * vector add per bin.  The crossing is the count of bins whose running sum is
+ * below 0.85 * total (the sum never decreases).
+ */
+#define ROLLOFF_BATCH 8
+#define ROLLOFF_BINS (AF_N_BINS + 7) / 8 * 8
+
+AF_SIMD_CLONES
+static void rolloff_batch(const float *mag, size_t n, float *out)
+{
+    af_v8f cum[ROLLOFF_BINS];
+    const float *row[ROLLOFF_BATCH];
+    for (size_t l = 0; l < ROLLOFF_BATCH; l++)
+        row[l] = mag + (l < n ? l : n - 1) * AF_MAG_STRIDE;
+    af_v8f acc = af_splat8(0.0f);
+    for (size_t k0 = 0; k0 < ROLLOFF_BINS; k0 += 8) {
+        af_v8f tile[8];
+        for (int l = 0; l < 8; l++)
+            tile[l] = af_load8(row[l] + k0);
+        af_transpose8x8(tile);
+        for (int j = 0; j < 8; j++) {
+            acc += tile[j];
+            cum[k0 + j] = acc;
+        }
+    }
+    af_v8f thresh = 0.85f * cum[AF_N_BINS - 1];
+    af_v8i below = {0};
+    for (size_t k = 0; k < AF_N_BINS; k++)
+        below -= cum[k] < thresh;
+    for (size_t l = 0; l < n; l++) {
+        size_t k = (size_t)below[l] < AF_N_BINS ? (size_t)below[l] : AF_N_BINS - 1;
+        out[l] = (float)af_bin_frequency(k);
+    }
+}
+
+void af_spectral_rolloff(const float *mag, size_t n_frames, float *out)
+{
+    for (size_t t = 0; t < n_frames; t += ROLLOFF_BATCH) {
+        size_t n = n_frames - t < ROLLOFF_BATCH ? n_frames - t : ROLLOFF_BATCH;
+        rolloff_batch(mag + t * AF_MAG_STRIDE, n, out + t);
+    }
+}
+
+void af_contrast_init(struct af_contrast *c, const struct af_spectral *sp)
+{
+    const double *freq = sp->freq;
+    double octa[AF_CONTRAST_BANDS + 1];
+    octa[0] = 0.0;
+    for (int i = 1; i <= AF_CONTRAST_BANDS; i++)
+        octa[i] = 200.0 * pow(2.0, i - 1);
+    for (int k = 0; k < AF_CONTRAST_BANDS; k++) {
+        /* librosa: bins with f_low <= f <= f_high, plus the bin below (k > 0),
+         * plus everything above (last band); the sub-band drops the band's last bin
+         * except in the last band; the quantile count uses the whole band. */
+        size_t lo = AF_N_BINS, hi = 0;
+        for (size_t b = 0; b < AF_N_BINS; b++) {
+            if (freq[b] >= octa[k] && freq[b] <= octa[k + 1]) {
+                if (lo == AF_N_BINS)
+                    lo = b;
+                hi = b;
+            }
+        }
+        if (k > 0)
+            lo -= 1;
+        if (k == AF_CONTRAST_BANDS - 1)
+            hi = AF_N_BINS - 1;
+        size_t band_size = hi - lo + 1;
+        size_t sub_size = k < AF_CONTRAST_BANDS - 1 ? band_size - 1 : band_size;
+        double n_q = rint(0.02 * (double)band_size);
+        c->band[k].first = (uint32_t)lo;
+        c->band[k].count = (uint32_t)sub_size;
+        c->band[k].n_q = (uint32_t)(n_q < 1.0 ? 1.0 : n_q);
+    }
+}
+
+#define CONTRAST_MAX_Q 16
+
+/* Inserts v into the ascending list l[0..*len) that keeps the n smallest values. */
+static inline void keep_smallest(float *l, size_t *len, size_t n, float v)
+{
+    if (*len == n && !(v < l[n - 1]))
+        return;
+    size_t j = *len < n ? (*len)++ : n - 1;
+    while (j > 0 && l[j - 1] > v) {
+        l[j] = l[j - 1];
+        j--;
+    }
+    l[j] = v;
+}
+
+/* Inserts v into the ascending list l[0..*len) that keeps the n largest values. */
+static inline void keep_largest(float *l, size_t *len, size_t n, float v)
+{
+    if (*len == n && !(v > l[0]))
+        return;
+    size_t j;
+    if (*len < n) {
+        j = (*len)++;
+        while (j > 0 && l[j - 1] > v) {
+            l[j] = l[j - 1];
+            j--;
+        }
+    } else {
+        j = 0;
+        while (j + 1 < n && l[j + 1] < v) {
+            l[j] = l[j + 1];
+            j++;
+        }
+    }
+    l[j] = v;
+}
+
+/*
+ * The n smallest and n largest values of x[0..count), ascending (n <= 16,
+ * count <= AF_N_BINS).  Spectra trend downwards inside a band, so inserting
+ * every element into a sorted list would shift on almost every step, and
+ * data-dependent branches mispredict.  Instead: one SIMD pass takes the
+ * minimum and maximum of each of 16 interleaved lanes, merged into n groups;
+ * at least n elements are <= the largest group minimum, so only elements at
+ * or below it (for peaks: at or above the smallest group maximum) can be
+ * among the n extremes.  Those few candidates are gathered without branches,
+ * then sorted.  (count >= n is required; a group left empty has minimum +inf,
+ * which only makes the bound looser.)
+ */
+AF_SIMD_CLONES
+static void band_extremes(const float *x, size_t count, size_t n, float *low, float *high)
+{
+    af_v8f mn0 = af_splat8(INFINITY), mn1 = mn0, mx0 = af_splat8(-INFINITY), mx1 = mx0;
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        af_v8f a = af_load8(x + i), b = af_load8(x + i + 8);
+        mn0 = af_select8(a < mn0, a, mn0);
+        mn1 = af_select8(b < mn1, b, mn1);
+        mx0 = af_select8(a > mx0, a, mx0);
+        mx1 = af_select8(b > mx1, b, mx1);
+    }
+    float lane_min[16], lane_max[16];
+    af_store8(lane_min, mn0);
+    af_store8(lane_min + 8, mn1);
+    af_store8(lane_max, mx0);
+    af_store8(lane_max + 8, mx1);
+    for (size_t l = 0; i < count; i++, l++) {
+        lane_min[l] = x[i] < lane_min[l] ? x[i] : lane_min[l];
+        lane_max[l] = x[i] > lane_max[l] ? x[i] : lane_max[l];
+    }
+    /* Merge the lanes into n disjoint groups (lane l -> group l % n): at least n
+     * elements are <= the largest group minimum, so the n-th smallest is too. */
+    float group_min[CONTRAST_MAX_Q], group_max[CONTRAST_MAX_Q];
+    for (size_t g = 0; g < n; g++) {
+        group_min[g] = INFINITY;
+        group_max[g] = -INFINITY;
+    }
+    for (size_t l = 0; l < 16; l++) {
+        size_t g = l % n;
+        group_min[g] = lane_min[l] < group_min[g] ? lane_min[l] : group_min[g];
+        group_max[g] = lane_max[l] > group_max[g] ? lane_max[l] : group_max[g];
+    }
+    float low_bound = group_min[0], high_bound = group_max[0];
+    for (size_t g = 1; g < n; g++) {
+        low_bound = group_min[g] > low_bound ? group_min[g] : low_bound;
+        high_bound = group_max[g] < high_bound ? group_max[g] : high_bound;
+    }
+    if (n == 1) {
+        low[0] = low_bound;
+        high[0] = high_bound;
+        return;
+    }
+    float cand_low[AF_N_BINS + 1], cand_high[AF_N_BINS + 1];
+    size_t n_cand_low = 0, n_cand_high = 0;
+    for (i = 0; i < count; i++) {
+        float v = x[i];
+        cand_low[n_cand_low] = v;
+        n_cand_low += v <= low_bound;
+        cand_high[n_cand_high] = v;
+        n_cand_high += v >= high_bound;
+    }
+    size_t n_low = 0, n_high = 0;
+    for (i = 0; i < n_cand_low; i++)
+        keep_smallest(low, &n_low, n, cand_low[i]);
+    for (i = 0; i < n_cand_high; i++)
+        keep_largest(high, &n_high, n, cand_high[i]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define CONTRAST_AVX512 1
+
+/*
+ * AVX-512 version of band_extremes: each of 16 lanes keeps its own ascending
+ * lists of the n smallest and n largest values it saw (insertion as a
+ * min/max ladder, no branches), then the lanes' lists are merged by taking
+ * the smallest (largest) lane head n times.
+ */
+__attribute__((target("avx512f"))) static void band_extremes_avx512(const float *x, size_t count, size_t n,
+                                                                     float *low, float *high)
+{
+    const __m512 inf = _mm512_set1_ps(INFINITY), neg_inf = _mm512_set1_ps(-INFINITY);
+    __m512 lo[CONTRAST_MAX_Q], hi[CONTRAST_MAX_Q]; /* lo ascending, hi descending */
+    for (size_t j = 0; j < n; j++) {
+        lo[j] = inf;
+        hi[j] = neg_inf;
+    }
+    for (size_t i = 0; i < count; i += 16) {
+        __mmask16 valid = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(valid, x + i);
+        __m512 vl = _mm512_mask_blend_ps(valid, inf, v), vh = _mm512_mask_blend_ps(valid, neg_inf, v);
+        for (size_t j = 0; j < n; j++) {
+            __m512 a = lo[j];
+            lo[j] = _mm512_min_ps(a, vl);
+            vl = _mm512_max_ps(a, vl);
+            __m512 b = hi[j];
+            hi[j] = _mm512_max_ps(b, vh);
+            vh = _mm512_min_ps(b, vh);
+        }
+    }
+    for (size_t r = 0; r < n; r++) {
+        float m = _mm512_reduce_min_ps(lo[0]);
+        __mmask16 eq = _mm512_cmp_ps_mask(lo[0], _mm512_set1_ps(m), _CMP_EQ_OQ);
+        __mmask16 one = eq & (__mmask16)-eq; /* pop a single lane */
+        for (size_t j = 0; j + 1 < n; j++)
+            lo[j] = _mm512_mask_blend_ps(one, lo[j], lo[j + 1]);
+        lo[n - 1] = _mm512_mask_blend_ps(one, lo[n - 1], inf);
+        low[r] = m;
+
+        float M = _mm512_reduce_max_ps(hi[0]);
+        eq = _mm512_cmp_ps_mask(hi[0], _mm512_set1_ps(M), _CMP_EQ_OQ);
+        one = eq & (__mmask16)-eq;
+        for (size_t j = 0; j + 1 < n; j++)
+            hi[j] = _mm512_mask_blend_ps(one, hi[j], hi[j + 1]);
+        hi[n - 1] = _mm512_mask_blend_ps(one, hi[n - 1], neg_inf);
+        high[n - 1 - r] = M; /* ascending */
+    }
+}
+#endif
+
+static void band_extremes_best(const float *x, size_t count, size_t n, float *low, float *high, bool allow_avx512)
+{
+#ifdef CONTRAST_AVX512
+    if (allow_avx512 && __builtin_cpu_supports("avx512f")) {
+        band_extremes_avx512(x, count, n, low, high);
+        return;
+    }
+#endif
+    (void)allow_avx512;
+    band_extremes(x, count, n, low, high);
+}
+
+static void contrast_frame(const struct af_contrast *c, const float *mag, float peak[AF_CONTRAST_BANDS],
+                           float valley[AF_CONTRAST_BANDS], bool allow_avx512)
+{
+    for (int k = 0; k < AF_CONTRAST_BANDS; k++) {
+        const struct af_contrast_band *b = &c->band[k];
+        size_t n = b->n_q < CONTRAST_MAX_Q ? b->n_q : CONTRAST_MAX_Q;
+        if (n > b->count)
+            n = b->count;
+        float low[CONTRAST_MAX_Q], high[CONTRAST_MAX_Q];
+        band_extremes_best(mag + b->first, b->count, n, low, high, allow_avx512);
+        /* np.mean of float32: float32 sum in ascending order, then / n */
+        float lo_sum = 0.0f, hi_sum = 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            lo_sum += low[i];
+            hi_sum += high[i];
+        }
+        valley[k] = lo_sum / (float)n;
+        peak[k] = hi_sum / (float)n;
+    }
+}
+
+void af_contrast_frame(const struct af_contrast *c, const float *mag, float peak[AF_CONTRAST_BANDS],
+                       float valley[AF_CONTRAST_BANDS])
+{
+    contrast_frame(c, mag, peak, valley, true);
+}
+
+void af_contrast_frame_portable(const struct af_contrast *c, const float *mag, float peak[AF_CONTRAST_BANDS],
+                                float valley[AF_CONTRAST_BANDS])
+{
+    contrast_frame(c, mag, peak, valley, false);
+}
+
+/* 10 * log10(max(x, 1e-10)) in float64 (librosa's peak/valley arrays are float64),
+ * written to out (as doubles, 4 at a time); returns the maximum. */
+AF_SIMD_CLONES
+static double db_array(const float *x, size_t n, double *out)
+{
+    double max_db = -INFINITY;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        af_v4d v;
+        for (int l = 0; l < 4; l++)
+            v[l] = fmax((double)x[i + l], 1e-10);
+        af_v4d d = 10.0 * af_log10_4d(v);
+        memcpy(out + i, &d, sizeof d);
+        for (int l = 0; l < 4; l++)
+            max_db = d[l] > max_db ? d[l] : max_db;
+    }
+    for (; i < n; i++) {
+        out[i] = 10.0 * log10(fmax((double)x[i], 1e-10));
+        max_db = out[i] > max_db ? out[i] : max_db;
+    }
+    return max_db;
+}
+
+void af_contrast_finish(const float *peak, const float *valley, size_t n_frames, double *scratch, float *out)
+{
+    size_t n = (size_t)AF_CONTRAST_BANDS * n_frames;
+    double *peak_db = scratch, *valley_db = scratch + n;
+    double peak_floor = db_array(peak, n, peak_db) - 80.0;
+    double valley_floor = db_array(valley, n, valley_db) - 80.0;
+    for (size_t i = 0; i < n; i++) {
+        double p = peak_db[i] > peak_floor ? peak_db[i] : peak_floor;
+        double v = valley_db[i] > valley_floor ? valley_db[i] : valley_floor;
+        out[i] = (float)(p - v);
+    }
+}

@@ -1,0 +1,56 @@
+/*
+ * stft.h — the short-time Fourier transform every frame feature starts from
+ * (librosa.stft defaults: periodic Hann, n_fft 2048, hop 512, centred with
+ * 1024 zeros of padding on each side), as librosa computes it: float32
+ * samples times a float64 window, a float64 FFT (rfft2048.c), the spectrum
+ * rounded to complex64 and its magnitude taken in float32.
+ *
+ * The window and FFT tables live in a read-only struct af_stft shared by all
+ * threads; each thread brings its own struct af_stft_buffers.  Magnitudes are
+ * written as one row of AF_MAG_STRIDE floats per frame (bins 0..1024, then
+ * zeros), the layout spectral.c, chroma.c and hpss.c read.
+ */
+#ifndef AF_STFT_H
+#define AF_STFT_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "frames.h"
+#include "rfft2048.h"
+
+#define AF_N_BINS (AF_N_FFT / 2 + 1) /* 1025 */
+/* Row stride of magnitude matrices: AF_N_BINS rounded up to a multiple of 16,
+ * so that SIMD code can walk whole 16-float groups; the tail is kept at 0. */
+#define AF_MAG_STRIDE 1040
+
+struct af_stft {
+    /* periodic Hann, float64 like scipy.signal.get_window, split into even and odd samples */
+    double window_even[AF_N_FFT / 2], window_odd[AF_N_FFT / 2];
+    struct af_rfft2048 fft;
+};
+
+struct af_stft_buffers {
+    float *frame; /* AF_N_FFT samples of a frame that overlaps the signal's edges */
+    double *work; /* AF_RFFT_WORK_DOUBLES */
+};
+
+static inline size_t af_n_frames(size_t n_samples)
+{
+    return 1 + n_samples / AF_HOP;
+}
+
+/* Centre frequency of FFT bin k, computed exactly as np.fft.rfftfreq does. */
+double af_bin_frequency(size_t k);
+
+void af_stft_init(struct af_stft *s);
+
+int af_stft_buffers_init(struct af_stft_buffers *b, af_err *err);
+void af_stft_buffers_destroy(struct af_stft_buffers *b);
+
+/* |X_t[k]| for k < AF_N_BINS into mag[0..AF_MAG_STRIDE) (tail zeroed) for frame t
+ * of y[0..n_samples). */
+void af_stft_magnitude(const struct af_stft *s, struct af_stft_buffers *b, const float *y,
+                       size_t n_samples, size_t t, float *mag);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * tempo.h — librosa.feature.tempo (= beat.tempo) on an onset envelope:
+ * autocorrelation tempogram over 8 s (344 frames, periodic Hann, centred with
+ * linear-ramp padding, each frame scaled by its lag-0 value), averaged over
+ * time, weighted by a log-normal prior (120 BPM, 1 octave), lags at or above
+ * 320 BPM excluded; the result is the BPM of the best lag, 60 sr / (hop lag).
+ *
+ * The plan and tables are read-only (struct af_tempo, in the frame context);
+ * each thread brings a struct af_tempo_buffers.
+ */
+#ifndef AF_TEMPO_H
+#define AF_TEMPO_H
+
+#include <stddef.h>
+
+#include <fftw3.h>
+
+#include "error.h"
+
+#define AF_TEMPO_WIN 344 /* time_to_frames(8 s) */
+#define AF_TEMPO_FFT 1024 /* >= 2 * 344 - 1, so circular = linear autocorrelation */
+
+struct af_tempo {
+    float window[AF_TEMPO_WIN];
+    double bpm[AF_TEMPO_WIN];       /* bpm of each lag (lag 0: inf) */
+    double log_prior[AF_TEMPO_WIN]; /* -inf for lags that are never chosen */
+    int first_lag;                  /* first lag with bpm < 320 */
+    double cos_table[AF_TEMPO_FFT]; /* cos(2 pi i / AF_TEMPO_FFT) */
+    fftwf_plan plan;                /* r2c, AF_TEMPO_FFT points */
+};
+
+struct af_tempo_buffers {
+    float *frame;            /* AF_TEMPO_FFT, zero past AF_TEMPO_WIN */
+    fftwf_complex *spectrum; /* AF_TEMPO_FFT / 2 + 1 */
+    double *power;           /* AF_TEMPO_FFT / 2 + 1 */
+};
+
+int af_tempo_init(struct af_tempo *tp, af_err *err);
+void af_tempo_destroy(struct af_tempo *tp);
+
+int af_tempo_buffers_init(struct af_tempo_buffers *b, af_err *err);
+void af_tempo_buffers_destroy(struct af_tempo_buffers *b);
+
+/* Floats of scratch af_tempo_estimate needs for n_frames. */
+static inline size_t af_tempo_scratch_floats(size_t n_frames)
+{
+    return n_frames + AF_TEMPO_WIN;
+}
+
+/* Tempo in BPM of onset[0..n_frames). *margin (may be NULL) receives the score gap
+ * between the chosen lag and the runner-up: how far rounding would have to move
+ * the scores to change the answer. */
+double af_tempo_estimate(const struct af_tempo *tp, struct af_tempo_buffers *b, const float *onset,
+                         size_t n_frames, float *scratch, double *margin);
+
+#endif

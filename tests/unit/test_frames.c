@@ -1,0 +1,570 @@
+/*
+ * test_frames.c — frame-level features (lib/frames.h and the modules behind
+ * it) against librosa 0.10.1's own outputs for the synthetic signals in
+ * tests/data/librosa/synth, plus analytic cases (sines, silence, DC,
+ * clipping), input validation, HPSS against its slow reference, threads and
+ * workspace reuse.
+ *
+ * Tolerances (see tests/data/librosa/README.md and the reference README):
+ * every feature within 1e-4 of librosa relative to the array's maximum,
+ * rolloff may move by one bin on a few frames, tuning within one 0.01 step,
+ * tempo exactly equal.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chroma.h"
+#include "frames.h"
+#include "hpss.h"
+#include "mel.h"
+#include "spectral.h"
+#include "stft.h"
+#include "testdata.h"
+
+#define TOLERANCE 1e-4
+
+static struct af_frame_ctx *ctx;
+static struct af_frame_workspace *ws;
+
+static int setup(void **state)
+{
+    (void)state;
+    af_err err = {0};
+    ctx = af_frame_ctx_new(&err);
+    if (!ctx) {
+        print_error("af_frame_ctx_new: %s\n", err.msg);
+        return -1;
+    }
+    ws = af_frame_workspace_new(ctx, &err);
+    if (!ws) {
+        print_error("af_frame_workspace_new: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    af_frame_workspace_free(ws);
+    af_frame_ctx_free(ctx);
+    return 0;
+}
+
+static const float *row(const struct af_frame_features *f, int r)
+{
+    return f->data + (size_t)r * f->n_frames;
+}
+
+/* Every output value finite. */
+static void assert_all_finite(const struct af_frame_features *f)
+{
+    for (size_t i = 0; i < (size_t)AF_FRAME_DIMS * f->n_frames; i++)
+        if (!isfinite(f->data[i]))
+            fail_msg("row %zu frame %zu is %g", i / f->n_frames, i % f->n_frames, (double)f->data[i]);
+    for (size_t t = 0; t < f->n_frames; t++) {
+        assert_true(isfinite(f->harmonic_energy[t]) && f->harmonic_energy[t] >= 0.0f);
+        assert_true(isfinite(f->percussive_energy[t]) && f->percussive_energy[t] >= 0.0f);
+    }
+    assert_true(isfinite(f->tempo) && f->tempo > 0.0);
+    assert_true(isfinite(f->tuning) && fabsf(f->tuning) <= 0.5f);
+}
+
+static void compute(const float *y, size_t n, struct af_frame_features *f)
+{
+    af_err err = {0};
+    if (af_frames_compute(ctx, ws, y, n, f, &err))
+        fail_msg("af_frames_compute: %s", err.msg);
+    assert_int_equal(f->n_frames, 1 + n / AF_HOP);
+    assert_all_finite(f);
+}
+
+/* ---- librosa's filterbank ---- */
+
+static void test_mel_filterbank_equals_librosa(void **state)
+{
+    (void)state;
+    struct npy_array ref;
+    assert_int_equal(npy_load(AF_PROJECT_DIR "/tests/data/librosa/mel_basis_sr22050_nfft2048.npy", &ref), 0);
+    assert_int_equal(ref.count, AF_N_MELS * AF_N_BINS);
+    struct af_mel mel;
+    af_err err = {0};
+    assert_int_equal(af_mel_init(&mel, &err), 0);
+    float *dense = malloc(sizeof(float) * AF_N_MELS * AF_N_BINS);
+    af_mel_dense(&mel, dense);
+    double err_rel = relative_error(dense, ref.data, ref.count);
+    print_message("mel filterbank: max rel error %.3g\n", err_rel);
+    assert_true(err_rel <= 1e-6);
+    free(dense);
+    af_mel_destroy(&mel);
+    npy_free(&ref);
+}
+
+/* ---- synthetic signals against librosa ---- */
+
+struct feature_ref {
+    const char *name;
+    int row;
+    int rows;
+};
+
+static const struct feature_ref features[] = {
+    {"mfcc", AF_ROW_MFCC, 20},
+    {"spectral_centroid", AF_ROW_CENTROID, 1},
+    {"spectral_bandwidth", AF_ROW_BANDWIDTH, 1},
+    {"spectral_flatness", AF_ROW_FLATNESS, 1},
+    {"spectral_contrast", AF_ROW_CONTRAST, 7},
+    {"zero_crossing_rate", AF_ROW_ZCR, 1},
+    {"rms", AF_ROW_RMS, 1},
+    {"onset_strength", AF_ROW_ONSET, 1},
+};
+
+static float *load_signal(const char *signal, size_t *n)
+{
+    char path[512];
+    unsigned sr = 0;
+    snprintf(path, sizeof path, "%s/%s.wav", SYNTH_DIR, signal);
+    float *y = wav_load_mono16(path, n, &sr);
+    if (!y)
+        fail_msg("cannot read %s", path);
+    assert_int_equal(sr, AF_SAMPLE_RATE);
+    return y;
+}
+
+static double meta_number(const char *signal, const char *key)
+{
+    json_error_t jerr;
+    json_t *meta = json_load_file(SYNTH_DIR "/meta.json", 0, &jerr);
+    if (!meta)
+        fail_msg("meta.json: %s", jerr.text);
+    json_t *v = json_object_get(json_object_get(meta, signal), key);
+    assert_non_null(v);
+    double x = json_number_value(v);
+    json_decref(meta);
+    return x;
+}
+
+static void check_feature(const char *signal, const struct af_frame_features *f, const struct feature_ref *fr)
+{
+    struct npy_array ref;
+    if (load_reference(signal, fr->name, &ref))
+        fail_msg("cannot read reference %s/%s", signal, fr->name);
+    assert_int_equal(ref.count, (size_t)fr->rows * f->n_frames);
+    double e = relative_error(row(f, fr->row), ref.data, ref.count);
+    print_message("%-8s %-20s max rel error %.3g\n", signal, fr->name, e);
+    if (!(e <= TOLERANCE))
+        fail_msg("%s %s: relative error %.3g > %g", signal, fr->name, e, TOLERANCE);
+    npy_free(&ref);
+}
+
+/* Rolloff is a bin frequency: equal, or one bin (10.77 Hz) away on a few frames. */
+static void check_rolloff(const char *signal, const struct af_frame_features *f)
+{
+    struct npy_array ref;
+    assert_int_equal(load_reference(signal, "spectral_rolloff", &ref), 0);
+    size_t moved = 0;
+    for (size_t t = 0; t < f->n_frames; t++) {
+        double d = fabs(row(f, AF_ROW_ROLLOFF)[t] - ref.data[t]);
+        if (d > 1e-3) {
+            moved++;
+            assert_true(d < 10.8);
+        }
+    }
+    print_message("%-8s %-20s %zu of %zu frames one bin away\n", signal, "spectral_rolloff", moved, f->n_frames);
+    assert_true(moved * 100 <= f->n_frames);
+    npy_free(&ref);
+}
+
+static void check_chroma(const char *signal, const struct af_frame_features *f, const float *y, size_t n)
+{
+    double ref_tuning = meta_number(signal, "tuning_stft");
+    print_message("%-8s tuning %.2f (librosa %.2f)\n", signal, f->tuning, ref_tuning);
+    assert_true(fabs(f->tuning - ref_tuning) <= 0.01 + 1e-6);
+    /* with the same tuning, chroma_stft must match; a tuning one step away shifts it slightly */
+    if (fabs(f->tuning - ref_tuning) < 1e-6)
+        check_feature(signal, f, &(struct feature_ref){"chroma_stft", AF_ROW_CHROMA, 12});
+
+    /* chroma_stft(tuning=0) from the same magnitudes */
+    static struct af_stft stft;
+    struct af_stft_buffers buffers;
+    af_stft_init(&stft);
+    assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
+    float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE * f->n_frames);
+    float *fb = aligned_alloc(64, sizeof(float) * AF_N_CHROMA * AF_CHROMA_FB_STRIDE);
+    float *chroma = malloc(sizeof(float) * AF_N_CHROMA * f->n_frames);
+    for (size_t t = 0; t < f->n_frames; t++)
+        af_stft_magnitude(&stft, &buffers, y, n, t, mag + t * AF_MAG_STRIDE);
+    af_chroma_filterbank(0.0, fb);
+    af_chroma_frames(fb, mag, f->n_frames, chroma);
+    struct npy_array ref;
+    assert_int_equal(load_reference(signal, "chroma_stft_tuning0", &ref), 0);
+    double e = relative_error(chroma, ref.data, ref.count);
+    print_message("%-8s %-20s max rel error %.3g\n", signal, "chroma_stft_tuning0", e);
+    assert_true(e <= TOLERANCE);
+    npy_free(&ref);
+    free(chroma);
+    free(fb);
+    free(mag);
+    af_stft_buffers_destroy(&buffers);
+}
+
+static void check_tempo(const char *signal, const struct af_frame_features *f)
+{
+    struct npy_array ref;
+    assert_int_equal(load_reference(signal, "tempo", &ref), 0);
+    print_message("%-8s tempo %.6f (librosa %.6f)\n", signal, f->tempo, ref.data[0]);
+    assert_true(f->tempo == ref.data[0]);
+    npy_free(&ref);
+}
+
+static void check_signal(const char *signal)
+{
+    size_t n;
+    float *y = load_signal(signal, &n);
+    struct af_frame_features f;
+    compute(y, n, &f);
+    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
+        check_feature(signal, &f, &features[i]);
+    check_rolloff(signal, &f);
+    check_chroma(signal, &f, y, n);
+    check_tempo(signal, &f);
+    af_frame_features_free(&f);
+    free(y);
+}
+
+static void test_tones_match_librosa(void **state)
+{
+    (void)state;
+    check_signal("tones");
+}
+
+static void test_beats_match_librosa(void **state)
+{
+    (void)state;
+    check_signal("beats");
+}
+
+static void test_sweep_match_librosa(void **state)
+{
+    (void)state;
+    check_signal("sweep");
+}
+
+/* ---- analytic cases ---- */
+
+static float *sine(size_t n, double hz, double amplitude)
+{
+    float *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++)
+        y[i] = (float)(amplitude * sin(2.0 * M_PI * hz * (double)i / AF_SAMPLE_RATE));
+    return y;
+}
+
+/* Frames whose 2048-sample window lies inside the signal. */
+#define FIRST_FULL 2
+#define LAST_FULL(f) ((f)->n_frames - 3)
+
+static void test_sine_centroid_rms_zcr(void **state)
+{
+    (void)state;
+    const double hz = 1000.0, amplitude = 0.5;
+    size_t n = 5 * AF_SAMPLE_RATE;
+    float *y = sine(n, hz, amplitude);
+    struct af_frame_features f;
+    compute(y, n, &f);
+    for (size_t t = FIRST_FULL; t <= LAST_FULL(&f); t++) {
+        assert_true(fabs(row(&f, AF_ROW_CENTROID)[t] - hz) < 5.0);
+        assert_true(fabs(row(&f, AF_ROW_RMS)[t] - amplitude / sqrt(2.0)) < 1e-3 * amplitude);
+        assert_true(fabs(row(&f, AF_ROW_ZCR)[t] - 2.0 * hz / AF_SAMPLE_RATE) <= 2.0 / AF_N_FFT);
+        assert_true(row(&f, AF_ROW_BANDWIDTH)[t] < 100.0);
+        assert_true(row(&f, AF_ROW_FLATNESS)[t] < 1e-3);
+        /* 1000 Hz is between B5 and C6 (tuning ~ +0.37 semitone), so C or B dominates */
+        const float *c = row(&f, AF_ROW_CHROMA);
+        assert_true(c[0 * f.n_frames + t] == 1.0f || c[11 * f.n_frames + t] == 1.0f);
+    }
+    af_frame_features_free(&f);
+    free(y);
+}
+
+static void test_sine_tuning(void **state)
+{
+    (void)state;
+    /* A4 raised by 0.25 semitone.  piptrack interpolates the power spectrum, which is
+     * biased by a few cents: librosa itself estimates 0.22 for this signal. */
+    size_t n = 3 * AF_SAMPLE_RATE;
+    float *y = sine(n, 440.0 * pow(2.0, 0.25 / 12.0), 0.3);
+    struct af_frame_features f;
+    compute(y, n, &f);
+    print_message("tuning of a +0.25 semitone A4: %.2f (librosa: 0.22)\n", f.tuning);
+    assert_true(fabsf(f.tuning - 0.22f) <= 0.011f);
+    const float *a = row(&f, AF_ROW_CHROMA) + 9 * f.n_frames; /* A */
+    for (size_t t = FIRST_FULL; t <= LAST_FULL(&f); t++)
+        assert_true(a[t] == 1.0f);
+    af_frame_features_free(&f);
+    free(y);
+}
+
+static void test_silence_is_finite_and_zero(void **state)
+{
+    (void)state;
+    size_t n = 2 * AF_SAMPLE_RATE;
+    float *y = calloc(n, sizeof *y);
+    struct af_frame_features f;
+    compute(y, n, &f);
+    for (size_t t = 0; t < f.n_frames; t++) {
+        /* librosa: normalize leaves an all-zero frame at 0, rolloff picks bin 0 */
+        assert_true(row(&f, AF_ROW_CENTROID)[t] == 0.0f);
+        assert_true(row(&f, AF_ROW_BANDWIDTH)[t] == 0.0f);
+        assert_true(row(&f, AF_ROW_ROLLOFF)[t] == 0.0f);
+        assert_true(fabsf(row(&f, AF_ROW_FLATNESS)[t] - 1.0f) < 1e-5f); /* amin everywhere */
+        assert_true(row(&f, AF_ROW_ZCR)[t] == 0.0f);
+        assert_true(row(&f, AF_ROW_RMS)[t] == 0.0f);
+        assert_true(row(&f, AF_ROW_ONSET)[t] == 0.0f);
+        for (int b = 0; b < 7; b++)
+            assert_true(row(&f, AF_ROW_CONTRAST + b)[t] == 0.0f);
+        for (int c = 0; c < 12; c++)
+            assert_true(row(&f, AF_ROW_CHROMA + c)[t] == 0.0f);
+        /* dB mel is -100 everywhere: mfcc0 = -100 * sqrt(128), the rest 0 */
+        assert_true(fabsf(row(&f, AF_ROW_MFCC)[t] + 100.0f * sqrtf(128.0f)) < 1e-2f);
+        assert_true(fabsf(row(&f, AF_ROW_MFCC + 5)[t]) < 1e-3f);
+        assert_true(f.harmonic_energy[t] == 0.0f && f.percussive_energy[t] == 0.0f);
+    }
+    assert_true(f.tuning == 0.0f);
+    af_frame_features_free(&f);
+    free(y);
+}
+
+static void test_dc_and_clipping_stay_finite(void **state)
+{
+    (void)state;
+    size_t n = 2 * AF_SAMPLE_RATE;
+    float *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++)
+        y[i] = 0.5f;
+    struct af_frame_features f;
+    compute(y, n, &f);
+    for (size_t t = FIRST_FULL; t <= LAST_FULL(&f); t++) {
+        assert_true(row(&f, AF_ROW_ZCR)[t] == 0.0f);
+        assert_true(fabsf(row(&f, AF_ROW_RMS)[t] - 0.5f) < 1e-6f);
+    }
+    af_frame_features_free(&f);
+
+    /* a sine at 4x full scale, clipped to [-1, 1]: a near-square wave */
+    float *s = sine(n, 220.0, 4.0);
+    for (size_t i = 0; i < n; i++)
+        s[i] = s[i] > 1.0f ? 1.0f : s[i] < -1.0f ? -1.0f : s[i];
+    compute(s, n, &f);
+    for (size_t t = FIRST_FULL; t <= LAST_FULL(&f); t++)
+        assert_true(row(&f, AF_ROW_RMS)[t] > 0.9f);
+    af_frame_features_free(&f);
+
+    /* a lone impulse, and the shortest allowed input */
+    memset(s, 0, n * sizeof *s);
+    s[n / 2] = 1.0f;
+    compute(s, n, &f);
+    af_frame_features_free(&f);
+    compute(s, AF_N_FFT, &f);
+    af_frame_features_free(&f);
+    free(s);
+    free(y);
+}
+
+static void test_bad_input_is_rejected(void **state)
+{
+    (void)state;
+    float y[AF_N_FFT] = {0};
+    struct af_frame_features f;
+    af_err err = {0};
+    assert_int_equal(af_frames_compute(ctx, ws, y, AF_N_FFT - 1, &f, &err), -1);
+    assert_non_null(strstr(err.msg, "samples"));
+    assert_null(f.data);
+    y[7] = NAN;
+    assert_int_equal(af_frames_compute(ctx, ws, y, AF_N_FFT, &f, &err), -1);
+    y[7] = INFINITY;
+    assert_int_equal(af_frames_compute(ctx, ws, y, AF_N_FFT, &f, &err), -1);
+    assert_int_equal(af_frames_compute(ctx, ws, NULL, AF_N_FFT, &f, &err), -1);
+    af_frame_features_free(&f); /* safe on a cleared struct */
+}
+
+/* ---- HPSS: every instruction set equals the slow sort-based reference ---- */
+
+static void check_hpss_variants(const float *y, size_t n)
+{
+    size_t T = af_n_frames(n);
+    static struct af_stft stft;
+    struct af_stft_buffers buffers;
+    af_stft_init(&stft);
+    assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
+    float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE * T);
+    for (size_t t = 0; t < T; t++)
+        af_stft_magnitude(&stft, &buffers, y, n, t, mag + t * AF_MAG_STRIDE);
+    float *scratch = aligned_alloc(64, (af_hpss_scratch_floats(T) + 15) / 16 * 16 * sizeof(float));
+    float *ref_h = malloc(T * sizeof(float)), *ref_p = malloc(T * sizeof(float));
+    float *h = malloc(T * sizeof(float)), *p = malloc(T * sizeof(float));
+    af_hpss_energies_reference(mag, T, scratch, ref_h, ref_p);
+    enum af_hpss_isa isas[] = {AF_HPSS_AVX512, AF_HPSS_AVX2, AF_HPSS_SSE2, AF_HPSS_SCALAR, AF_HPSS_AUTO};
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        af_hpss_energies_isa(isas[i], mag, T, scratch, h, p);
+        assert_memory_equal(h, ref_h, T * sizeof(float));
+        assert_memory_equal(p, ref_p, T * sizeof(float));
+    }
+    free(h);
+    free(p);
+    free(ref_h);
+    free(ref_p);
+    free(scratch);
+    free(mag);
+    af_stft_buffers_destroy(&buffers);
+}
+
+static void test_hpss_matches_reference(void **state)
+{
+    (void)state;
+    size_t n;
+    float *y = load_signal("beats", &n);
+    check_hpss_variants(y, 3 * AF_SAMPLE_RATE); /* 130 frames: blocks and a partial last one */
+    check_hpss_variants(y, 5000);               /* 10 frames: fewer than one block of lanes */
+    free(y);
+}
+
+static void test_hpss_splits_tone_and_clicks(void **state)
+{
+    (void)state;
+    size_t n = 4 * AF_SAMPLE_RATE;
+    float *y = sine(n, 440.0, 0.3);
+    for (size_t i = AF_SAMPLE_RATE; i < n; i += AF_SAMPLE_RATE / 2)
+        y[i] += 1.0f; /* clicks every 0.5 s */
+    struct af_frame_features f;
+    compute(y, n, &f);
+    size_t click = AF_SAMPLE_RATE / AF_HOP, steady = click + 10;
+    assert_true(f.harmonic_energy[steady] > 100.0f * f.percussive_energy[steady]);
+    assert_true(f.percussive_energy[click] > f.percussive_energy[steady] * 10.0f);
+    af_frame_features_free(&f);
+    free(y);
+}
+
+/* ---- the portable spectral-contrast path equals the AVX-512 one ---- */
+
+static void test_contrast_paths_agree(void **state)
+{
+    (void)state;
+    size_t n;
+    float *y = load_signal("tones", &n);
+    static struct af_stft stft;
+    struct af_stft_buffers buffers;
+    af_stft_init(&stft);
+    assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
+    static struct af_spectral sp;
+    struct af_contrast contrast;
+    af_spectral_init(&sp);
+    af_contrast_init(&contrast, &sp);
+    float mag[AF_MAG_STRIDE];
+    for (size_t t = 0; t < af_n_frames(n); t += 7) {
+        af_stft_magnitude(&stft, &buffers, y, n, t, mag);
+        float p1[AF_CONTRAST_BANDS], v1[AF_CONTRAST_BANDS], p2[AF_CONTRAST_BANDS], v2[AF_CONTRAST_BANDS];
+        af_contrast_frame(&contrast, mag, p1, v1);
+        af_contrast_frame_portable(&contrast, mag, p2, v2);
+        assert_memory_equal(p1, p2, sizeof p1);
+        assert_memory_equal(v1, v2, sizeof v1);
+    }
+    af_stft_buffers_destroy(&buffers);
+    free(y);
+}
+
+/* ---- threads and workspace reuse ---- */
+
+struct thread_job {
+    const float *y;
+    size_t n;
+    struct af_frame_features f;
+    int rc;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_job *job = arg;
+    af_err err = {0};
+    struct af_frame_workspace *own = af_frame_workspace_new(ctx, &err);
+    job->rc = own ? af_frames_compute(ctx, own, job->y, job->n, &job->f, &err) : -1;
+    af_frame_workspace_free(own);
+    return NULL;
+}
+
+static void assert_features_equal(const struct af_frame_features *a, const struct af_frame_features *b)
+{
+    assert_int_equal(a->n_frames, b->n_frames);
+    assert_memory_equal(a->data, b->data, (size_t)AF_FRAME_DIMS * a->n_frames * sizeof(float));
+    assert_memory_equal(a->harmonic_energy, b->harmonic_energy, a->n_frames * sizeof(float));
+    assert_memory_equal(a->percussive_energy, b->percussive_energy, a->n_frames * sizeof(float));
+    assert_true(a->tempo == b->tempo && a->tuning == b->tuning);
+}
+
+static void test_threads_share_context(void **state)
+{
+    (void)state;
+    size_t n_beats, n_tones;
+    float *beats = load_signal("beats", &n_beats), *tones = load_signal("tones", &n_tones);
+    struct thread_job jobs[2] = {{.y = beats, .n = n_beats}, {.y = tones, .n = n_tones}};
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, thread_main, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        struct af_frame_features single;
+        compute(jobs[i].y, jobs[i].n, &single);
+        assert_features_equal(&jobs[i].f, &single);
+        af_frame_features_free(&single);
+        af_frame_features_free(&jobs[i].f);
+    }
+    free(beats);
+    free(tones);
+}
+
+static void test_workspace_reuse_gives_same_result(void **state)
+{
+    (void)state;
+    size_t n;
+    float *y = load_signal("sweep", &n);
+    struct af_frame_features first, again, longer;
+    compute(y, n / 2, &first);
+    compute(y, n, &longer); /* grows the workspace */
+    compute(y, n / 2, &again);
+    assert_features_equal(&first, &again);
+    af_frame_features_free(&first);
+    af_frame_features_free(&again);
+    af_frame_features_free(&longer);
+    free(y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mel_filterbank_equals_librosa),
+        cmocka_unit_test(test_tones_match_librosa),
+        cmocka_unit_test(test_beats_match_librosa),
+        cmocka_unit_test(test_sweep_match_librosa),
+        cmocka_unit_test(test_sine_centroid_rms_zcr),
+        cmocka_unit_test(test_sine_tuning),
+        cmocka_unit_test(test_silence_is_finite_and_zero),
+        cmocka_unit_test(test_dc_and_clipping_stay_finite),
+        cmocka_unit_test(test_bad_input_is_rejected),
+        cmocka_unit_test(test_hpss_matches_reference),
+        cmocka_unit_test(test_hpss_splits_tone_and_clicks),
+        cmocka_unit_test(test_contrast_paths_agree),
+        cmocka_unit_test(test_threads_share_context),
+        cmocka_unit_test(test_workspace_reuse_gives_same_result),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
