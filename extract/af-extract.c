@@ -1,0 +1,275 @@
+/*
+ * af-extract — the extract stage: decodes the stored audio of every track that
+ * has none of the chosen feature set's features yet, computes them with N
+ * threads, and writes window and track vectors to the database.
+ *
+ * The main thread claims a batch of tracks (jobs.h), the worker threads analyse
+ * it (analysis.h), the main thread writes it in one transaction, and so on until
+ * no work is left.  Any number of af-extract processes, on any hosts, can work
+ * on one database at once.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis.h"
+#include "app.h"
+#include "exitcode.h"
+#include "feature_set.h"
+#include "jobs.h"
+#include "log.h"
+#include "ratelimit.h"
+
+static const char usage[] =
+    "Usage: af-extract [OPTION]...\n"
+    "Compute the features of every track that has audio and no features yet, and store\n"
+    "them (one vector per window and one per track) in the database.\n"
+    "\n"
+    "Options:\n"
+    "  -j, --jobs N           worker threads (default: [extract] jobs; 0 = one per core)\n"
+    "  -n, --limit N          process at most N tracks, then stop\n"
+    "      --feature-set NAME feature set to compute (default: [extract] feature_set, v1)\n"
+    "      --retry-failed     also retry tracks that failed before\n"
+    "      --window SECONDS   window length (a new feature set name is needed to change it)\n"
+    "      --hop SECONDS      window hop (idem)\n"
+    "      --excerpt SECONDS  central excerpt analysed; 0 = whole file (idem)\n"
+    "      --batch N          tracks per transaction (default: [extract] batch_tracks)\n"
+    "      --lease SECONDS    how long a claim is held before others may take it over\n"
+    "\n"
+    "A track that cannot be decoded (corrupt, truncated, empty, silent, too short, not\n"
+    "audio) is marked failed with the reason; the others go on. Exit code 1 when any\n"
+    "track failed in this run. SIGINT/SIGTERM: finish the current batch, commit, exit 0.\n";
+
+enum { OPT_FEATURE_SET = AF_OPT_FIRST_PROGRAM_OPTION, OPT_RETRY, OPT_WINDOW, OPT_HOP,
+       OPT_EXCERPT, OPT_BATCH, OPT_LEASE };
+
+struct worker {
+    pthread_t thread;
+    struct af_analyser analyser;
+    struct af_job_batch *batch;
+    atomic_size_t *next;
+};
+
+static void analyse_job(struct af_analyser *analyser, struct af_job *job)
+{
+    af_err err = {0};
+    job->ok = af_analyse_memory(analyser, job->audio, job->audio_size, false, &job->analysis,
+                                &err) == 0;
+    if (!job->ok) {
+        snprintf(job->error, sizeof job->error, "%s: %s",
+                 af_decode_failure_name(job->analysis.failure), err.msg);
+        log_warn("track %lld failed: %s", job->track_id, job->error);
+    }
+    free(job->audio); /* the bytes are not needed any more: keep memory per batch low */
+    job->audio = NULL;
+}
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(w->next, 1)) < w->batch->count)
+        analyse_job(&w->analyser, &w->batch->jobs[i]);
+    return NULL;
+}
+
+static int analyse_batch(struct worker *workers, int n_workers, struct af_job_batch *batch,
+                         af_err *err)
+{
+    atomic_size_t next = 0;
+    int started = 0;
+    for (; started < n_workers; started++) {
+        workers[started].batch = batch;
+        workers[started].next = &next;
+        if (pthread_create(&workers[started].thread, NULL, work, &workers[started]) != 0)
+            break;
+    }
+    if (started == 0)
+        return af_err_set(err, "cannot start worker threads");
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i].thread, NULL);
+    return 0;
+}
+
+struct totals {
+    long tracks, failed, windows;
+    double audio_seconds;
+    double started;
+};
+
+static void account(struct af_app *app, const struct af_job_batch *batch, size_t stored,
+                    struct totals *t)
+{
+    long failed = 0, windows = 0;
+    for (size_t i = 0; i < batch->count; i++) {
+        const struct af_job *job = &batch->jobs[i];
+        failed += !job->ok;
+        windows += job->ok ? (long)job->analysis.windows.rows : 0;
+        t->audio_seconds += job->ok ? job->analysis.excerpt_seconds : 0;
+    }
+    t->tracks += (long)batch->count;
+    t->failed += failed;
+    t->windows += windows;
+    af_run_count(app->run, "tracks_done", (long long)stored);
+    af_run_count(app->run, "tracks_failed", failed);
+    af_run_count(app->run, "windows", windows);
+    char extra[96];
+    double elapsed = af_monotonic_seconds() - t->started;
+    snprintf(extra, sizeof extra, "%ld failed, %.0fx realtime", t->failed,
+             elapsed > 0 ? t->audio_seconds / elapsed : 0);
+    af_progress("tracks", t->tracks, 0, extra);
+}
+
+static int read_params(struct af_app *app, struct af_feature_params *params, af_err *err)
+{
+    af_feature_params_init(params);
+    const char *name = af_config_str(app->cfg, "extract.feature_set");
+    if (strlen(name) >= sizeof params->name)
+        return af_err_set_code(err, AF_EXIT_USAGE, "feature set name '%s' is too long", name);
+    snprintf(params->name, sizeof params->name, "%s", name);
+    params->window_seconds = af_config_double(app->cfg, "extract.window_seconds");
+    params->hop_seconds = af_config_double(app->cfg, "extract.hop_seconds");
+    params->excerpt_seconds = af_config_double(app->cfg, "extract.excerpt_seconds");
+    if (af_feature_params_check(params, err) != 0) {
+        err->code = AF_EXIT_USAGE;
+        return -1;
+    }
+    return 0;
+}
+
+static int start_workers(struct worker *workers, int n, const struct af_frame_ctx *ctx,
+                         const struct af_feature_params *params, af_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (af_analyser_init(&workers[i].analyser, ctx, params, err) != 0)
+            return -1;
+    return 0;
+}
+
+static int extract(struct af_app *app, long limit, int n_workers, bool retry_failed, af_err *err)
+{
+    struct af_feature_params params;
+    int feature_set_id;
+    if (read_params(app, &params, err) != 0 ||
+        af_feature_set_register(app->db, &params, &feature_set_id, err) != 0)
+        return -1;
+    char worker_name[300], host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    snprintf(worker_name, sizeof worker_name, "%s:%d", host, (int)getpid());
+    struct af_claim_options opts = {
+        .feature_set_id = feature_set_id,
+        .worker = worker_name,
+        .run_id = af_run_id(app->run),
+        .lease_seconds = (int)af_config_int(app->cfg, "extract.lease_seconds"),
+        .max_attempts = (int)af_config_int(app->cfg, "extract.max_attempts"),
+        .retry_failed = retry_failed,
+        .hop_seconds = params.hop_seconds,
+    };
+    size_t batch_size = (size_t)af_config_int(app->cfg, "extract.batch_tracks");
+    if (batch_size < (size_t)n_workers)
+        batch_size = (size_t)n_workers;
+
+    struct af_frame_ctx *ctx = af_frame_ctx_new(err);
+    struct worker *workers = calloc((size_t)n_workers, sizeof *workers);
+    int rc = ctx && workers ? start_workers(workers, n_workers, ctx, &params, err) : -1;
+    log_info("extracting feature set %s with %d thread(s)", params.name, n_workers);
+    struct totals totals = {.started = af_monotonic_seconds()};
+    while (rc == 0 && !af_app_stop_requested() && (limit == 0 || totals.tracks < limit)) {
+        opts.batch_size = limit ? (size_t)(limit - totals.tracks) : batch_size;
+        if (opts.batch_size > batch_size)
+            opts.batch_size = batch_size;
+        struct af_job_batch batch;
+        if (af_jobs_claim(app->db, &opts, &batch, err) != 0) {
+            rc = -1;
+            break;
+        }
+        if (batch.count == 0) {
+            af_job_batch_free(&batch);
+            break;
+        }
+        size_t stored = 0;
+        rc = analyse_batch(workers, n_workers, &batch, err);
+        if (rc == 0 && af_jobs_store(app->db, &opts, &batch, &stored, err) != 0) {
+            /* Nothing of the batch was written: give the claims back so it is retried. */
+            af_err ignored = {0};
+            af_jobs_release(app->db, &opts, &batch, &ignored);
+            rc = -1;
+        }
+        if (rc == 0)
+            account(app, &batch, stored, &totals);
+        af_job_batch_free(&batch);
+    }
+    af_progress_end();
+    if (rc == 0)
+        log_info("%ld track(s) processed, %ld failed, %ld windows stored%s", totals.tracks,
+                 totals.failed, totals.windows,
+                 af_app_stop_requested() ? " (stopped by a signal)" : "");
+    for (int i = 0; workers && i < n_workers; i++)
+        af_analyser_destroy(&workers[i].analyser);
+    free(workers);
+    af_frame_ctx_free(ctx);
+    if (rc == 0 && totals.failed > 0)
+        return af_err_set_code(err, AF_EXIT_FAILURE, "%ld track(s) failed; see af-db status",
+                               totals.failed);
+    return rc;
+}
+
+static long parse_count(struct af_app *app, const char *option, const char *text)
+{
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || value < 0)
+        af_app_usage_error(app, "%s: '%s' is not a count", option, text);
+    return value;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        AF_APP_LONG_OPTIONS,
+        {"jobs", required_argument, NULL, 'j'},
+        {"limit", required_argument, NULL, 'n'},
+        {"feature-set", required_argument, NULL, OPT_FEATURE_SET},
+        {"retry-failed", no_argument, NULL, OPT_RETRY},
+        {"window", required_argument, NULL, OPT_WINDOW},
+        {"hop", required_argument, NULL, OPT_HOP},
+        {"excerpt", required_argument, NULL, OPT_EXCERPT},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"lease", required_argument, NULL, OPT_LEASE},
+        {NULL, 0, NULL, 0}};
+    struct af_app app;
+    af_app_init(&app, "af-extract", usage, argc, argv);
+    long limit = 0;
+    bool retry_failed = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, AF_APP_SHORT "j:n:", options, NULL)) != -1) {
+        if (af_app_option(&app, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'j': af_app_override(&app, "extract.jobs", optarg, "--jobs"); break;
+        case 'n': limit = parse_count(&app, "--limit", optarg); break;
+        case OPT_FEATURE_SET: af_app_override(&app, "extract.feature_set", optarg, "--feature-set"); break;
+        case OPT_RETRY: retry_failed = true; break;
+        case OPT_WINDOW: af_app_override(&app, "extract.window_seconds", optarg, "--window"); break;
+        case OPT_HOP: af_app_override(&app, "extract.hop_seconds", optarg, "--hop"); break;
+        case OPT_EXCERPT: af_app_override(&app, "extract.excerpt_seconds", optarg, "--excerpt"); break;
+        case OPT_BATCH: af_app_override(&app, "extract.batch_tracks", optarg, "--batch"); break;
+        case OPT_LEASE: af_app_override(&app, "extract.lease_seconds", optarg, "--lease"); break;
+        }
+    }
+    if (optind != argc)
+        af_app_usage_error(&app, "unexpected argument '%s'", argv[optind]);
+    af_err err = {0};
+    if (af_app_start(&app, AF_APP_DB, &err) != 0)
+        return af_app_fail(&app, &err);
+    int jobs = (int)af_config_int(app.cfg, "extract.jobs");
+    if (jobs == 0)
+        jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (extract(&app, limit, jobs > 0 ? jobs : 1, retry_failed, &err) != 0)
+        return af_app_fail(&app, &err);
+    return af_app_finish(&app, AF_EXIT_OK, NULL);
+}

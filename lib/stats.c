@@ -1,0 +1,141 @@
+/*
+ * stats.c — window statistics (see stats.h): mean/std/skew/kurtosis from
+ * two passes with double accumulators, min/max on the first pass, and the
+ * median by quickselect on a scratch copy.
+ */
+#include "stats.h"
+
+#include <math.h>
+#include <string.h>
+
+/* scipy.stats.skew/kurtosis call a float32 row constant when its variance is
+ * below (resolution * mean)^2, with numpy's float32 resolution 1e-6. */
+#define CONSTANT_ROW_RESOLUTION 1e-6
+
+const char *af_stat_name(enum af_stat stat)
+{
+    static const char *const names[AF_N_STATS] = {"mean", "std",  "skew",  "kurtosis",
+                                                  "min",  "max",  "median"};
+    return (unsigned)stat < AF_N_STATS ? names[stat] : "?";
+}
+
+static void swap_floats(float *a, float *b)
+{
+    float t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Rearranges x so that x[k] holds the k-th smallest value, everything before it
+ * is <= x[k] and everything after is >= x[k] (std::nth_element). Median-of-three
+ * pivot, Hoare partition. */
+static void select_kth(float *x, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < x[lo])
+            swap_floats(&x[mid], &x[lo]);
+        if (x[hi] < x[lo])
+            swap_floats(&x[hi], &x[lo]);
+        if (x[hi] < x[mid])
+            swap_floats(&x[hi], &x[mid]);
+        const float pivot = x[mid];
+
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (x[i] < pivot)
+                i++;
+            while (x[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap_floats(&x[i], &x[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        /* Now x[lo..j] <= pivot <= x[i..hi], and x[j+1..i-1] == pivot. */
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+double af_median_inplace(float *x, size_t n)
+{
+    size_t k = n / 2;
+    select_kth(x, n, k);
+    if (n % 2)
+        return x[k];
+    /* Even count: the lower middle value is the largest of the lower part. */
+    float lower = x[0];
+    for (size_t i = 1; i < k; i++)
+        if (x[i] > lower)
+            lower = x[i];
+    return ((double)lower + (double)x[k]) / 2.0;
+}
+
+/* A value that cannot happen for finite input is replaced by 0 rather than
+ * leave this module (see stats.h: we never store NaN/inf). */
+static double finite_or_zero(double v)
+{
+    return isfinite(v) ? v : 0.0;
+}
+
+int af_stats_compute(const float *x, size_t n, float *scratch, double out[AF_N_STATS], af_err *err)
+{
+    if (n == 0)
+        return af_err_set(err, "statistics of an empty row");
+
+    double sum = 0, min = x[0], max = x[0];
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i]))
+            return af_err_set(err, "non-finite value %g at index %zu", (double)x[i], i);
+        sum += x[i];
+        min = x[i] < min ? x[i] : min;
+        max = x[i] > max ? x[i] : max;
+    }
+    const double count = (double)n;
+    const double shift = sum / count;
+
+    /* Moments about the first-pass mean; the mean's own rounding error (c) is
+     * then removed from them exactly: m_k about (shift + c). */
+    double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i] - shift;
+        double d2 = d * d;
+        s1 += d;
+        s2 += d2;
+        s3 += d2 * d;
+        s4 += d2 * d2;
+    }
+    const double c = s1 / count;
+    const double mean = shift + c;
+    double m2 = s2 / count - c * c;
+    if (m2 < 0)
+        m2 = 0;
+    const double m3 = s3 / count - 3 * c * s2 / count + 2 * c * c * c;
+    const double m4 = s4 / count - 4 * c * s3 / count + 6 * c * c * s2 / count - 3 * c * c * c * c;
+
+    double skew = 0, kurtosis = 0;
+    const double constant_limit = CONSTANT_ROW_RESOLUTION * mean;
+    if (m2 > constant_limit * constant_limit) {
+        skew = m3 / (m2 * sqrt(m2));
+        kurtosis = m4 / (m2 * m2) - 3.0;
+    }
+
+    memcpy(scratch, x, n * sizeof *scratch);
+    out[AF_STAT_MEAN] = finite_or_zero(mean);
+    out[AF_STAT_STD] = finite_or_zero(sqrt(m2));
+    out[AF_STAT_SKEW] = finite_or_zero(skew);
+    out[AF_STAT_KURTOSIS] = finite_or_zero(kurtosis);
+    out[AF_STAT_MIN] = min;
+    out[AF_STAT_MAX] = max;
+    out[AF_STAT_MEDIAN] = af_median_inplace(scratch, n);
+    return 0;
+}

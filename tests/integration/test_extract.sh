@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# af-extract: features of stored audio, failures recorded with reasons, idempotent
+# re-runs, versioned feature sets, analyst views, and concurrent workers.
+source "$AF_PROJECT/tests/lib.sh"
+use_migrated_database extract
+
+audio="$test_tmp/audio"
+mkdir -p "$audio"
+make_tone "$audio/a440.mp3" 12 440
+make_tone "$audio/a880.wav" 12 880
+make_tone "$audio/long.flac" 35 330
+make_tone "$audio/short.m4a" 7.7 550 -c:a aac
+head -c 40000 /dev/urandom >"$audio/random.mp3"
+head -c 3000 "$audio/a440.mp3" >"$audio/truncated.mp3"
+ffmpeg -nostdin -v error -y -f lavfi -i "anullsrc=r=22050:cl=mono" -t 5 "$audio/silent.wav"
+make_tone "$audio/tiny.wav" 0.05 440
+i=1
+for f in a440.mp3 a880.wav long.flac short.m4a random.mp3 truncated.mp3 silent.wav tiny.wav; do
+    add_track_with_audio $i "$audio/$f"
+    i=$((i + 1))
+done
+
+run af-extract --jobs 2
+expect_status 1 "af-extract exits 1 when some tracks failed"
+expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'done'")" "the four good tracks are done"
+expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'failed'")" "the four bad tracks failed"
+expect_eq "unreadable" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 5")" "random bytes fail as unreadable"
+expect_eq "silent" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 7")" "silence fails as silent"
+expect_eq "too_short" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 8")" "a 50 ms file fails as too short"
+expect_eq "4|4|10|3" "$(sql "SELECT (SELECT n_windows FROM track_features WHERE track_id = 1), (SELECT n_windows FROM track_features WHERE track_id = 2), (SELECT n_windows FROM track_features WHERE track_id = 3), (SELECT n_windows FROM track_features WHERE track_id = 4)")" \
+    "12 s gives 4 windows, the 30 s excerpt of 35 s gives 10, 7.7 s gives 3 (a final partial window of 1.7 s is kept)"
+expect_eq "2.5" "$(sql "SELECT round(excerpt_start::numeric, 1) FROM track_features WHERE track_id = 3")" "a 35 s file is analysed from 2.5 s (the central 30 s)"
+expect_eq "0" "$(sql "SELECT count(*) FROM window_features, unnest(feature_values) v WHERE v = 'NaN' OR v IN ('Infinity', '-Infinity')")" "no NaN or infinity is stored"
+expect_eq "326" "$(sql "SELECT array_length(feature_values, 1) FROM window_features LIMIT 1")" "window vectors have 326 values"
+expect_eq "tracks_done=4 tracks_failed=4" "$(sql "SELECT 'tracks_done=' || (counters->>'tracks_done') || ' tracks_failed=' || (counters->>'tracks_failed') FROM runs WHERE program = 'af-extract' ORDER BY run_id DESC LIMIT 1")" "the run record counts tracks"
+
+run af-db status
+expect_out 'extract v1 +4 +0 +4' "af-db status shows 4 done, 0 waiting, 4 failed for v1"
+expect_out 'silent' "af-db status lists failure reasons"
+
+# Same numbers as af-features on the same file (one analysis code path).
+run af-features --track --format csv "$audio/a440.mp3"
+db_centroid=$(sql "SELECT round(centroid_mean::numeric, 2) FROM features_v1_tracks WHERE track_id = 1")
+col=$(printf '%s' "$out" | head -1 | tr ',' '\n' | grep -nx 'centroid_mean' | cut -d: -f1)
+file_centroid=$(printf '%s' "$out" | sed -n 2p | cut -d, -f"$col" | xargs printf '%.2f')
+expect_eq "$db_centroid" "$file_centroid" "stored features equal af-features output for the same file"
+
+run af-extract --jobs 2
+expect_status 0 "a second run exits 0"
+expect_err "0 track\(s\) processed" "a second run finds nothing to do"
+expect_eq "4" "$(sql "SELECT count(*) FROM track_features")" "a second run stores nothing twice"
+
+run af-extract --retry-failed
+expect_status 1 "--retry-failed retries the failed tracks (which fail again)"
+expect_eq "4|1" "$(sql "SELECT count(*), max(attempts) FROM extraction_jobs WHERE status = 'failed'")" "retried tracks are still failed, attempt count restarted"
+
+# Analyst views.
+sql "INSERT INTO taxonomy_versions (checksum, source_file) VALUES ('t', 'test'); INSERT INTO genres (name) VALUES ('rock'), ('jazz');
+     INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id) SELECT t, 1, 'labelled', 1 + t % 2 FROM generate_series(1, 4) t" >/dev/null
+run sql "SELECT label, count(*), avg(mfcc01_mean) < 0 FROM features_v1_tracks GROUP BY label ORDER BY label"
+expect_out '^jazz\|2\|t' "SELECT label, avg(mfcc01_mean) FROM features_v1_tracks GROUP BY label works"
+expect_eq "14" "$(sql "SELECT count(*) FROM features_v1_windows WHERE label = 'jazz'")" "the window view has one row per window (4 + 10 for tracks 1 and 3)"
+
+# Feature sets are versioned: other parameters need another name.
+run af-extract --window 2
+expect_status 2 "changing a parameter of an existing set is refused"
+expect_err "exists with other parameters" "and the message says why"
+run af-extract --feature-set w2 --window 2 --hop 1
+expect_eq "2" "$(sql "SELECT count(*) FROM feature_sets")" "a new set name with new parameters makes a new feature set"
+expect_eq "12" "$(sql "SELECT n_windows FROM features_w2_tracks WHERE track_id = 2")" "12 s with 2 s windows and 1 s hop gives 12 windows (the last one half long)"
+expect_eq "4" "$(sql "SELECT count(*) FROM features_v1_tracks")" "the old set stays queryable"
+
+# Several workers at once: every track processed exactly once.
+use_migrated_database extract_concurrent
+for t in $(seq 1 30); do
+    make_tone "$audio/c$t.mp3" 4 $((200 + 20 * t))
+    add_track_with_audio "$t" "$audio/c$t.mp3"
+done
+pids=()
+for w in 1 2 3; do
+    af-extract --jobs 1 --batch 2 -q >"$test_tmp/w$w.log" 2>&1 &
+    pids+=($!)
+done
+failed_workers=0
+for pid in "${pids[@]}"; do wait "$pid" || failed_workers=$((failed_workers + 1)); done
+expect_eq 0 "$failed_workers" "three concurrent workers all succeed"
+expect_eq "30|30|1" "$(sql "SELECT count(*), count(DISTINCT track_id), max(attempts) FROM extraction_jobs WHERE status = 'done'")" \
+    "every track is done exactly once (one attempt each)"
+expect_eq "3" "$(sql "SELECT count(DISTINCT run_id) FROM extraction_jobs")" "the work was shared by the three workers"
+
+# A worker killed mid-run: its claims expire and another worker finishes them.
+use_migrated_database extract_kill
+add_tracks_sharing_audio 1 80 "$audio/long.flac"
+af-extract --jobs 1 --batch 10 --lease 60 -q >"$test_tmp/killed.log" 2>&1 &
+victim=$!
+held=0
+for _ in $(seq 400); do
+    held=$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")
+    [ "$held" -gt 0 ] && break
+    sleep 0.01
+done
+kill -9 $victim
+wait $victim 2>/dev/null
+expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")" "the killed worker leaves its claimed batch behind"
+run af-extract --jobs 2
+expect_status 0 "while the claims are leased, another worker skips them"
+expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")" "the leased claims are untouched"
+sql "UPDATE extraction_jobs SET lease_expires_at = now() - interval '1 second' WHERE status = 'running'" # time passes
+run af-extract --jobs 2
+expect_status 0 "after the lease expires, the next worker finishes"
+expect_eq "80|80" "$(sql "SELECT count(*), count(DISTINCT track_id) FROM track_features")" "all tracks done once, none twice, nothing partial"
+expect_eq "0" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status <> 'done'")" "no claim is left behind"
+expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE attempts = 2")" "the killed worker's claims were taken over (second attempt)"
