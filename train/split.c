@@ -1,0 +1,184 @@
+/* split.c — artist-grouped, hash-based split and fold assignment; see
+ * split.h for why it is done this way and what it does not guarantee. */
+#include "split.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rng.h"
+
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+#define FOLD_TWEAK UINT64_C(0x464f4c44464f4c44) /* "FOLDFOLD": folds get their own hash */
+
+void af_split_scheme_default(af_split_scheme *s)
+{
+    s->train = 0.70;
+    s->val = 0.15;
+    s->test = 0.15;
+    s->salt = AF_SPLIT_DEFAULT_SALT;
+}
+
+int af_split_scheme_check(const af_split_scheme *s, af_err *err)
+{
+    if (!(s->train > 0.0) || !(s->val >= 0.0) || !(s->test >= 0.0))
+        return af_err_set(err, "split: ratios must be >= 0 with train > 0 (got %g/%g/%g)",
+                          s->train, s->val, s->test);
+    if (fabs(s->train + s->val + s->test - 1.0) > 1e-9)
+        return af_err_set(err, "split: ratios must sum to 1 (got %g/%g/%g)", s->train, s->val,
+                          s->test);
+    return 0;
+}
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Calls emit for every byte of the normalised name; the hash and the string
+ * form are both built on this, so they can never disagree. */
+typedef void (*byte_sink)(void *ctx, unsigned char c);
+
+static void normalise_into(const char *artist, byte_sink emit, void *ctx)
+{
+    const unsigned char *p = (const unsigned char *)artist;
+    while (*p && is_space(*p))
+        p++;
+    bool pending_space = false;
+    for (; *p; p++) {
+        if (is_space(*p)) {
+            pending_space = true; /* emitted only if a non-space follows: trims the end */
+            continue;
+        }
+        if (pending_space)
+            emit(ctx, ' ');
+        pending_space = false;
+        emit(ctx, (*p >= 'A' && *p <= 'Z') ? (unsigned char)(*p - 'A' + 'a') : *p);
+    }
+}
+
+typedef struct string_sink {
+    char *out;
+    size_t cap, len;
+} string_sink;
+
+static void to_string(void *ctx, unsigned char c)
+{
+    string_sink *s = ctx;
+    if (s->len + 1 < s->cap)
+        s->out[s->len] = (char)c;
+    s->len++;
+}
+
+size_t af_split_normalise_artist(const char *artist, char *out, size_t cap)
+{
+    string_sink s = {out, cap, 0};
+    if (artist)
+        normalise_into(artist, to_string, &s);
+    if (cap > 0)
+        out[s.len < cap ? s.len : cap - 1] = '\0';
+    return s.len;
+}
+
+bool af_split_artist_known(const char *artist)
+{
+    static const char *const placeholders[] = {"unknown", "[unknown]", "unknown artist"};
+    if (!artist)
+        return false;
+    char key[32];
+    size_t len = af_split_normalise_artist(artist, key, sizeof key);
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++)
+        if (len < sizeof key && strcmp(key, placeholders[i]) == 0)
+            return false;
+    return true;
+}
+
+static void fnv_byte(void *ctx, unsigned char c)
+{
+    uint64_t *h = ctx;
+    *h = (*h ^ c) * FNV_PRIME;
+}
+
+static void fnv_u64(uint64_t *h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        fnv_byte(h, (unsigned char)(v >> (8 * i)));
+}
+
+uint64_t af_split_group_hash(const char *artist, int64_t track_id, uint64_t salt)
+{
+    uint64_t h = FNV_OFFSET;
+    fnv_u64(&h, salt);
+    if (af_split_artist_known(artist)) {
+        fnv_byte(&h, 'A');
+        normalise_into(artist, fnv_byte, &h);
+    } else {
+        fnv_byte(&h, 'T');
+        fnv_u64(&h, (uint64_t)track_id);
+    }
+    /* FNV's last bytes barely reach the high bits; the mixer spreads them. */
+    return af_mix64(h);
+}
+
+enum af_split af_split_assign(const af_split_scheme *s, const char *artist, int64_t track_id)
+{
+    double u = (double)(af_split_group_hash(artist, track_id, s->salt) >> 11) * 0x1.0p-53;
+    if (u < s->train)
+        return AF_SPLIT_TRAIN;
+    if (u < s->train + s->val)
+        return AF_SPLIT_VAL;
+    return AF_SPLIT_TEST;
+}
+
+int af_split_fold(const char *artist, int64_t track_id, int k, uint64_t salt)
+{
+    if (k < 2)
+        return -1;
+    /* mod bias is at most k / 2^64: irrelevant */
+    return (int)(af_split_group_hash(artist, track_id, af_mix64(salt ^ FOLD_TWEAK)) % (uint64_t)k);
+}
+
+const char *af_split_name(enum af_split s)
+{
+    switch (s) {
+    case AF_SPLIT_TRAIN:
+        return "train";
+    case AF_SPLIT_VAL:
+        return "val";
+    case AF_SPLIT_TEST:
+        return "test";
+    }
+    return "?";
+}
+
+int af_split_tabulate(const int *genre, const int *bucket, size_t n, int n_genres, int n_buckets,
+                      size_t *counts, int *n_incomplete, af_err *err)
+{
+    if (n_genres < 1 || n_buckets < 1)
+        return af_err_set(err, "split: need at least one genre and one bucket");
+    memset(counts, 0, (size_t)n_genres * (size_t)n_buckets * sizeof *counts);
+    for (size_t i = 0; i < n; i++) {
+        if (genre[i] < 0 || genre[i] >= n_genres)
+            return af_err_set(err, "split: genre %d of track %zu is not in 0..%d", genre[i], i,
+                              n_genres - 1);
+        if (bucket[i] < 0 || bucket[i] >= n_buckets)
+            return af_err_set(err, "split: bucket %d of track %zu is not in 0..%d", bucket[i], i,
+                              n_buckets - 1);
+        counts[(size_t)genre[i] * (size_t)n_buckets + (size_t)bucket[i]]++;
+    }
+    int incomplete = 0;
+    for (int g = 0; g < n_genres; g++) {
+        const size_t *row = counts + (size_t)g * (size_t)n_buckets;
+        size_t total = 0, empty = 0;
+        for (int b = 0; b < n_buckets; b++) {
+            total += row[b];
+            empty += row[b] == 0;
+        }
+        incomplete += total > 0 && empty > 0;
+    }
+    if (n_incomplete)
+        *n_incomplete = incomplete;
+    return 0;
+}
