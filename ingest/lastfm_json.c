@@ -1,0 +1,206 @@
+/* lastfm_json.c — Last.fm response parsing with all its quirks; see lastfm_json.h. */
+#include "lastfm_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t lfm_list_size(const json_t *list)
+{
+    if (json_is_array(list))
+        return json_array_size(list);
+    if (json_is_object(list))
+        return 1;
+    return 0; /* missing, null, "" or anything else: empty */
+}
+
+json_t *lfm_list_get(const json_t *list, size_t i)
+{
+    if (json_is_array(list))
+        return json_array_get(list, i);
+    if (json_is_object(list) && i == 0)
+        return (json_t *)list;
+    return NULL;
+}
+
+double lfm_number(const json_t *v, double fallback)
+{
+    if (json_is_number(v))
+        return json_number_value(v);
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end;
+        double d = strtod(s, &end);
+        if (end != s && *end == '\0')
+            return d;
+    }
+    if (json_is_object(v)) /* {"#text": "0", ...} */
+        return lfm_number(json_object_get(v, "#text"), fallback);
+    return fallback;
+}
+
+const char *lfm_text(const json_t *v)
+{
+    const char *s = NULL;
+    if (json_is_string(v))
+        s = json_string_value(v);
+    else if (json_is_object(v)) {
+        s = lfm_text(json_object_get(v, "#text"));
+        if (!s)
+            s = lfm_text(json_object_get(v, "name"));
+    }
+    return s && *s ? s : NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static json_t *load(const char *body, size_t len, af_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!root) {
+        af_err_set(err, "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                   jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        af_err_set(err, "malformed response: not a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* 1 when root is an error body (api filled). */
+static int api_error(const json_t *root, struct lfm_api_error *api)
+{
+    json_t *code = json_object_get(root, "error");
+    if (!code)
+        return 0;
+    api->code = (int)lfm_number(code, -1);
+    const char *message = lfm_text(json_object_get(root, "message"));
+    snprintf(api->message, sizeof api->message, "%s", message ? message : "(no message)");
+    return 1;
+}
+
+int lfm_check_body(const char *body, size_t len, struct lfm_api_error *api, af_err *err)
+{
+    json_t *root = load(body, len, err);
+    if (!root)
+        return -1;
+    int rc = api_error(root, api) ? LFM_API_ERROR : 0;
+    json_decref(root);
+    return rc;
+}
+
+int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *out,
+                         struct lfm_api_error *api, af_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *root = load(body, len, err);
+    if (!root)
+        return -1;
+    if (api_error(root, api)) {
+        json_decref(root);
+        return LFM_API_ERROR;
+    }
+    json_t *tracks = json_object_get(root, "tracks");
+    if (!json_is_object(tracks)) {
+        json_decref(root);
+        return af_err_set(err, "malformed tag.getTopTracks response: no \"tracks\" object");
+    }
+    json_t *attr = json_object_get(tracks, "@attr");
+    json_t *list = json_object_get(tracks, "track");
+    size_t n = lfm_list_size(list);
+    out->page = (int)lfm_number(json_object_get(attr, "page"), 1);
+    out->per_page = (int)lfm_number(json_object_get(attr, "perPage"), (double)n);
+    out->total = (int)lfm_number(json_object_get(attr, "total"), (double)n);
+    /* Without @attr, assume this is the only page. */
+    out->total_pages = (int)lfm_number(json_object_get(attr, "totalPages"), n ? out->page : 0);
+    out->tracks = calloc(n ? n : 1, sizeof *out->tracks);
+    if (!out->tracks)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = lfm_list_get(list, i);
+        const char *name = lfm_text(json_object_get(item, "name"));
+        const char *artist = lfm_text(json_object_get(item, "artist"));
+        if (!json_is_object(item) || !name || !artist) {
+            out->n_skipped++;
+            continue;
+        }
+        struct lfm_track *t = &out->tracks[out->n_tracks++];
+        t->name = dup_or_null(name);
+        t->artist = dup_or_null(artist);
+        t->mbid = dup_or_null(lfm_text(json_object_get(item, "mbid")));
+        t->url = dup_or_null(lfm_text(json_object_get(item, "url")));
+        t->duration_seconds = lfm_number(json_object_get(item, "duration"), 0);
+        t->rank = (int)lfm_number(json_object_get(json_object_get(item, "@attr"), "rank"),
+                                  (double)(i + 1));
+    }
+    json_decref(root);
+    return 0;
+}
+
+void lfm_top_tracks_free(struct lfm_top_tracks *t)
+{
+    for (int i = 0; i < t->n_tracks; i++) {
+        free(t->tracks[i].name);
+        free(t->tracks[i].artist);
+        free(t->tracks[i].mbid);
+        free(t->tracks[i].url);
+    }
+    free(t->tracks);
+    memset(t, 0, sizeof *t);
+}
+
+int lfm_parse_top_tags(const char *body, size_t len, struct lfm_top_tags *out,
+                       struct lfm_api_error *api, af_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *root = load(body, len, err);
+    if (!root)
+        return -1;
+    if (api_error(root, api)) {
+        json_decref(root);
+        return LFM_API_ERROR;
+    }
+    json_t *toptags = json_object_get(root, "toptags");
+    if (!json_is_object(toptags)) {
+        json_decref(root);
+        return af_err_set(err, "malformed getTopTags response: no \"toptags\" object");
+    }
+    json_t *list = json_object_get(toptags, "tag");
+    size_t n = lfm_list_size(list);
+    out->tags = calloc(n ? n : 1, sizeof *out->tags);
+    if (!out->tags)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = lfm_list_get(list, i);
+        const char *name = lfm_text(json_object_get(item, "name"));
+        if (!json_is_object(item) || !name) {
+            out->n_skipped++;
+            continue;
+        }
+        struct lfm_tag *t = &out->tags[out->n_tags++];
+        t->name = dup_or_null(name);
+        t->count = lfm_number(json_object_get(item, "count"), 0);
+    }
+    json_decref(root);
+    return 0;
+}
+
+void lfm_top_tags_free(struct lfm_top_tags *t)
+{
+    for (int i = 0; i < t->n_tags; i++)
+        free(t->tags[i].name);
+    free(t->tags);
+    memset(t, 0, sizeof *t);
+}

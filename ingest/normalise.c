@@ -1,0 +1,141 @@
+/* normalise.c — tag keys, match keys, UTF-8 checks and COPY escaping; see normalise.h. */
+#include "normalise.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+size_t af_norm_key(const char *text, char *out, size_t out_len)
+{
+    size_t n = 0;
+    if (out_len == 0)
+        return 0;
+    const unsigned char *p = (const unsigned char *)text;
+    for (; p && *p && n + 1 < out_len; p++) {
+        unsigned char c = *p;
+        if (c >= 'A' && c <= 'Z')
+            out[n++] = (char)(c - 'A' + 'a');
+        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
+            out[n++] = (char)c;
+    }
+    if (p && *p && n > 0) { /* cut short: never keep half a UTF-8 character */
+        size_t j = n - 1;
+        while (j > 0 && ((unsigned char)out[j] & 0xC0) == 0x80)
+            j--;
+        unsigned char lead = (unsigned char)out[j];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (n - j < need)
+            n = j;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t af_match_key(const char *artist, const char *title, char *out, size_t out_len)
+{
+    if (out_len < 3 || !artist || !title) {
+        if (out_len)
+            out[0] = '\0';
+        return 0;
+    }
+    size_t half = out_len / 2;
+    size_t a = af_norm_key(artist, out, half);
+    if (a == 0)
+        return out[0] = '\0', 0;
+    out[a] = '\t';
+    size_t t = af_norm_key(title, out + a + 1, out_len - a - 1);
+    if (t == 0)
+        return out[0] = '\0', 0;
+    return a + 1 + t;
+}
+
+bool af_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text, *end = s + len;
+    while (s < end) {
+        unsigned char c = *s;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        int n;
+        unsigned min;
+        unsigned cp;
+        if ((c & 0xE0) == 0xC0)
+            n = 1, min = 0x80, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2, min = 0x800, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            n = 3, min = 0x10000, cp = c & 0x07;
+        else
+            return false;
+        if (end - s <= n)
+            return false;
+        for (int i = 1; i <= n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+int af_buf_append(struct af_buf *buf, const char *data, size_t len)
+{
+    if (buf->len + len + 1 > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 65536;
+        while (cap < buf->len + len + 1)
+            cap *= 2;
+        char *grown = realloc(buf->data, cap);
+        if (!grown)
+            return -1;
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+int af_buf_copy_field(struct af_buf *buf, const char *text)
+{
+    if (!text)
+        return af_buf_append(buf, "\\N", 2);
+    size_t len = strlen(text);
+    if (buf->len + 2 * len + 1 > buf->cap && af_buf_append(buf, "", 0) == 0) {
+        /* grow once for the worst case */
+        size_t need = buf->len + 2 * len + 1, cap = buf->cap;
+        while (cap < need)
+            cap *= 2;
+        char *grown = realloc(buf->data, cap);
+        if (!grown)
+            return -1;
+        buf->data = grown;
+        buf->cap = cap;
+    }
+    char *w = buf->data + buf->len;
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '\\': *w++ = '\\'; *w++ = '\\'; break;
+        case '\t': *w++ = '\\'; *w++ = 't'; break;
+        case '\n': *w++ = '\\'; *w++ = 'n'; break;
+        case '\r': *w++ = '\\'; *w++ = 'r'; break;
+        default: *w++ = *p;
+        }
+    }
+    buf->len = (size_t)(w - buf->data);
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+void af_buf_free(struct af_buf *buf)
+{
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+}

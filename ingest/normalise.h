@@ -1,0 +1,36 @@
+/*
+ * normalise.h — the text keys by which ingest matches things: tag keys (how a
+ * raw tag finds its genre) and match keys (how a track found by two sources is
+ * recognised as one), plus UTF-8 checking and COPY text escaping for bulk loads.
+ *
+ * A key keeps ASCII letters (lower-cased), ASCII digits and every non-ASCII
+ * byte, and drops everything else, so that case, spaces, hyphens and
+ * punctuation do not matter: "Hip Hop" = "hip-hop" = "HipHop" = "hiphop".
+ * The SQL function af_norm_key() in sql/002_ingest.sql does exactly the same.
+ */
+#ifndef AF_INGEST_NORMALISE_H
+#define AF_INGEST_NORMALISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Writes the key of text (at most out_len - 1 bytes) and returns its length. */
+size_t af_norm_key(const char *text, char *out, size_t out_len);
+
+/* "artistkey<TAB>titlekey"; empty (returns 0) when either part has an empty key. */
+size_t af_match_key(const char *artist, const char *title, char *out, size_t out_len);
+
+/* True when the len bytes are valid UTF-8 (no overlongs, surrogates or NULs). */
+bool af_utf8_valid(const char *text, size_t len);
+
+/* Appends text to a COPY text-format field: backslash, tab, newline and carriage
+ * return are escaped. A NULL text appends \N. Returns -1 when out of memory. */
+struct af_buf {
+    char *data;
+    size_t len, cap;
+};
+int af_buf_append(struct af_buf *buf, const char *data, size_t len);
+int af_buf_copy_field(struct af_buf *buf, const char *text);
+void af_buf_free(struct af_buf *buf);
+
+#endif
