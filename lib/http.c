@@ -1,5 +1,6 @@
 /* http.c — libcurl easy-interface requests with timeouts and limits; see http.h. */
 #include "http.h"
+#include "http_internal.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -14,14 +15,9 @@ struct af_http_client {
     struct af_http_options options;
 };
 
-struct body_buffer {
-    char *data;
-    size_t len, cap, max;
-    int too_large;
-};
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+void af_http_global_init(void) { pthread_once(&curl_once, init_curl); }
 
 void af_http_default_options(struct af_http_options *options)
 {
@@ -34,7 +30,7 @@ void af_http_default_options(struct af_http_options *options)
 
 struct af_http_client *af_http_client_new(const struct af_http_options *options, af_err *err)
 {
-    pthread_once(&curl_once, init_curl);
+    af_http_global_init();
     struct af_http_client *client = calloc(1, sizeof *client);
     if (!client || !(client->curl = curl_easy_init())) {
         free(client);
@@ -62,7 +58,7 @@ void af_http_response_free(struct af_http_response *response)
 
 static size_t on_body(char *data, size_t size, size_t count, void *user)
 {
-    struct body_buffer *buf = user;
+    struct af_http_body *buf = user;
     size_t n = size * count;
     if (buf->len + n > buf->max) {
         buf->too_large = 1;
@@ -114,11 +110,15 @@ double af_http_parse_retry_after(const char *value)
     return delta > 0 ? delta : 0;
 }
 
-static void configure(struct af_http_client *client, const char *url, struct curl_slist *headers,
-                      struct body_buffer *body, struct af_http_response *response, char *errbuf)
+void af_http_setup_easy(CURL *c, const struct af_http_options *o, const char *url,
+                        struct curl_slist *headers, const char *post_body,
+                        struct af_http_body *body, struct af_http_response *response,
+                        char *errbuf)
 {
-    CURL *c = client->curl;
-    const struct af_http_options *o = &client->options;
+    memset(response, 0, sizeof *response);
+    response->retry_after_seconds = -1;
+    *body = (struct af_http_body){.max = o->max_body_bytes};
+    errbuf[0] = '\0';
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -137,40 +137,46 @@ static void configure(struct af_http_client *client, const char *url, struct cur
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes_per_second);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body_bytes);
+    if (post_body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post_body);
+}
+
+int af_http_finish_easy(CURL *c, CURLcode rc, const char *url, struct af_http_body *body,
+                        const char *errbuf, struct af_http_response *response, af_err *err)
+{
+    char redacted[1024];
+    af_http_redact_url(url, redacted, sizeof redacted);
+    if (rc != CURLE_OK) {
+        free(body->data);
+        body->data = NULL;
+        if (body->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            return af_err_set(err, "%s: response larger than %zu bytes", redacted, body->max);
+        return af_err_set(err, "%s: %s", redacted, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response->status);
+    const char *type = NULL;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+    if (type)
+        snprintf(response->content_type, sizeof response->content_type, "%s", type);
+    response->body = body->data ? body->data : calloc(1, 1);
+    response->body_len = body->len;
+    body->data = NULL;
+    return 0;
 }
 
 static int perform(struct af_http_client *client, const char *url, const char *const *headers,
                    const char *post_body, struct af_http_response *response, af_err *err)
 {
-    memset(response, 0, sizeof *response);
-    response->retry_after_seconds = -1;
     struct curl_slist *list = NULL;
     for (int i = 0; headers && headers[i]; i++)
         list = curl_slist_append(list, headers[i]);
-    struct body_buffer body = {.max = client->options.max_body_bytes};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    configure(client, url, list, &body, response, errbuf);
-    if (post_body)
-        curl_easy_setopt(client->curl, CURLOPT_POSTFIELDS, post_body);
+    struct af_http_body body;
+    char errbuf[CURL_ERROR_SIZE];
+    af_http_setup_easy(client->curl, &client->options, url, list, post_body, &body, response,
+                       errbuf);
     CURLcode rc = curl_easy_perform(client->curl);
     curl_slist_free_all(list);
-    char redacted[1024];
-    af_http_redact_url(url, redacted, sizeof redacted);
-    if (rc != CURLE_OK) {
-        free(body.data);
-        if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-            return af_err_set(err, "%s: response larger than %zu bytes", redacted,
-                              client->options.max_body_bytes);
-        return af_err_set(err, "%s: %s", redacted, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    }
-    curl_easy_getinfo(client->curl, CURLINFO_RESPONSE_CODE, &response->status);
-    const char *type = NULL;
-    curl_easy_getinfo(client->curl, CURLINFO_CONTENT_TYPE, &type);
-    if (type)
-        snprintf(response->content_type, sizeof response->content_type, "%s", type);
-    response->body = body.data ? body.data : calloc(1, 1);
-    response->body_len = body.len;
-    return 0;
+    return af_http_finish_easy(client->curl, rc, url, &body, errbuf, response, err);
 }
 
 int af_http_get(struct af_http_client *client, const char *url, const char *const *headers,

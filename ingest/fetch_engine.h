@@ -1,0 +1,25 @@
+/*
+ * fetch_engine.h — af-fetch's work loop: claims labelled tracks, asks the
+ * providers in order (search, then the preview at once), checks and stores
+ * the audio, and records every attempt and outcome.  One thread drives all
+ * HTTP transfers through libcurl's multi interface (lib/http_multi.h), paced
+ * by a token bucket per provider; previews are decoded on a small thread pool
+ * (fetch_verify.h).  See ingest/af-fetch.c for the user's view.
+ */
+#ifndef AF_FETCH_ENGINE_H
+#define AF_FETCH_ENGINE_H
+
+#include "app.h"
+#include "error.h"
+
+/* Fetches previews for at most limit tracks (0 = all) with the configuration in
+ * app->cfg, recording into app->db and app->run. On SIGINT/SIGTERM it finishes
+ * the transfers in flight, saves what it learnt and returns 0.  *exit_code is set
+ * to AF_EXIT_CREDENTIALS when Spotify rejected the credentials (the other
+ * providers still ran), else AF_EXIT_OK. */
+int af_fetch_run(struct af_app *app, long limit, int *exit_code, af_err *err);
+
+/* Checks a comma-separated provider list ("spotify,deezer,itunes"). */
+int af_fetch_check_providers(const char *list, af_err *err);
+
+#endif

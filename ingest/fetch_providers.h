@@ -1,0 +1,67 @@
+/*
+ * fetch_providers.h — the three preview providers' request URLs and response
+ * formats (Spotify Web API, Deezer API, iTunes Search API), as documented in
+ * ../shared/reference/api/API_FORMATS.md.  Pure functions: no I/O, so each
+ * format is unit-tested on the real payloads in tests/unit/.
+ */
+#ifndef AF_FETCH_PROVIDERS_H
+#define AF_FETCH_PROVIDERS_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* One search result. Strings are owned (freed by af_fetch_results_free). */
+struct af_fetch_candidate {
+    char id[64];       /* the provider's track id, as text */
+    char *artists;     /* names separated by '\n' */
+    char *title;
+    double duration;   /* seconds; 0 = unknown */
+    char *preview_url; /* NULL when the provider has no preview for it */
+    char isrc[16];     /* "" when not given */
+};
+
+struct af_fetch_results {
+    struct af_fetch_candidate *items;
+    int n;
+};
+
+void af_fetch_results_free(struct af_fetch_results *results);
+
+/* What a response body says besides its results. */
+enum af_fetch_answer {
+    AF_ANSWER_OK = 0,      /* results parsed (possibly none) */
+    AF_ANSWER_NO_DATA,     /* Deezer error 800 (e.g. unknown ISRC): no such track */
+    AF_ANSWER_QUOTA,       /* Deezer error 4: quota exceeded, back off and retry */
+    AF_ANSWER_API_ERROR,   /* another error object in the body */
+};
+
+/* Spotify. search: q=isrc:X when isrc is given, else track:"T" artist:"A". */
+char *af_spotify_search_url(const char *api_url, const char *artist, const char *title,
+                            const char *isrc, int limit);
+/* Token endpoint answer (200): access_token and expires_in (seconds). */
+int af_spotify_parse_token(const char *body, size_t len, char *token, size_t token_len,
+                           double *expires_in, af_err *err);
+/* {"error":{"status":..,"message":".."}} or OAuth {"error":"..","error_description":".."}:
+ * the message, for logs; "" when the body has none. */
+void af_spotify_error_message(const char *body, size_t len, char *buf, size_t buf_len);
+int af_spotify_parse_search(const char *body, size_t len, struct af_fetch_results *out,
+                            af_err *err);
+
+/* Deezer. /track/isrc:X, or /search?q=artist:"A" track:"T". */
+char *af_deezer_isrc_url(const char *api_url, const char *isrc);
+char *af_deezer_search_url(const char *api_url, const char *artist, const char *title,
+                           int limit);
+/* Accepts a search page ({"data":[...]}), a single track object (ISRC lookup) and the
+ * error object that Deezer sends with HTTP 200; *answer says which. On error answers
+ * err holds Deezer's message. Returns -1 only for a body that is not such JSON. */
+int af_deezer_parse(const char *body, size_t len, struct af_fetch_results *out,
+                    enum af_fetch_answer *answer, af_err *err);
+
+/* iTunes. /search?term=A T&media=music&entity=song. */
+char *af_itunes_search_url(const char *api_url, const char *artist, const char *title,
+                           int limit);
+int af_itunes_parse_search(const char *body, size_t len, struct af_fetch_results *out,
+                           af_err *err);
+
+#endif

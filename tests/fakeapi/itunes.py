@@ -1,0 +1,34 @@
+"""Fake iTunes Search API: /itunes/search?term=...&media=music&entity=song.
+
+Format as in examples/itunes_search.*.json ({"resultCount": N, "results": [...]},
+previewUrl an AAC .m4a, trackTimeMillis).  Throttling beyond world
+"rate_limits"."itunes" answers 403 without Retry-After, as Apple does.
+"""
+from server import Response, json_response
+import _previewcommon as common
+
+PREFIX = "/itunes/"
+
+
+def _result(request, t):
+    it = t["itunes"]
+    r = {"wrapperType": "track", "kind": "song", "artistId": 40000 + it["id"], "collectionId": 50000 + it["id"],
+         "trackId": it["id"], "artistName": t["artist"], "collectionName": t.get("album", "Album"),
+         "trackName": t["title"], "trackTimeMillis": int(t.get("duration", 200) * 1000),
+         "country": "USA", "currency": "USD", "primaryGenreName": "Rock", "isStreamable": True}
+    if it.get("preview", True):
+        r["previewUrl"] = common.preview_url(request, t, "itunes")
+    return r
+
+
+def handle(request, state):
+    if request.path != "/itunes/search":
+        return None
+    if common.over_limit(state, "itunes"):
+        return Response(403, "<html><body>Forbidden</body></html>", content_type="text/html")
+    term = common.norm(request.query.get("term", ""))
+    found = [t for t in common.tracks(state) if "itunes" in t
+             and common.norm(t["title"]) in term and common.norm(t["artist"]) in term]
+    limit = int(request.query.get("limit", 50))
+    results = [_result(request, t) for t in found[:limit]]
+    return json_response({"resultCount": len(results), "results": results})
