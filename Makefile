@@ -65,32 +65,39 @@ $(1)/libaf.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC)) $(1)/obj/build-gen/migrati
 	@rm -f $$@
 	$$(Q)ar rcs $$@ $$^
 
-$(1)/libstages.a: $(patsubst %.c,$(1)/obj/%.o,$(STAGE_SRC)) $(1)/libaf.a
+$(1)/bench/%: tests/bench/%.c $(1)/libaf.a $(foreach st,$(STAGES),$(1)/lib$(st).a)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo '  LINK    $$@')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(foreach st,$(STAGES),$(1)/lib$(st).a) $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
+
+$(1)/tests/%: tests/unit/%.c $(1)/libaf.a $(foreach st,$(STAGES),$(1)/lib$(st).a)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo '  LINK    $$@')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(foreach st,$(STAGES),$(1)/lib$(st).a) $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
+endef
+
+# $(1) = output dir, $(2) = stage: the archive of the stage's private modules.
+define stage_archive
+$(1)/lib$(2).a: $(patsubst %.c,$(1)/obj/%.o,$(filter $(2)/%,$(STAGE_SRC)))
+	@mkdir -p $$(@D)
 	@rm -f $$@
-	$$(Q)ar rcs $$@ $$(filter %.o,$$^)
+	$$(Q)ar rcs $$@ $$^
+endef
 
-$(1)/bin/%: $(1)/libstages.a $(1)/libaf.a
+# $(1) = output dir, $(2) = extra CFLAGS, $(3) = program source: a program links its
+# own stage's modules and libaf only, so one stage's breakage never blocks another's.
+define program
+$(1)/bin/$(notdir $(3:.c=)): $(3) $(1)/lib$(patsubst %/,%,$(dir $(3))).a $(1)/libaf.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  LINK    $$@')
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$(filter %/$$*.c,$(PROGRAM_SRC)) $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
-
-$(1)/bench/%: tests/bench/%.c $(1)/libstages.a $(1)/libaf.a
-	@mkdir -p $$(@D)
-	@$$(if $$(Q),echo '  LINK    $$@')
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
-
-$(1)/tests/%: tests/unit/%.c $(1)/libstages.a $(1)/libaf.a
-	@mkdir -p $$(@D)
-	@$$(if $$(Q),echo '  LINK    $$@')
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(1)/libstages.a $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$^ $(PKG_LIBS) $$(LDFLAGS) -o $$@
 endef
 
 $(eval $(call variant,build,$(OPT_CFLAGS)))
 $(eval $(call variant,build-asan,$(ASAN_CFLAGS)))
-
-# Programs also depend on their own main file (pattern rules above cannot name it).
-$(foreach p,$(PROGRAM_SRC),$(eval build/bin/$(notdir $(p:.c=)): $(p)))
-$(foreach p,$(PROGRAM_SRC),$(eval build-asan/bin/$(notdir $(p:.c=)): $(p)))
+$(foreach d,build build-asan,$(foreach st,$(STAGES),$(eval $(call stage_archive,$(d),$(st)))))
+$(foreach p,$(PROGRAM_SRC),$(eval $(call program,build,$(OPT_CFLAGS),$(p))))
+$(foreach p,$(PROGRAM_SRC),$(eval $(call program,build-asan,$(ASAN_CFLAGS),$(p))))
 
 TEST_BINS := $(addprefix build/tests/,$(notdir $(TEST_SRC:.c=)))
 test-bins: all asan $(TEST_BINS)

@@ -103,9 +103,10 @@ static int fail_statement(PGconn *conn, PGresult *res, const char *what, af_err 
 
 PGresult *af_db_query_binary(PGconn *conn, const char *sql, int n_params,
                              const char *const *params, const int *lengths, const int *formats,
-                             af_err *err)
+                             int binary_result, af_err *err)
 {
-    PGresult *res = PQexecParams(conn, sql, n_params, NULL, params, lengths, formats, 0);
+    PGresult *res =
+        PQexecParams(conn, sql, n_params, NULL, params, lengths, formats, binary_result);
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
         return res;
@@ -118,7 +119,7 @@ PGresult *af_db_query_binary(PGconn *conn, const char *sql, int n_params,
 PGresult *af_db_query(PGconn *conn, const char *sql, int n_params, const char *const *params,
                       af_err *err)
 {
-    return af_db_query_binary(conn, sql, n_params, params, NULL, NULL, err);
+    return af_db_query_binary(conn, sql, n_params, params, NULL, NULL, 0, err);
 }
 
 int af_db_command(PGconn *conn, const char *sql, int n_params, const char *const *params,

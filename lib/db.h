@@ -40,10 +40,11 @@ PGresult *af_db_query(PGconn *conn, const char *sql, int n_params, const char *c
 /* Same for a statement whose rows (if any) are not wanted. */
 int af_db_command(PGconn *conn, const char *sql, int n_params, const char *const *params,
                   af_err *err);
-/* Binary-parameter variant for bytea and similar: lengths and formats as in PQexecParams. */
+/* Binary variant for bytea and similar: lengths and formats as in PQexecParams;
+ * binary_result asks for every column in binary. */
 PGresult *af_db_query_binary(PGconn *conn, const char *sql, int n_params,
                              const char *const *params, const int *lengths, const int *formats,
-                             af_err *err);
+                             int binary_result, af_err *err);
 
 int af_db_begin(PGconn *conn, af_err *err);
 int af_db_commit(PGconn *conn, af_err *err);

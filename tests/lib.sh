@@ -60,6 +60,12 @@ use_fresh_database() {
     export PGDATABASE="$name"
 }
 
+# use_migrated_database NAME: a fresh database with the current schema.
+use_migrated_database() {
+    use_fresh_database "$1"
+    af-db migrate 2>"$test_tmp/migrate.err" || { echo "not ok - af-db migrate"; cat "$test_tmp/migrate.err"; exit 1; }
+}
+
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
 # start_fakeapi WORLD_JSON: starts tests/fakeapi/server.py on a free port; sets
@@ -83,4 +89,38 @@ fakeapi_reset() { curl -sf -X POST "$fakeapi_url/_control/reset" >/dev/null; }
 fakeapi_count() {
     curl -sf "$fakeapi_url/_control/requests" |
         python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["path"].startswith(sys.argv[1])))' "$1"
+}
+
+# add_track_with_audio TRACK_ID FILE [ARTIST TITLE]: a track whose stored audio is FILE
+# (as af-ingest dir or af-fetch would leave it), written with client-side \copy so it
+# works against any server.
+add_track_with_audio() {
+    local id=$1 file=$2 artist=${3:-Artist $1} title=${4:-Title $1}
+    local sha hex
+    sha=$(sha256sum "$file" | cut -c1-64)
+    hex=$(od -An -v -tx1 "$file" | tr -d ' \n')
+    printf '\\\\x%s\t\\\\x%s\t%s\n' "$sha" "$hex" "$(stat -c %s "$file")" >"$test_tmp/audio.copy"
+    psql -XAtq -v ON_ERROR_STOP=1 \
+        -c "CREATE TEMP TABLE audio_in (sha256 bytea, bytes bytea, size_bytes int)" \
+        -c "\\copy audio_in FROM '$test_tmp/audio.copy'" \
+        -c "INSERT INTO audio (sha256, bytes, size_bytes) SELECT * FROM audio_in ON CONFLICT DO NOTHING" \
+        -c "INSERT INTO tracks (track_id, artist, title) VALUES ($id, '$artist', '$title')" \
+        -c "INSERT INTO track_audio (track_id, sha256, origin) SELECT $id, sha256, 'folder' FROM audio_in"
+}
+
+# add_tracks_sharing_audio FIRST LAST FILE: tracks FIRST..LAST, all with FILE as audio.
+add_tracks_sharing_audio() {
+    add_track_with_audio "$1" "$3"
+    psql -XAtq -v ON_ERROR_STOP=1 \
+        -c "INSERT INTO tracks (track_id, artist, title) SELECT t, 'Artist ' || t, 'Title ' || t FROM generate_series($(($1 + 1)), $2) t" \
+        -c "INSERT INTO track_audio (track_id, sha256, origin) SELECT t, (SELECT sha256 FROM track_audio WHERE track_id = $1), 'folder' FROM generate_series($(($1 + 1)), $2) t"
+}
+
+# make_tone FILE SECONDS FREQ [extra ffmpeg output args]: a synthetic test signal.
+make_tone() {
+    local file=$1 seconds=$2 freq=$3
+    shift 3
+    ffmpeg -nostdin -v error -y -f lavfi -i "sine=frequency=$freq:duration=$seconds:sample_rate=22050" \
+        -f lavfi -i "anoisesrc=d=$seconds:c=pink:a=0.05:r=22050" \
+        -filter_complex amix=inputs=2:duration=shortest "$@" "$file"
 }
