@@ -124,6 +124,24 @@ static void account(struct af_app *app, const struct af_job_batch *batch, size_t
     af_progress("tracks", t->tracks, 0, extra);
 }
 
+/* Nothing of a batch whose write failed was stored: unless the database is gone, give
+ * its claims back so that they are claimed again (each retry counts an attempt). */
+static int give_back(struct af_app *app, const struct af_claim_options *opts,
+                     const struct af_job_batch *batch, af_err *err)
+{
+    if (err->code == AF_EXIT_DB_UNAVAILABLE)
+        return -1;
+    log_error("writing a batch of %zu track(s) failed, will retry: %s", batch->count, err->msg);
+    af_run_count(app->run, "batch_retries", 1);
+    af_err release_err = {0};
+    if (af_jobs_release(app->db, opts, batch, err->msg, &release_err) != 0) {
+        *err = release_err;
+        return -1;
+    }
+    af_err_clear(err);
+    return 0;
+}
+
 static int read_params(struct af_app *app, struct af_feature_params *params, af_err *err)
 {
     af_feature_params_init(params);
@@ -193,13 +211,9 @@ static int extract(struct af_app *app, long limit, int n_workers, bool retry_fai
         }
         size_t stored = 0;
         rc = analyse_batch(workers, n_workers, &batch, err);
-        if (rc == 0 && af_jobs_store(app->db, &opts, &batch, &stored, err) != 0) {
-            /* Nothing of the batch was written: give the claims back so it is retried. */
-            af_err ignored = {0};
-            af_jobs_release(app->db, &opts, &batch, &ignored);
-            rc = -1;
-        }
-        if (rc == 0)
+        if (rc == 0 && af_jobs_store(app->db, &opts, &batch, &stored, err) != 0)
+            rc = give_back(app, &opts, &batch, err);
+        else if (rc == 0)
             account(app, &batch, stored, &totals);
         af_job_batch_free(&batch);
     }

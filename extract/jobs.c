@@ -13,8 +13,8 @@
 /* Claims stuck with a dead worker max_attempts times are given up on. */
 static const char give_up_sql[] =
     "UPDATE extraction_jobs SET status = 'failed', lease_expires_at = NULL, updated_at = now(),"
-    " error = format('gave up after %s attempts: the worker processing it stopped each time',"
-    "                attempts)"
+    " error = format('gave up after %s attempts: %s', attempts,"
+    "                coalesce(error, 'the worker processing it stopped each time'))"
     " WHERE feature_set_id = $1 AND status = 'running' AND lease_expires_at < now()"
     " AND attempts >= $2";
 
@@ -292,17 +292,18 @@ int af_jobs_store(PGconn *conn, const struct af_claim_options *opts,
 }
 
 int af_jobs_release(PGconn *conn, const struct af_claim_options *opts,
-                    const struct af_job_batch *batch, af_err *err)
+                    const struct af_job_batch *batch, const char *why, af_err *err)
 {
     char fs[16];
     snprintf(fs, sizeof fs, "%d", opts->feature_set_id);
     char *ids = id_array(batch, 0);
-    const char *params[] = {fs, opts->worker, ids};
+    const char *params[] = {fs, opts->worker, ids, why};
     int rc = af_db_command(conn,
-                           "UPDATE extraction_jobs SET lease_expires_at = now(), updated_at = now()"
+                           "UPDATE extraction_jobs SET lease_expires_at = now(), updated_at = now(),"
+                           " error = $4"
                            " WHERE feature_set_id = $1 AND worker = $2 AND status = 'running'"
                            " AND track_id = ANY($3::bigint[])",
-                           3, params, err);
+                           4, params, err);
     free(ids);
     return rc;
 }

@@ -56,10 +56,10 @@ int af_jobs_claim(PGconn *conn, const struct af_claim_options *opts, struct af_j
 int af_jobs_store(PGconn *conn, const struct af_claim_options *opts,
                   const struct af_job_batch *batch, size_t *stored, af_err *err);
 
-/* Gives the batch's claims back at once (their lease ends now), e.g. after a failed
- * write: the next claim takes them again, counting an attempt. */
+/* Gives the batch's claims back at once (their lease ends now) after a failed write,
+ * noting why: the next claim takes them again, counting an attempt, until max_attempts. */
 int af_jobs_release(PGconn *conn, const struct af_claim_options *opts,
-                    const struct af_job_batch *batch, af_err *err);
+                    const struct af_job_batch *batch, const char *why, af_err *err);
 
 void af_job_batch_free(struct af_job_batch *batch);
 

@@ -52,6 +52,9 @@ bool af_app_option(struct af_app *app, int opt, const char *arg)
     case AF_OPT_CONFIG:
         app->config_path = arg;
         return true;
+    case AF_OPT_EXCLUSIVE:
+        app->exclusive = true;
+        return true;
     case 'q':
         app->verbosity = -1;
         return true;
@@ -141,7 +144,10 @@ static int connect_database(struct af_app *app, enum af_app_flags flags, af_err 
     if (af_db_check_schema(app->db, err) != 0)
         return -1;
     app->run = af_run_begin(app->db, app->program, app->argc, app->argv, err);
-    return app->run ? 0 : -1;
+    if (!app->run)
+        return -1;
+    /* After the run record, so that a run refused by the lock is recorded too. */
+    return app->exclusive ? af_db_try_stage_lock(app->db, app->program, err) : 0;
 }
 
 int af_app_start(struct af_app *app, enum af_app_flags flags, af_err *err)

@@ -29,12 +29,19 @@
 #include "error.h"
 #include "run.h"
 
-enum { AF_OPT_DB = 1000, AF_OPT_CONFIG, AF_OPT_VERSION, AF_OPT_FIRST_PROGRAM_OPTION = 1100 };
+enum {
+    AF_OPT_DB = 1000,
+    AF_OPT_CONFIG,
+    AF_OPT_VERSION,
+    AF_OPT_EXCLUSIVE,
+    AF_OPT_FIRST_PROGRAM_OPTION = 1100
+};
 
 #define AF_APP_SHORT "qvh"
 #define AF_APP_LONG_OPTIONS                                                                      \
     {"db", required_argument, NULL, AF_OPT_DB},                                                  \
         {"config", required_argument, NULL, AF_OPT_CONFIG},                                      \
+        {"exclusive", no_argument, NULL, AF_OPT_EXCLUSIVE},                                      \
         {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                  \
         {"help", no_argument, NULL, 'h'}, {                                                      \
         "version", no_argument, NULL, AF_OPT_VERSION                                             \
@@ -47,6 +54,8 @@ enum { AF_OPT_DB = 1000, AF_OPT_CONFIG, AF_OPT_VERSION, AF_OPT_FIRST_PROGRAM_OPT
     "                    database under var/)\n"                                                 \
     "  --config FILE     configuration file (default: $AUDIOFILER_CONFIG, else\n"               \
     "                    config/audiofiler.conf in the project)\n"                               \
+    "  --exclusive       take this program's stage lock in the database first; exit 5 at\n"     \
+    "                    once when another run holds it (what scripts/af-pipeline does)\n"      \
     "  -q, --quiet       only warnings and errors\n"                                             \
     "  -v, --verbose     debug messages too\n"                                                   \
     "  -h, --help        this help\n"                                                            \
@@ -70,6 +79,7 @@ struct af_app {
     char **argv;
     const char *config_path;
     const char *db_flag;
+    bool exclusive; /* --exclusive: hold the stage lock for the whole run */
     int verbosity; /* -1 quiet, 0 normal, 1 verbose */
     int n_overrides;
     struct {

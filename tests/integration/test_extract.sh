@@ -111,3 +111,42 @@ expect_status 0 "after the lease expires, the next worker finishes"
 expect_eq "80|80" "$(sql "SELECT count(*), count(DISTINCT track_id) FROM track_features")" "all tracks done once, none twice, nothing partial"
 expect_eq "0" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status <> 'done'")" "no claim is left behind"
 expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE attempts = 2")" "the killed worker's claims were taken over (second attempt)"
+
+# A COPY that fails mid-batch: rolled back whole, and the batch is retried.
+use_migrated_database extract_copy_failure
+add_tracks_sharing_audio 1 6 "$audio/a440.mp3"
+sql "CREATE SEQUENCE copy_failures;
+     CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS \$\$
+     BEGIN
+         IF NEW.track_id = 3 AND nextval('copy_failures') = 1 THEN
+             RAISE EXCEPTION 'injected COPY failure';
+         END IF;
+         RETURN NEW;
+     END \$\$;
+     CREATE TRIGGER fail_once BEFORE INSERT ON window_features FOR EACH ROW EXECUTE FUNCTION fail_once()" >/dev/null
+run af-extract --jobs 2 --batch 4
+expect_status 0 "af-extract recovers from a failed COPY"
+expect_err "writing a batch of 4 track\(s\) failed, will retry: .*injected COPY failure" "the failed write is logged with the server's message"
+expect_eq "6|24|6" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features), (SELECT count(DISTINCT track_id) FROM window_features)")" \
+    "every track is stored once, with all its windows"
+expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE attempts = 2")" "the failed batch was retried (second attempt)"
+expect_eq "1" "$(sql "SELECT counters->>'batch_retries' FROM runs WHERE program = 'af-extract' ORDER BY run_id DESC LIMIT 1")" "the run record counts the retry"
+
+# The database going away mid-run: exit 3, nothing partial; the next run resumes.
+use_migrated_database extract_db_gone
+add_tracks_sharing_audio 1 40 "$audio/long.flac"
+af-extract --jobs 1 --batch 5 >"$test_tmp/gone.log" 2>&1 &
+worker=$!
+for _ in $(seq 400); do
+    [ "$(sql "SELECT count(*) FROM track_features")" -gt 0 ] && break
+    sleep 0.01
+done
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '' AND pid <> pg_backend_pid()" >/dev/null
+wait $worker
+expect_eq 3 $? "a worker whose database connection dies exits 3"
+partial=$(sql "SELECT count(*) FROM track_features f WHERE (SELECT count(*) FROM window_features w WHERE w.track_id = f.track_id) <> 10")
+expect_eq 0 "$partial" "no track is stored partially"
+sql "UPDATE extraction_jobs SET lease_expires_at = now() - interval '1 second' WHERE status = 'running'" >/dev/null # time passes
+run af-extract --jobs 2
+expect_status 0 "the next run resumes"
+expect_eq "40|400" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" "and finishes every track once"
