@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# af-train on synthetic window features inserted with SQL: accuracy on separable data and
+# chance on shuffled labels, artist-disjoint and stable splits, stored models, epochs and
+# evaluations, --list/--show, same seed -> same bytes, CSV round trip, --folds, SIGINT.
+source "$AF_PROJECT/tests/lib.sh"
+source "$AF_PROJECT/tests/integration/train_data.sh"
+use_fresh_database train
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 12 3 5 8
+fast=(--feature-set syn --hidden 32,16 --epochs 40 --patience 5)
+
+run af-train "${fast[@]}"
+expect_status 0 "af-train trains on separable synthetic data"
+expect_out 'Test split' "a summary is printed"
+expect_out '^track +[0-9]+ +1\.0000' "track-level test accuracy is 100 % on separable data"
+expect_eq "1" "$(sql "SELECT count(*) FROM models")" "one model stored"
+expect_eq "window|track" "$(sql "SELECT string_agg(level, '|' ORDER BY level DESC) FROM evaluations WHERE fold IS NULL")" \
+    "window- and track-level evaluations of the test split stored"
+expect_eq "t" "$(sql "SELECT count(*) > 0 AND bool_and(seconds >= 0 AND val_loss IS NOT NULL) FROM training_epochs")" "training epochs stored with losses and seconds"
+expect_eq "t|t|t" "$(sql "SELECT m.run_id = r.run_id, m.feature_set_id = f.feature_set_id, m.split_scheme_id IS NOT NULL FROM models m JOIN runs r ON r.program = 'af-train' JOIN feature_sets f ON f.name = 'syn'")" \
+    "the model is linked to its run, feature set and split scheme"
+expect_eq "{g1,g2,g3}|1|t|42" "$(sql "SELECT genres, format_version, length(weights) > 100, hyperparameters->>'seed' FROM models")" "genres, format version, weights and seed stored"
+expect_eq "540|108|t" "$(sql "SELECT counters->>'windows', counters->>'tracks', (counters->>'epochs')::int > 0 FROM runs WHERE program = 'af-train'")" "the run counts windows, tracks and epochs"
+expect_eq "0" "$(sql "SELECT count(*) FROM (SELECT t.artist FROM tracks t JOIN track_splits s USING (track_id) GROUP BY t.artist HAVING count(DISTINCT s.split) > 1) x")" \
+    "no artist spans two splits"
+expect_eq "3" "$(sql "SELECT count(DISTINCT split) FROM track_splits")" "train, val and test are all used"
+
+# Stability: new tracks (of old and new artists) never move old ones.
+sql "CREATE TABLE before AS SELECT track_id, split FROM track_splits" >/dev/null
+synthetic_tracks 1001 3 14 3 5 8   # artists 1..12 again (new tracks) and 13, 14
+run af-train "${fast[@]}"
+expect_status 0 "retraining after new tracks arrived"
+expect_eq "0" "$(sql "SELECT count(*) FROM before b JOIN track_splits s USING (track_id) WHERE s.split <> b.split")" "existing assignments are unchanged"
+expect_eq "$((108 + 126))" "$(sql "SELECT count(*) FROM track_splits")" "new tracks got splits"
+expect_eq "0" "$(sql "SELECT count(*) FROM (SELECT t.artist FROM tracks t JOIN track_splits s USING (track_id) GROUP BY t.artist HAVING count(DISTINCT s.split) > 1) x")" \
+    "new tracks of old artists joined their artist's split"
+
+# Same seed, same data -> same bytes; --list and --show.
+af-train "${fast[@]}" --seed 7 -q >/dev/null 2>&1
+af-train "${fast[@]}" --seed 7 --threads 2 -q >/dev/null 2>&1
+expect_eq "1" "$(sql "SELECT count(DISTINCT md5(weights)) FROM models WHERE hyperparameters->>'seed' = '7'")" "the same seed gives the same model bytes (1 and 2 threads)"
+expect_eq "2" "$(sql "SELECT count(DISTINCT md5(weights)) FROM models WHERE hyperparameters->>'seed' IN ('7', '42') AND (hyperparameters->>'n_tracks')::int = 234")" "another seed gives another model"
+run af-train --list
+expect_status 0 "--list"
+expect_out '^ +4 .*syn +default +3 ' "--list shows the models"
+run af-train --show 2
+expect_status 0 "--show ID"
+expect_out 'hidden_layers' "--show prints hyperparameters"
+expect_out 'g3 +[01]\.[0-9]+' "--show prints per-genre scores"
+run af-train --show 999
+expect_status 1 "--show with an unknown id fails"
+expect_err 'no model with id 999' "and says so"
+
+# CSV: export, then training on the file gives the model the database gives.
+run af-train --feature-set syn --export-csv "$test_tmp/data.csv"
+expect_status 0 "--export-csv"
+expect_eq "track_id,label,split,f0,f1,f2,f3,f4,f5,f6,f7" "$(head -1 "$test_tmp/data.csv")" "the CSV header"
+expect_eq "1170" "$(tail -n +2 "$test_tmp/data.csv" | wc -l)" "one CSV line per window"
+n_models=$(sql "SELECT count(*) FROM models")
+run af-train "${fast[@]}" --seed 7 --csv "$test_tmp/data.csv"
+expect_status 0 "--csv trains on the file"
+expect_eq "1" "$(sql "SELECT count(DISTINCT md5(weights)) FROM models WHERE hyperparameters->>'seed' = '7'")" "CSV data and database data give the same model bytes"
+expect_eq "csv" "$(sql "SELECT hyperparameters->>'data' FROM models ORDER BY model_id DESC LIMIT 1")" "the model records its CSV origin"
+
+# Cross-validation.
+run af-train "${fast[@]}" --folds 3
+expect_status 0 "--folds 3"
+expect_out 'mean \+- sd +track' "mean and spread over folds are printed"
+expect_eq "0,1,2" "$(sql "SELECT string_agg(DISTINCT fold::text, ',') FROM evaluations WHERE model_id = (SELECT max(model_id) FROM models)")" "one evaluation per fold"
+expect_eq "0,1,2" "$(sql "SELECT string_agg(DISTINCT fold::text, ',') FROM training_epochs WHERE model_id = (SELECT max(model_id) FROM models)")" "training epochs per fold"
+expect_eq "0" "$(sql "SELECT count(*) FROM (SELECT t.artist FROM tracks t JOIN track_splits s USING (track_id) WHERE s.split_scheme_id = (SELECT split_scheme_id FROM split_schemes WHERE name = 'default') GROUP BY t.artist HAVING count(DISTINCT s.fold) > 1) x")" \
+    "no artist spans two folds"
+run af-train "${fast[@]}" --folds 4
+expect_status 2 "another number of folds on the same scheme is refused"
+run af-train "${fast[@]}" --folds 4 --split-scheme cv4
+expect_status 0 "... and works under another scheme name"
+
+# Shuffled labels: chance level.
+use_fresh_database train_shuffled
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 20 3 5 8 shuffled
+run af-train "${fast[@]}" --folds 3
+expect_status 0 "training on shuffled labels"
+acc=$(sql "SELECT round(avg(accuracy)::numeric, 2) FROM evaluations WHERE level = 'window'")
+if awk -v a="$acc" 'BEGIN { exit !(a < 0.55) }'; then pass "shuffled labels give chance-level accuracy ($acc, chance 0.33)"
+else fail "shuffled labels give chance-level accuracy" "accuracy $acc"; fi
+
+# SIGINT: stop after the current epoch, keep the best model so far, marked.
+use_fresh_database train_sigint
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 12 3 5 8
+af-train --feature-set syn --hidden 64,64 --epochs 100000 --patience 100000 >"$test_tmp/int.out" 2>"$test_tmp/int.err" &
+pid=$!
+for _ in $(seq 200); do
+    grep -q 'training, .* validation' "$test_tmp/int.err" 2>/dev/null && break
+    sleep 0.05
+done
+sleep 0.5
+kill -INT $pid
+wait $pid
+status=$?
+err=$(cat "$test_tmp/int.err")
+expect_status 0 "SIGINT ends training with exit 0"
+expect_eq "true|interrupted" "$(sql "SELECT m.hyperparameters->>'interrupted', r.status FROM models m JOIN runs r USING (run_id)")" \
+    "the best model so far is stored, marked interrupted, and the run too"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# af-predict end to end: synthetic audio per genre (low tones, high tones, noise; several
+# artists each) -> af-extract -> af-train -> af-predict on new files, text, --json and
+# --windows; a model whose feature parameters differ from the running code is refused.
+source "$AF_PROJECT/tests/lib.sh"
+use_fresh_database train_predict
+af-db migrate 2>/dev/null
+audio="$test_tmp/audio"
+mkdir -p "$audio"
+id=1
+for artist in 1 2 3 4 5 6 7 8 9; do
+    for t in 1; do
+        make_tone "$audio/low$id.wav" 9 $((120 + 15 * artist + 7 * t))
+        add_track_with_audio $id "$audio/low$id.wav" "Low Artist $artist" >/dev/null; id=$((id + 1))
+        make_tone "$audio/high$id.wav" 9 $((2400 + 150 * artist + 70 * t))
+        add_track_with_audio $id "$audio/high$id.wav" "High Artist $artist" >/dev/null; id=$((id + 1))
+        ffmpeg -nostdin -v error -y -f lavfi -i "anoisesrc=d=9:c=white:a=0.$((2 + artist % 5)):r=22050:seed=$id" "$audio/noise$id.wav"
+        add_track_with_audio $id "$audio/noise$id.wav" "Noise Artist $artist" >/dev/null; id=$((id + 1))
+    done
+done
+run af-extract --jobs 2
+expect_status 0 "af-extract computes the features of the generated audio"
+sql "INSERT INTO taxonomy_versions (checksum, source_file) VALUES ('t', 'test');
+     INSERT INTO genres (name) VALUES ('high'), ('low'), ('noise');
+     INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)
+     SELECT t.track_id, 1, 'labelled', g.genre_id FROM tracks t
+     JOIN genres g ON t.artist ILIKE g.name || ' %'" >/dev/null
+# Scheme s10 puts every genre's 9 artists into all three splits (the hash is deterministic).
+run af-train --split-scheme s10 --hidden 32 --epochs 150 --patience 20
+expect_status 0 "af-train on v1 features"
+
+make_tone "$audio/new_low.wav" 12 190
+ffmpeg -nostdin -v error -y -f lavfi -i "sine=frequency=2900:duration=12:sample_rate=22050" "$audio/new_high.wav"
+run af-predict "$audio/new_low.wav" "$audio/new_high.wav"
+expect_status 0 "af-predict on two new files"
+expect_out 'new_low.wav: low [01]\.[0-9]+, [a-z]+ [01]\.[0-9]+, [a-z]+ [01]\.[0-9]+$' "a low tone is predicted low, with the top 3 genres"
+expect_out 'new_high.wav: high ' "a high tone is predicted high"
+
+run af-predict --json --windows --model latest "$audio/new_low.wav"
+expect_status 0 "af-predict --json --windows"
+check=$(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+ok = d["top"][0]["genre"] == "low" and len(d["top"]) == 3 and len(d["windows"]) == 4
+ok = ok and abs(sum(d["probabilities"].values()) - 1) < 1e-3
+ok = ok and [w["start_seconds"] for w in d["windows"]] == [0, 3, 6, 9]
+print("yes" if ok else "no: " + json.dumps(d)[:300])')
+expect_eq "yes" "$check" "JSON has top 3, probabilities summing to 1 and 4 windows at 0, 3, 6, 9 s"
+run af-predict --windows "$audio/new_low.wav"
+expect_out '^ +9\.0 s +[a-z]+ [01]\.[0-9]+, ' "--windows prints one line per window"
+expect_eq "4" "$(printf '%s\n' "$out" | grep -cE '^ +[0-9]+\.0 s ')" "one line for each of the 4 windows"
+
+head -c 5000 /dev/urandom >"$audio/garbage.mp3"
+run af-predict "$audio/garbage.mp3" "$audio/new_low.wav"
+expect_status 1 "an undecodable file makes the exit code 1"
+expect_out 'new_low.wav: low' "and the other files are still predicted"
+
+model=$(sql "SELECT max(model_id) FROM models")
+run af-predict --model 999 "$audio/new_low.wav"
+expect_status 1 "an unknown model id fails"
+expect_err 'no model with id 999' "naming it"
+sql "UPDATE models SET hyperparameters = jsonb_set(hyperparameters, '{feature_params,n_mfcc}', '13') WHERE model_id = $model" >/dev/null
+run af-predict --model "$model" "$audio/new_low.wav"
+expect_status 1 "a model trained on other feature parameters is refused"
+expect_err "does not match this program's feature code" "with a clear message"
+expect_no 'low' "$out" "and nothing is predicted"

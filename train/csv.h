@@ -1,0 +1,29 @@
+/*
+ * csv.h — the dataset as a CSV file, so that af-train and another tool
+ * (scikit-learn, PyTorch) can train on exactly the same numbers.
+ *
+ * Format: a header line "track_id,label,split,f0,f1,...,f<N-1>", then one
+ * line per window in dataset order (track id, window index):
+ *   42,rock,train,0.125,-3.5,...
+ * split is train, val or test.  Values are written with 9 significant
+ * digits ("%.9g"), which round-trips every float exactly.  A label holding a
+ * comma, a quote or a line break is quoted RFC 4180 style; reading accepts
+ * quoted fields anywhere and CRLF line ends.  Reading is strict: every line
+ * must have the header's number of fields, values must be finite numbers,
+ * and all lines of one track must agree on label and split.
+ */
+#ifndef AF_TRAIN_CSV_H
+#define AF_TRAIN_CSV_H
+
+#include <stdio.h>
+
+#include "dataset.h"
+#include "error.h"
+
+int af_csv_write(FILE *out, const af_dataset *ds, af_err *err);
+
+/* Reads into ds (initialised here; af_dataset_finish already applied).  Errors
+ * name the file and line.  name is used in messages only. */
+int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err);
+
+#endif

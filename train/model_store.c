@@ -1,0 +1,362 @@
+/* model_store.c — models, their epochs and evaluations in PostgreSQL; see model_store.h. */
+#include "model_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "exitcode.h"
+#include "mlp.h"
+#include "strbuf.h"
+#include "table.h"
+
+/* {"a","b"} with every element quoted and escaped: genre names may hold anything. */
+static void text_array(af_sb *b, char *const *items, int n)
+{
+    af_sb_puts(b, "{");
+    for (int i = 0; i < n; i++) {
+        af_sb_puts(b, i ? ",\"" : "\"");
+        for (const char *c = items[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                af_sb_puts(b, "\\");
+            char s[2] = {*c, 0};
+            af_sb_puts(b, s);
+        }
+        af_sb_puts(b, "\"");
+    }
+    af_sb_puts(b, "}");
+}
+
+static int store_epochs(PGconn *conn, const char *id, const af_model_record *rec, af_err *err)
+{
+    if (rec->n_epoch_rows == 0)
+        return 0;
+    af_sb a[7] = {{0}};
+    for (size_t i = 0; i < rec->n_epoch_rows; i++) {
+        const char *sep = i ? "," : "{";
+        const af_epoch_record *e = &rec->epochs[i];
+        af_sb_printf(&a[0], "%s%d", sep, rec->epoch_fold[i]);
+        af_sb_printf(&a[1], "%s%d", sep, rec->epoch_number[i]);
+        af_sb_printf(&a[2], "%s%.9g", sep, e->train_loss);
+        af_sb_printf(&a[3], "%s%.9g", sep, e->train_accuracy);
+        af_sb_printf(&a[4], "%s%.9g", sep, e->val_loss);
+        af_sb_printf(&a[5], "%s%.9g", sep, e->val_accuracy);
+        af_sb_printf(&a[6], "%s%.6g", sep, e->seconds);
+    }
+    int ok = 1;
+    for (int k = 0; k < 7; k++) {
+        af_sb_puts(&a[k], "}");
+        ok &= af_sb_ok(&a[k]);
+    }
+    int rc = -1;
+    if (!ok) {
+        af_err_set(err, "out of memory");
+    } else {
+        const char *p[] = {id, a[0].s, a[1].s, a[2].s, a[3].s, a[4].s, a[5].s, a[6].s};
+        rc = af_db_command(conn,
+                           "INSERT INTO training_epochs (model_id, fold, epoch, train_loss,"
+                           " train_accuracy, val_loss, val_accuracy, seconds)"
+                           " SELECT $1, * FROM unnest($2::int[], $3::int[], $4::real[],"
+                           " $5::real[], $6::real[], $7::real[], $8::real[])",
+                           8, p, err);
+    }
+    for (int k = 0; k < 7; k++)
+        af_sb_free(&a[k]);
+    return rc;
+}
+
+static int store_eval(PGconn *conn, const char *id, const af_eval *e, char *const *genres,
+                      af_err *err)
+{
+    char fold[16], n[24], acc[32], bal[32], f1[32];
+    snprintf(fold, sizeof fold, "%d", e->fold);
+    snprintf(n, sizeof n, "%zu", e->n);
+    snprintf(acc, sizeof acc, "%.9g", e->accuracy);
+    snprintf(bal, sizeof bal, "%.9g", e->balanced_accuracy);
+    snprintf(f1, sizeof f1, "%.9g", e->macro_f1);
+    char *per_class = af_eval_per_class_json(e, genres);
+    char *confusion = af_eval_confusion_literal(e);
+    int rc = -1;
+    if (!per_class || !confusion) {
+        af_err_set(err, "out of memory");
+    } else {
+        const char *p[] = {id,  e->fold < 0 ? NULL : fold,
+                           e->level == AF_EVAL_TRACK ? "track" : "window",
+                           n,   acc, bal, f1, per_class, confusion};
+        rc = af_db_command(conn,
+                           "INSERT INTO evaluations (model_id, fold, level, n_examples, accuracy,"
+                           " balanced_accuracy, macro_f1, per_class, confusion_matrix)"
+                           " VALUES ($1, $2::int, $3, $4, $5, $6, $7, $8::jsonb, $9::integer[][])",
+                           9, p, err);
+    }
+    free(per_class);
+    free(confusion);
+    return rc;
+}
+
+int af_model_store(PGconn *conn, const af_model_record *rec, long long *model_id, af_err *err)
+{
+    char fs[16], scheme[16], tax[16], fmt[16], run[24];
+    snprintf(fs, sizeof fs, "%d", rec->feature_set_id);
+    snprintf(scheme, sizeof scheme, "%d", rec->split_scheme_id);
+    snprintf(tax, sizeof tax, "%d", rec->taxonomy_version);
+    snprintf(fmt, sizeof fmt, "%u", AF_MLP_FORMAT_VERSION);
+    snprintf(run, sizeof run, "%lld", rec->run_id);
+    af_sb genres = {0};
+    text_array(&genres, rec->genres, rec->n_genres);
+    if (!af_sb_str(&genres))
+        return af_err_set(err, "out of memory");
+    const char *p[] = {fs,
+                       rec->split_scheme_id ? scheme : NULL,
+                       rec->taxonomy_version ? tax : NULL,
+                       genres.s,
+                       rec->hyperparameters,
+                       fmt,
+                       (const char *)rec->weights,
+                       rec->run_id ? run : NULL};
+    int lengths[8] = {0, 0, 0, 0, 0, 0, (int)rec->weights_len, 0};
+    int formats[8] = {0, 0, 0, 0, 0, 0, 1, 0};
+    PGresult *res = af_db_query_binary(
+        conn,
+        "INSERT INTO models (feature_set_id, split_scheme_id, taxonomy_version, genres,"
+        " hyperparameters, format_version, weights, run_id)"
+        " SELECT $1::int, $2::int, $3::int, $4::text[],"
+        " $5::jsonb || jsonb_build_object('feature_set', f.name, 'feature_params', f.parameters),"
+        " $6::int, $7::bytea, $8::bigint FROM feature_sets f WHERE f.feature_set_id = $1::int"
+        " RETURNING model_id",
+        8, p, lengths, formats, 0, err);
+    af_sb_free(&genres);
+    if (!res)
+        return af_err_prefix(err, "storing the model");
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return af_err_set(err, "storing the model: feature set %d vanished", rec->feature_set_id);
+    }
+    *model_id = atoll(PQgetvalue(res, 0, 0));
+    char id[24];
+    snprintf(id, sizeof id, "%lld", *model_id);
+    PQclear(res);
+    if (store_epochs(conn, id, rec, err) != 0)
+        return af_err_prefix(err, "storing the training history");
+    for (int i = 0; i < rec->n_evals; i++)
+        if (store_eval(conn, id, &rec->evals[i], rec->genres, err) != 0)
+            return af_err_prefix(err, "storing the evaluation");
+    return 0;
+}
+
+int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err *err)
+{
+    if (strcmp(spec, "latest") == 0) {
+        PGresult *res = af_db_query(conn, "SELECT max(model_id) FROM models", 0, NULL, err);
+        if (!res)
+            return -1;
+        int none = PQgetisnull(res, 0, 0);
+        *model_id = none ? 0 : atoll(PQgetvalue(res, 0, 0));
+        PQclear(res);
+        if (none)
+            return af_err_set(err, "no model in the database yet: train one with af-train");
+        return 0;
+    }
+    char *end;
+    long long id = strtoll(spec, &end, 10);
+    if (!spec[0] || *end || id <= 0)
+        return af_err_set_code(err, AF_EXIT_USAGE, "model '%s': expected a model id or 'latest'",
+                               spec);
+    const char *p[] = {spec};
+    PGresult *res =
+        af_db_query(conn, "SELECT 1 FROM models WHERE model_id = $1::bigint", 1, p, err);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found)
+        return af_err_set(err, "no model with id %lld (af-train --list shows the models)", id);
+    *model_id = id;
+    return 0;
+}
+
+int af_model_list(PGconn *conn, FILE *out, af_err *err)
+{
+    PGresult *res = af_db_query(
+        conn,
+        "SELECT m.model_id, to_char(m.created_at, 'YYYY-MM-DD HH24:MI'),"
+        " m.hyperparameters->>'feature_set', coalesce(s.name, '-'),"
+        " array_length(m.genres, 1), coalesce(m.hyperparameters->>'folds', '-'),"
+        " coalesce(m.hyperparameters->>'epochs', '-'),"
+        " coalesce((SELECT to_char(avg(e.accuracy), 'FM0.0000') FROM evaluations e"
+        "   WHERE e.model_id = m.model_id AND e.level = 'window'), '-'),"
+        " coalesce((SELECT to_char(avg(e.accuracy), 'FM0.0000') FROM evaluations e"
+        "   WHERE e.model_id = m.model_id AND e.level = 'track'), '-'),"
+        " CASE WHEN (m.hyperparameters->>'interrupted')::boolean THEN 'interrupted'"
+        "   WHEN m.hyperparameters->>'data' = 'csv' THEN 'csv' ELSE '' END"
+        " FROM models m LEFT JOIN split_schemes s USING (split_scheme_id) ORDER BY m.model_id",
+        0, NULL, err);
+    if (!res)
+        return -1;
+    static const char *const head[] = {"model", "created", "features", "split", "genres",
+                                       "folds", "epochs", "window acc.", "track acc.", "note"};
+    struct af_table *t = af_table_new(10, head);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *cells[10];
+        for (int c = 0; c < 10; c++)
+            cells[c] = PQgetvalue(res, r, c);
+        af_table_add(t, cells);
+    }
+    if (PQntuples(res) == 0)
+        fputs("no models yet\n", out);
+    else
+        af_table_print(t, out);
+    af_table_free(t);
+    PQclear(res);
+    return 0;
+}
+
+int af_model_show(PGconn *conn, long long model_id, FILE *out, af_err *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", model_id);
+    const char *p[] = {id};
+    PGresult *res = af_db_query(
+        conn,
+        "SELECT m.model_id, m.created_at, coalesce(m.run_id::text, '-'),"
+        " m.hyperparameters->>'feature_set', coalesce(s.name, '-'),"
+        " coalesce(m.taxonomy_version::text, '-'), array_to_string(m.genres, ', '),"
+        " m.format_version, length(m.weights), jsonb_pretty(m.hyperparameters - 'feature_params'),"
+        " m.hyperparameters->'feature_params'"
+        " FROM models m LEFT JOIN split_schemes s USING (split_scheme_id)"
+        " WHERE m.model_id = $1::bigint",
+        1, p, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return af_err_set(err, "no model with id %lld (af-train --list shows the models)",
+                          model_id);
+    }
+    fprintf(out,
+            "model            %s\ncreated          %s\nrun              %s\nfeature set      %s\n"
+            "split scheme     %s\ntaxonomy version %s\ngenres           %s\n"
+            "format version   %s\nweights          %s bytes\nfeature params   %s\n"
+            "hyperparameters  %s\n",
+            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+            PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
+            PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 7), PQgetvalue(res, 0, 8),
+            PQgetvalue(res, 0, 10), PQgetvalue(res, 0, 9));
+    PQclear(res);
+
+    res = af_db_query(conn,
+                      "SELECT coalesce(fold::text, 'test'), level, n_examples,"
+                      " to_char(accuracy, 'FM0.0000'), to_char(balanced_accuracy, 'FM0.0000'),"
+                      " to_char(macro_f1, 'FM0.0000') FROM evaluations WHERE model_id = $1::bigint"
+                      " ORDER BY fold NULLS FIRST, level DESC",
+                      1, p, err);
+    if (!res)
+        return -1;
+    fputs("\nEvaluation:\n", out);
+    static const char *const head[] = {"set", "level", "n", "accuracy", "balanced acc.",
+                                       "macro-F1"};
+    struct af_table *t = af_table_new(6, head);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *cells[6];
+        for (int c = 0; c < 6; c++)
+            cells[c] = PQgetvalue(res, r, c);
+        af_table_add(t, cells);
+    }
+    af_table_print(t, out);
+    af_table_free(t);
+    PQclear(res);
+
+    /* Per genre at track level, summed over folds for cross-validation. */
+    res = af_db_query(conn,
+                      "SELECT g.key, to_char(avg((g.value->>'precision')::float8), 'FM0.000'),"
+                      " to_char(avg((g.value->>'recall')::float8), 'FM0.000'),"
+                      " to_char(avg((g.value->>'f1')::float8), 'FM0.000'),"
+                      " sum((g.value->>'support')::int)"
+                      " FROM evaluations e, jsonb_each(e.per_class) g"
+                      " WHERE e.model_id = $1::bigint AND e.level = 'track'"
+                      " GROUP BY g.key ORDER BY g.key",
+                      1, p, err);
+    if (!res)
+        return -1;
+    fputs("\nPer genre (track level", out);
+    fputs("; mean over folds for cross-validation):\n", out);
+    static const char *const head2[] = {"genre", "precision", "recall", "F1", "support"};
+    t = af_table_new(5, head2);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *cells[5];
+        for (int c = 0; c < 5; c++)
+            cells[c] = PQgetvalue(res, r, c);
+        af_table_add(t, cells);
+    }
+    af_table_print(t, out);
+    af_table_free(t);
+    PQclear(res);
+    return 0;
+}
+
+int af_model_load(PGconn *conn, long long model_id, af_stored_model *m, af_err *err)
+{
+    memset(m, 0, sizeof *m);
+    char id[24];
+    snprintf(id, sizeof id, "%lld", model_id);
+    const char *p[] = {id};
+    PGresult *res = af_db_query_binary(
+        conn,
+        "SELECT weights, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
+        " coalesce(hyperparameters->>'feature_set', ''), hyperparameters::text,"
+        " (hyperparameters->'feature_params')::text FROM models WHERE model_id = $1::bigint",
+        1, p, NULL, NULL, 1, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return af_err_set(err, "no model with id %lld (af-train --list shows the models)",
+                          model_id);
+    }
+    m->id = model_id;
+    m->weights_len = (size_t)PQgetlength(res, 0, 0);
+    m->weights = malloc(m->weights_len ? m->weights_len : 1);
+    m->hyperparameters = strndup(PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
+    if (!PQgetisnull(res, 0, 4))
+        m->feature_params = strndup(PQgetvalue(res, 0, 4), (size_t)PQgetlength(res, 0, 4));
+    snprintf(m->created, sizeof m->created, "%.*s", PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1));
+    snprintf(m->feature_set, sizeof m->feature_set, "%.*s", PQgetlength(res, 0, 2),
+             PQgetvalue(res, 0, 2));
+    if (m->weights)
+        memcpy(m->weights, PQgetvalue(res, 0, 0), m->weights_len);
+    PQclear(res);
+    if (!m->weights || !m->hyperparameters) {
+        af_stored_model_free(m);
+        return af_err_set(err, "out of memory");
+    }
+    res = af_db_query(conn,
+                      "SELECT g FROM models, unnest(genres) WITH ORDINALITY AS u(g, i)"
+                      " WHERE model_id = $1::bigint ORDER BY i",
+                      1, p, err);
+    if (!res) {
+        af_stored_model_free(m);
+        return -1;
+    }
+    m->n_genres = PQntuples(res);
+    m->genres = calloc((size_t)m->n_genres + 1, sizeof *m->genres);
+    int ok = m->genres != NULL;
+    for (int i = 0; ok && i < m->n_genres; i++)
+        ok = (m->genres[i] = strdup(PQgetvalue(res, i, 0))) != NULL;
+    PQclear(res);
+    if (!ok) {
+        af_stored_model_free(m);
+        return af_err_set(err, "out of memory");
+    }
+    return 0;
+}
+
+void af_stored_model_free(af_stored_model *m)
+{
+    for (int i = 0; m->genres && i < m->n_genres; i++)
+        free(m->genres[i]);
+    free(m->genres);
+    free(m->weights);
+    free(m->hyperparameters);
+    free(m->feature_params);
+    memset(m, 0, sizeof *m);
+}
