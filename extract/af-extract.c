@@ -232,15 +232,6 @@ static int extract(struct af_app *app, long limit, int n_workers, bool retry_fai
     return rc;
 }
 
-static long parse_count(struct af_app *app, const char *option, const char *text)
-{
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || value < 0)
-        af_app_usage_error(app, "%s: '%s' is not a count", option, text);
-    return value;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -265,7 +256,7 @@ int main(int argc, char **argv)
             continue;
         switch (opt) {
         case 'j': af_app_override(&app, "extract.jobs", optarg, "--jobs"); break;
-        case 'n': limit = parse_count(&app, "--limit", optarg); break;
+        case 'n': limit = af_app_parse_count(&app, "--limit", optarg, 1); break;
         case OPT_FEATURE_SET: af_app_override(&app, "extract.feature_set", optarg, "--feature-set"); break;
         case OPT_RETRY: retry_failed = true; break;
         case OPT_WINDOW: af_app_override(&app, "extract.window_seconds", optarg, "--window"); break;

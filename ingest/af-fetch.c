@@ -60,13 +60,9 @@ int main(int argc, char **argv)
             af_app_override(&app, "fetch.providers", optarg, "--provider");
             break;
         }
-        case OPT_LIMIT: {
-            char *end;
-            limit = strtol(optarg, &end, 10);
-            if (*end || limit < 1)
-                af_app_usage_error(&app, "--limit: '%s' is not a positive number", optarg);
+        case OPT_LIMIT:
+            limit = af_app_parse_count(&app, "--limit", optarg, 1);
             break;
-        }
         case OPT_CONCURRENCY:
             af_app_override(&app, "fetch.concurrency", optarg, "--concurrency");
             break;

@@ -132,15 +132,6 @@ static void uses(struct args *a, const char *command, const char *option)
     }
 }
 
-static long parse_long(struct af_app *app, const char *text, const char *option)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!*text || *end || v < 0)
-        af_app_usage_error(app, "%s: '%s' is not a whole number >= 0", option, text);
-    return v;
-}
-
 static int load_taxonomy(struct af_app *app, const struct args *a, struct af_taxonomy **tax,
                          af_err *err)
 {
@@ -201,7 +192,7 @@ int main(int argc, char **argv)
             break;
         case OPT_MAGD: a.magd = optarg; uses(&a, "msd", "--magd"); break;
         case OPT_JOBS:
-            parse_long(&app, optarg, "--jobs");
+            af_app_parse_count(&app, "--jobs", optarg, 0);
             af_app_override(&app, "msd.jobs", optarg, "--jobs");
             uses(&a, "msd", "--jobs");
             break;
@@ -222,7 +213,7 @@ int main(int argc, char **argv)
         case OPT_NO_TOPTAGS: a.no_toptags = true; uses(&a, "lastfm", "--no-toptags"); break;
         case OPT_ALL_UNTAGGED: a.all_untagged = true; uses(&a, "lastfm", "--all-untagged"); break;
         case OPT_MAX_LOOKUPS:
-            a.max_lookups = parse_long(&app, optarg, "--max-lookups");
+            a.max_lookups = af_app_parse_count(&app, "--max-lookups", optarg, 0);
             uses(&a, "lastfm", "--max-lookups");
             break;
         case OPT_MIN_SHARE:

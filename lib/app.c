@@ -1,6 +1,7 @@
 /* app.c — start-up and shut-down shared by every program; see app.h. */
 #include "app.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,17 @@ _Noreturn void af_app_usage_error(const struct af_app *app, const char *fmt, ...
     va_end(ap);
     fprintf(stderr, "\nTry '%s --help' for more information.\n", app->program);
     exit(AF_EXIT_USAGE);
+}
+
+long af_app_parse_count(const struct af_app *app, const char *option, const char *text, long min)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || errno || value < min)
+        af_app_usage_error(app, "%s: '%s' is not a whole number of at least %ld", option, text,
+                           min);
+    return value;
 }
 
 bool af_app_option(struct af_app *app, int opt, const char *arg)

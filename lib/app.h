@@ -100,6 +100,9 @@ bool af_app_option(struct af_app *app, int opt, const char *arg);
 /* A flag that overrides a configuration key; checked when af_app_start loads the file. */
 void af_app_override(struct af_app *app, const char *key, const char *value, const char *origin);
 
+/* The value of a count option (--limit N): a whole number >= min, else a usage error. */
+long af_app_parse_count(const struct af_app *app, const char *option, const char *text, long min);
+
 /* Prints "prog: message" and a hint to --help, and exits 2. */
 _Noreturn void af_app_usage_error(const struct af_app *app, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -246,14 +246,11 @@ int main(int argc, char **argv)
             continue;
         switch (opt) {
         case 'm': model = optarg; break;
-        case OPT_TOP: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (!*optarg || *end || v < 1 || v > 1000)
-                af_app_usage_error(&app, "--top: '%s' is not a count between 1 and 1000", optarg);
-            p.top = (int)v;
+        case OPT_TOP:
+            p.top = (int)af_app_parse_count(&app, "--top", optarg, 1);
+            if (p.top > 1000)
+                af_app_usage_error(&app, "--top: at most 1000");
             break;
-        }
         case OPT_WINDOWS: p.windows = true; break;
         case OPT_JSON: p.json = true; break;
         }

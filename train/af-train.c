@@ -476,15 +476,6 @@ static int train(struct job *j, af_err *err)
     return rc;
 }
 
-static long parse_long(struct af_app *app, const char *option, const char *text, long min)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!*text || *end || v < min)
-        af_app_usage_error(app, "%s: '%s' is not an integer >= %ld", option, text, min);
-    return v;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -520,7 +511,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case OPT_FEATURE_SET: af_app_override(&app, "extract.feature_set", optarg, "--feature-set"); break;
         case OPT_SCHEME: af_app_override(&app, "train.split_scheme", optarg, "--split-scheme"); break;
-        case OPT_FOLDS: j.folds = (int)parse_long(&app, "--folds", optarg, 2); break;
+        case OPT_FOLDS: j.folds = (int)af_app_parse_count(&app, "--folds", optarg, 2); break;
         case OPT_CSV: j.csv = optarg; break;
         case OPT_EXPORT: j.export_csv = optarg; break;
         case OPT_HIDDEN: af_app_override(&app, "train.hidden_layers", optarg, "--hidden"); break;

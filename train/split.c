@@ -2,6 +2,8 @@
  * split.h for why it is done this way and what it does not guarantee. */
 #include "split.h"
 
+#include <stdlib.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -181,4 +183,70 @@ int af_split_tabulate(const int *genre, const int *bucket, size_t n, int n_genre
     if (n_incomplete)
         *n_incomplete = incomplete;
     return 0;
+}
+
+static int by_hash(const void *a, const void *b)
+{
+    const af_split_group *x = *(const af_split_group *const *)a;
+    const af_split_group *y = *(const af_split_group *const *)b;
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/* The bucket furthest below its target share for the group's genre (see split.h). */
+static int neediest_bucket(const af_split_group *g, const size_t *have, const size_t *total,
+                           int n_buckets, const double *targets)
+{
+    int best = -1;
+    double best_need = 0;
+    int start = (int)(g->hash % (uint64_t)n_buckets);
+    for (int i = 0; i < n_buckets; i++) {
+        int b = (start + i) % n_buckets;
+        double need = targets[b] * (double)(total[g->genre] + (size_t)g->size) -
+                      (double)have[g->genre * n_buckets + b];
+        if (targets[b] > 0 && (best < 0 || need > best_need)) {
+            best = b;
+            best_need = need;
+        }
+    }
+    return best;
+}
+
+int af_split_stratify(af_split_group *groups, size_t n, int n_genres, int n_buckets,
+                      const double *targets, af_err *err)
+{
+    if (n_genres < 1 || n_buckets < 1)
+        return af_err_set(err, "split: need at least one genre and one bucket");
+    size_t *have = calloc((size_t)n_genres * (size_t)n_buckets, sizeof *have);
+    size_t *total = calloc((size_t)n_genres, sizeof *total);
+    af_split_group **order = malloc((n ? n : 1) * sizeof *order);
+    int rc = have && total && order ? 0 : af_err_set(err, "split: out of memory");
+    size_t n_new = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        af_split_group *g = &groups[i];
+        if (g->genre < 0 || g->genre >= n_genres || g->bucket >= n_buckets || g->size < 0)
+            rc = af_err_set(err, "split: group %zu has genre %d or bucket %d out of range", i,
+                            g->genre, g->bucket);
+        else if (g->bucket >= 0) {
+            have[g->genre * n_buckets + g->bucket] += (size_t)g->size;
+            total[g->genre] += (size_t)g->size;
+        } else {
+            order[n_new++] = g;
+        }
+    }
+    if (rc == 0)
+        qsort(order, n_new, sizeof *order, by_hash);
+    for (size_t i = 0; rc == 0 && i < n_new; i++) {
+        af_split_group *g = order[i];
+        g->bucket = neediest_bucket(g, have, total, n_buckets, targets);
+        if (g->bucket < 0) {
+            rc = af_err_set(err, "split: every bucket has a target of 0");
+            break;
+        }
+        have[g->genre * n_buckets + g->bucket] += (size_t)g->size;
+        total[g->genre] += (size_t)g->size;
+    }
+    free(have);
+    free(total);
+    free(order);
+    return rc;
 }

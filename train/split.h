@@ -10,7 +10,10 @@
  * in the same split and the same fold.  A track without a known artist is its
  * own group, keyed by its track id.
  *
- * Stability: the assignment is a pure function of (normalised artist or track
+ * Two ways to assign: af_split_stratify (what af-train stores: stratified per
+ * genre, stable because stored) and the pure hash below (af_split_assign /
+ * af_split_fold: needs no history, stratified only in expectation).
+ * Pure hash: the assignment is a function of (normalised artist or track
  * id, scheme): u = hash(salt, key) mapped to [0, 1), then train if
  * u < train, validation if u < train + val, test otherwise.  Nothing depends
  * on the other tracks, so tracks arriving later never move earlier ones, and
@@ -99,5 +102,30 @@ const char *af_split_name(enum af_split s);
  */
 int af_split_tabulate(const int *genre, const int *bucket, size_t n, int n_genres, int n_buckets,
                       size_t *counts, int *n_incomplete, af_err *err);
+
+/*
+ * Stratified assignment of artist groups to buckets (the three splits, or k folds),
+ * used for the stored assignments (splits_db.h), where stability comes from the
+ * database: a group assigned once keeps its bucket, so only new groups are placed.
+ *
+ * Groups with bucket >= 0 are already placed (they count, and are not moved).  The
+ * others are placed one by one in the order of their hash: each goes to the bucket
+ * furthest below its target share of the group's genre, counting the group's tracks,
+ * i.e. argmax_b target[b] * (n_genre + size) - have[genre][b]; ties go to the bucket
+ * met first from hash mod n_buckets.  Every genre thus gets its shares as closely as
+ * whole artists allow, and a genre with at least 1/min(target) artists gets every
+ * bucket (a hash alone leaves a genre of 7 artists without a test artist 32% of the
+ * time).  The result depends on the order in which tracks arrived, not only on the
+ * artist: it is deterministic given the stored history, and never revisited.
+ */
+typedef struct af_split_group {
+    uint64_t hash; /* af_split_group_hash of the group */
+    int genre;     /* the genre most of its new tracks have, 0..n_genres-1 */
+    int size;      /* its tracks */
+    int bucket;    /* in: -1 = to place, else its bucket; out: its bucket */
+} af_split_group;
+
+int af_split_stratify(af_split_group *groups, size_t n, int n_genres, int n_buckets,
+                      const double *targets, af_err *err);
 
 #endif

@@ -3,11 +3,12 @@
  * track_splits) that af-train extends and reads.
  *
  * A scheme is a name with fixed parameters (fractions, hash salt and,
- * once asked for, a number of folds).  Each run assigns the labelled tracks
- * that have no row yet with split.h's pure hash of their artist, and never
- * touches existing rows: an artist's later tracks land in the artist's split,
- * and a test track stays a test track across retrainings, even if its artist
- * name is edited later.  The salt of the scheme "default" is
+ * once asked for, a number of folds).  Each run places the labelled tracks
+ * that have no row yet, artist by artist, with split.h's af_split_stratify
+ * (each genre gets the scheme's shares as closely as whole artists allow), and
+ * never touches existing rows: an artist's later tracks land in the artist's
+ * split, and a test track stays a test track across retrainings, even if its
+ * artist name is edited later.  The salt of the scheme "default" is
  * AF_SPLIT_DEFAULT_SALT; another name gets a salt hashed from its name, so
  * two schemes with the same fractions still differ.
  *

@@ -25,12 +25,12 @@ sql "INSERT INTO taxonomy_versions (checksum, source_file) VALUES ('t', 'test');
      INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)
      SELECT t.track_id, 1, 'labelled', g.genre_id FROM tracks t
      JOIN genres g ON t.artist ILIKE g.name || ' %'" >/dev/null
-# Scheme s10 puts every genre's 9 artists into all three splits (the hash is deterministic).
-run af-train --split-scheme s10 --hidden 32 --epochs 150 --patience 20
+# Splits are stratified: each genre's 9 artists land in all three splits.
+run af-train --hidden 32 --epochs 150 --patience 20
 expect_status 0 "af-train on v1 features"
 
 make_tone "$audio/new_low.wav" 12 190
-ffmpeg -nostdin -v error -y -f lavfi -i "sine=frequency=2900:duration=12:sample_rate=22050" "$audio/new_high.wav"
+make_tone "$audio/new_high.wav" 12 2900
 run af-predict "$audio/new_low.wav" "$audio/new_high.wav"
 expect_status 0 "af-predict on two new files"
 expect_out 'new_low.wav: low [01]\.[0-9]+, [a-z]+ [01]\.[0-9]+, [a-z]+ [01]\.[0-9]+$' "a low tone is predicted low, with the top 3 genres"

@@ -310,6 +310,104 @@ static void test_tabulate_reports_missing_splits(void **state)
                      -1);
 }
 
+/* Stratified placement: small genres still get every split, in the right shares. */
+static void make_genres(af_split_group *g, int n_genres, int artists_per_genre, int tracks)
+{
+    for (int k = 0; k < n_genres * artists_per_genre; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "artist %d", k);
+        g[k] = (af_split_group){af_split_group_hash(name, 0, AF_SPLIT_DEFAULT_SALT),
+                                k % n_genres, tracks, -1};
+    }
+}
+
+static void test_stratify_gives_every_genre_every_split(void **state)
+{
+    (void)state;
+    enum { GENRES = 10, ARTISTS = 8, TRACKS = 3 };
+    af_split_group g[GENRES * ARTISTS];
+    make_genres(g, GENRES, ARTISTS, TRACKS);
+    const double targets[] = {0.70, 0.15, 0.15};
+    af_err err = {0};
+    assert_int_equal(af_split_stratify(g, GENRES * ARTISTS, GENRES, 3, targets, &err), 0);
+    int per_genre[GENRES][3] = {{0}};
+    for (int k = 0; k < GENRES * ARTISTS; k++)
+        per_genre[g[k].genre][g[k].bucket]++;
+    for (int genre = 0; genre < GENRES; genre++) {
+        /* 8 artists at 70/15/15: 6 (or 5) in train, at least one in each of val and test. */
+        assert_in_range(per_genre[genre][AF_SPLIT_TRAIN], 5, 6);
+        assert_in_range(per_genre[genre][AF_SPLIT_VAL], 1, 2);
+        assert_in_range(per_genre[genre][AF_SPLIT_TEST], 1, 2);
+    }
+}
+
+static void test_stratify_keeps_placed_groups_and_balances_around_them(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    af_split_group g[N];
+    make_genres(g, 1, N, 1);
+    /* Twenty already placed, all in train: the twenty new ones must make up val and test. */
+    for (int k = 0; k < 20; k++)
+        g[k].bucket = AF_SPLIT_TRAIN;
+    const double targets[] = {0.70, 0.15, 0.15};
+    af_err err = {0};
+    assert_int_equal(af_split_stratify(g, N, 1, 3, targets, &err), 0);
+    int counts[3] = {0};
+    for (int k = 0; k < N; k++) {
+        if (k < 20)
+            assert_int_equal(g[k].bucket, AF_SPLIT_TRAIN);
+        counts[g[k].bucket]++;
+    }
+    assert_int_equal(counts[AF_SPLIT_TRAIN], 28);
+    assert_int_equal(counts[AF_SPLIT_VAL], 6);
+    assert_int_equal(counts[AF_SPLIT_TEST], 6);
+}
+
+static void test_stratify_weighs_groups_by_tracks(void **state)
+{
+    (void)state;
+    /* One artist with 70 tracks and 30 artists with one each: the big one is the train
+     * share by itself, so every small one goes to val or test. */
+    af_split_group g[31];
+    make_genres(g, 1, 31, 1);
+    g[0].size = 70;
+    g[0].hash = 0; /* placed first */
+    const double targets[] = {0.70, 0.15, 0.15};
+    af_err err = {0};
+    assert_int_equal(af_split_stratify(g, 31, 1, 3, targets, &err), 0);
+    assert_int_equal(g[0].bucket, AF_SPLIT_TRAIN);
+    int val = 0, test = 0;
+    for (int k = 1; k < 31; k++) {
+        val += g[k].bucket == AF_SPLIT_VAL;
+        test += g[k].bucket == AF_SPLIT_TEST;
+    }
+    assert_int_equal(val, 15);
+    assert_int_equal(test, 15);
+}
+
+static void test_stratify_is_deterministic_and_checks_input(void **state)
+{
+    (void)state;
+    af_split_group a[50], b[50];
+    make_genres(a, 5, 10, 2);
+    memcpy(b, a, sizeof a);
+    const double folds[] = {0.2, 0.2, 0.2, 0.2, 0.2};
+    af_err err = {0};
+    assert_int_equal(af_split_stratify(a, 50, 5, 5, folds, &err), 0);
+    assert_int_equal(af_split_stratify(b, 50, 5, 5, folds, &err), 0);
+    for (int k = 0; k < 50; k++)
+        assert_int_equal(a[k].bucket, b[k].bucket);
+    int per_fold[5] = {0};
+    for (int k = 0; k < 50; k++)
+        per_fold[a[k].bucket]++;
+    for (int f = 0; f < 5; f++)
+        assert_int_equal(per_fold[f], 10);
+    a[3].genre = 9;
+    assert_int_equal(af_split_stratify(a, 50, 5, 5, folds, &err), -1);
+    assert_non_null(strstr(err.msg, "out of range"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +420,10 @@ int main(void)
         cmocka_unit_test(test_assignments_stable_when_tracks_arrive),
         cmocka_unit_test(test_kfold_groups_artists),
         cmocka_unit_test(test_tabulate_reports_missing_splits),
+        cmocka_unit_test(test_stratify_gives_every_genre_every_split),
+        cmocka_unit_test(test_stratify_keeps_placed_groups_and_balances_around_them),
+        cmocka_unit_test(test_stratify_weighs_groups_by_tracks),
+        cmocka_unit_test(test_stratify_is_deterministic_and_checks_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
