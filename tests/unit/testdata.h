@@ -72,11 +72,18 @@ out:
     return samples;
 }
 
-/* Loads SYNTH_DIR/<signal>/<feature>.npy; returns 0 or -1. */
+/* The real clips' references (decoded from ../shared/reference/audio), where present. */
+#define CLIPS_DIR AF_PROJECT_DIR "/../shared/reference/librosa/clips"
+#define CLIP_AUDIO_DIR AF_PROJECT_DIR "/../shared/reference/audio"
+
+/* Where load_reference looks: SYNTH_DIR, or CLIPS_DIR for the real clips. */
+static const char *reference_root = SYNTH_DIR;
+
+/* Loads <reference_root>/<signal>/<feature>.npy; returns 0 or -1. */
 static inline int load_reference(const char *signal, const char *feature, struct npy_array *a)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s/%s.npy", SYNTH_DIR, signal, feature);
+    snprintf(path, sizeof path, "%s/%s/%s.npy", reference_root, signal, feature);
     return npy_load(path, a);
 }
 
