@@ -40,7 +40,7 @@ MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 PROGRAMS := $(notdir $(PROGRAM_SRC:.c=))
 SCRIPTS := scripts/af-pipeline
 
-.PHONY: all asan test test-bins bench install clean
+.PHONY: all asan demo test test-bins bench install clean
 all: $(addprefix build/bin/,$(PROGRAMS))
 asan: $(addprefix build-asan/bin/,$(PROGRAMS)) $(addprefix build-asan/tests/,$(notdir $(TEST_SRC:.c=)))
 
@@ -109,13 +109,18 @@ test:
 	$(MAKE) test-bins
 	tests/run
 
+# `make demo`: the offline demo (scripts/demo --help); like `make test`, it installs what
+# is missing first.
+demo:
+	scripts/demo
+
 BENCH_BINS := $(addprefix build/bench/,$(notdir $(BENCH_SRC:.c=)))
 bench: all $(BENCH_BINS)
 	tests/bench/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audiofiler/sql $(DESTDIR)$(PREFIX)/share/audiofiler/config
-	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/audiofiler/sql/
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/audiofiler/config/
 

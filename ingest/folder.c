@@ -381,7 +381,8 @@ int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, af_err *e
     }
     if (fts)
         fts_close(fts);
-    qsort(paths, n, sizeof *paths, compare_strings);
+    if (n > 0) /* qsort(NULL, 0, ...) is undefined behaviour: an empty folder has no list */
+        qsort(paths, n, sizeof *paths, compare_strings);
     log_info("%s: %zu file(s)", root, n);
     size_t root_len = strlen(root);
     int rc = 0;
