@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "simd.h"
+#include "stats.h"
 #include "stft.h"
 
 void af_pitch_list_free(struct af_pitch_list *l)
@@ -96,54 +97,11 @@ int af_piptrack_frame(const float *mag, struct af_pitch_list *out, af_err *err)
     return 0;
 }
 
-static void swap_f(float *a, float *b)
-{
-    float t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* k-th smallest of x[0..n) (x is reordered), quickselect with median-of-three pivots. */
-static float select_kth(float *x, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-    while (hi > lo) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < x[lo])
-            swap_f(&x[mid], &x[lo]);
-        if (x[hi] < x[lo])
-            swap_f(&x[hi], &x[lo]);
-        if (x[hi] < x[mid])
-            swap_f(&x[hi], &x[mid]);
-        float pivot = x[mid];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (x[i] < pivot)
-                i++;
-            while (x[j] > pivot)
-                j--;
-            if (i <= j) {
-                swap_f(&x[i], &x[j]);
-                i++;
-                if (j == 0)
-                    break;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return x[k];
-    }
-    return x[k];
-}
-
 /* np.median of float32 values (mean of the two middle values in float32). */
 static float median_f32(float *x, size_t n)
 {
-    float upper = select_kth(x, n, n / 2);
+    af_select_kth(x, n, n / 2);
+    float upper = x[n / 2];
     if (n % 2)
         return upper;
     float lower = x[0];

@@ -29,7 +29,7 @@ static void swap_floats(float *a, float *b)
 /* Rearranges x so that x[k] holds the k-th smallest value, everything before it
  * is <= x[k] and everything after is >= x[k] (std::nth_element). Median-of-three
  * pivot, Hoare partition. */
-static void select_kth(float *x, size_t n, size_t k)
+void af_select_kth(float *x, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1;
     while (hi > lo) {
@@ -69,7 +69,7 @@ static void select_kth(float *x, size_t n, size_t k)
 double af_median_inplace(float *x, size_t n)
 {
     size_t k = n / 2;
-    select_kth(x, n, k);
+    af_select_kth(x, n, k);
     if (n % 2)
         return x[k];
     /* Even count: the lower middle value is the largest of the lower part. */

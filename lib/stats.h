@@ -37,6 +37,11 @@ const char *af_stat_name(enum af_stat stat);
  * two passes. Fails for n == 0 or a NaN/inf in x (the message gives its index). */
 int af_stats_compute(const float *x, size_t n, float *scratch, double out[AF_N_STATS], af_err *err);
 
+/* Rearranges x[0..n) (n >= 1, k < n) so that x[k] is the k-th smallest value, with
+ * everything before it <= x[k] and everything after >= x[k] (like std::nth_element;
+ * quickselect, median-of-three pivot). */
+void af_select_kth(float *x, size_t n, size_t k);
+
 /* Median of x[0..n), n >= 1, reordering x (selection, not a full sort). */
 double af_median_inplace(float *x, size_t n);
 
