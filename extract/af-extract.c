@@ -172,7 +172,7 @@ static int extract(struct af_app *app, long limit, int n_workers, bool retry_fai
 {
     struct af_feature_params params;
     int feature_set_id;
-    if (read_params(app, &params, err) != 0 ||
+    if (read_params(app, &params, err) != 0 || af_jobs_session_init(app->db, err) != 0 ||
         af_feature_set_register(app->db, &params, &feature_set_id, err) != 0)
         return -1;
     char worker_name[300], host[256] = "unknown";

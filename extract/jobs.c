@@ -47,6 +47,13 @@ static const char load_audio_sql[] =
     "SELECT ta.track_id, a.bytes FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256"
     " WHERE ta.track_id = ANY($1::bigint[])";
 
+int af_jobs_session_init(PGconn *conn, af_err *err)
+{
+    /* Safe: a batch's features and job rows commit together, so a commit lost in a
+     * crash only means the batch is claimed and computed again (see jobs.h). */
+    return af_db_command(conn, "SET synchronous_commit = off", 0, NULL, err);
+}
+
 void af_job_batch_free(struct af_job_batch *batch)
 {
     for (size_t i = 0; i < batch->count; i++) {

@@ -9,6 +9,12 @@
  * one transaction per batch — features with binary COPY and the job rows set
  * to done or failed — and only for claims the worker still holds, so a
  * worker whose lease was taken over never writes twice.
+ *
+ * Durability: af_jobs_session_init turns synchronous_commit off for the
+ * worker's session.  That is safe here because a batch's features and its job
+ * rows commit atomically: a commit lost in a server crash loses both, and the
+ * tracks are claimed and computed again once their lease expires.  It saves
+ * the WAL flush wait of every batch commit.
  */
 #ifndef AF_EXTRACT_JOBS_H
 #define AF_EXTRACT_JOBS_H
@@ -45,6 +51,9 @@ struct af_claim_options {
     size_t batch_size;
     double hop_seconds;   /* window hop, for window start times */
 };
+
+/* Prepares the worker's session: synchronous_commit = off (see above). */
+int af_jobs_session_init(PGconn *conn, af_err *err);
 
 /* Claims up to opts->batch_size tracks and loads their audio. An empty batch means
  * no work is left. Tracks whose lease expired max_attempts times are marked failed here. */

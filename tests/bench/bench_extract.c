@@ -230,6 +230,8 @@ static void bench_copy(void)
     for (int i = 0; i < AF_N_FEATURES; i++)
         v[i] = (float)i * 0.37f;
     const int rows = 100000;
+    if (getenv("BENCH_SYNC_OFF"))
+        PQclear(PQexec(conn, "SET synchronous_commit = off"));
     double start = af_monotonic_seconds();
     for (int batch = 0; batch < rows / 1000; batch++) {
         struct af_pgcopy c;
