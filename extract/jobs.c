@@ -225,17 +225,17 @@ static int copy_features(PGconn *conn, const struct af_claim_options *opts,
     if (windows.failed || tracks.failed)
         af_err_set(err, "out of memory encoding features");
     else if (af_db_copy_begin(conn,
-                              "COPY window_features (track_id, feature_set_id, window_index,"
-                              " start_seconds, feature_values) FROM STDIN (FORMAT binary)",
-                              err) == 0 &&
-             af_db_copy_put(conn, (const char *)windows.data, windows.len, err) == 0 &&
-             af_db_copy_end(conn, err) == 0 &&
-             af_db_copy_begin(conn,
                               "COPY track_features (track_id, feature_set_id, excerpt_start,"
                               " excerpt_seconds, n_windows, feature_values, run_id)"
                               " FROM STDIN (FORMAT binary)",
                               err) == 0 &&
              af_db_copy_put(conn, (const char *)tracks.data, tracks.len, err) == 0 &&
+             af_db_copy_end(conn, err) == 0 &&
+             af_db_copy_begin(conn,
+                              "COPY window_features (track_id, feature_set_id, window_index,"
+                              " start_seconds, feature_values) FROM STDIN (FORMAT binary)",
+                              err) == 0 &&
+             af_db_copy_put(conn, (const char *)windows.data, windows.len, err) == 0 &&
              af_db_copy_end(conn, err) == 0)
         rc = 0;
     af_pgcopy_free(&windows);

@@ -226,6 +226,10 @@ static void bench_copy(void)
     }
     PQclear(PQexec(conn, "INSERT INTO tracks (track_id) SELECT generate_series(1, 10000)"));
     PQclear(PQexec(conn, "INSERT INTO feature_sets (name, parameters, feature_names) VALUES ('v1', '{}', '{}')"));
+    /* As af-extract writes them: each track's vector with its windows. */
+    PQclear(PQexec(conn, "INSERT INTO track_features (track_id, feature_set_id, excerpt_start,"
+                         " excerpt_seconds, n_windows, feature_values)"
+                         " SELECT t, 1, 0, 30, 10, '{}' FROM generate_series(1, 10000) t"));
     float v[AF_N_FEATURES];
     for (int i = 0; i < AF_N_FEATURES; i++)
         v[i] = (float)i * 0.37f;

@@ -29,6 +29,9 @@ synthetic_tracks() {
          INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)
            SELECT track_id, (SELECT max(taxonomy_version) FROM taxonomy_versions), 'labelled',
                   gn.genre_id FROM syn JOIN genres gn ON gn.name = 'g' || syn.lab ORDER BY track_id;
+         INSERT INTO track_features (track_id, feature_set_id, excerpt_start, excerpt_seconds, n_windows, feature_values)
+           SELECT track_id, (SELECT feature_set_id FROM feature_sets WHERE name = 'syn'), 0, 3 * $windows, $windows, '{}'
+           FROM syn;
          INSERT INTO window_features (track_id, feature_set_id, window_index, start_seconds, feature_values)
            SELECT s.track_id, (SELECT feature_set_id FROM feature_sets WHERE name = 'syn'), w, 3 * w,
                   ARRAY(SELECT (CASE WHEN j % $genres = s.g - 1 THEN 2.0 ELSE 0.0 END + random() - 0.5)::real
