@@ -3,7 +3,8 @@
  *   1. decode only vs decode + all features, one thread: × realtime per core, and
  *      the feature math's share of the time;
  *   2. decode + features with 2 threads vs 1 (throughput ratio);
- *   3. binary COPY of window vectors into PostgreSQL: rows per second (when the PG*
+ *   3. binary COPY of window vectors into PostgreSQL, as af-extract writes them: rows
+ *      per second (when the PG*
  *      environment names a server, as tests/bench/run arranges);
  *   4. peak RSS.
  * Inputs: the MP3s in ../shared/reference/audio/ (GTZAN clips: 22.05 kHz mono; song.mp3:
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "../../extract/jobs.h"
 #include "db.h"
 #include "migrate.h"
 #include "pgcopy.h"
@@ -234,8 +236,7 @@ static void bench_copy(void)
     for (int i = 0; i < AF_N_FEATURES; i++)
         v[i] = (float)i * 0.37f;
     const int rows = 100000;
-    if (getenv("BENCH_SYNC_OFF"))
-        PQclear(PQexec(conn, "SET synchronous_commit = off"));
+    af_jobs_session_init(conn, &err); /* as af-extract's session: asynchronous commit */
     double start = af_monotonic_seconds();
     for (int batch = 0; batch < rows / 1000; batch++) {
         struct af_pgcopy c;
