@@ -1,4 +1,4 @@
-/* fetch_verify.c — preview checks with lib/decode.h on a thread pool; see fetch_verify.h. */
+/* fetch_verify.c — preview checks with lib/decode.h's probe on a thread pool; see fetch_verify.h. */
 #include "fetch_verify.h"
 
 #include <pthread.h>
@@ -11,25 +11,20 @@
 
 void af_verify_audio(struct af_verify_item *item, double min_seconds, double max_seconds)
 {
-    struct af_decode_opts opts;
-    af_decode_opts_init(&opts);
-    opts.excerpt_seconds = 0;             /* the whole preview */
-    opts.max_seconds = max_seconds + 1.0; /* refuse long files early; judged exactly below */
-    struct af_audio audio;
-    memset(&audio, 0, sizeof audio);
+    struct af_audio_probe probe;
     item->ok = 0;
     item->failure[0] = '\0';
     af_err_clear(&item->err);
-    if (af_decode_memory(item->data, item->size, &opts, &audio, &item->err) != 0) {
+    if (af_decode_probe_memory(item->data, item->size, &probe, &item->err) != 0) {
         snprintf(item->failure, sizeof item->failure, "%s",
-                 af_decode_failure_name(audio.failure));
+                 af_decode_failure_name(probe.failure));
         return;
     }
-    snprintf(item->codec, sizeof item->codec, "%s", audio.codec);
-    item->sample_rate = audio.source_sample_rate;
-    item->channels = audio.source_channels;
-    item->duration = audio.duration;
-    af_audio_free(&audio);
+    snprintf(item->codec, sizeof item->codec, "%s", probe.codec);
+    item->sample_rate = probe.source_sample_rate;
+    item->channels = probe.source_channels;
+    item->duration = probe.duration;
+    af_audio_probe_free(&probe);
     if (item->duration < min_seconds) {
         snprintf(item->failure, sizeof item->failure, "too_short");
         af_err_set(&item->err, "%.1f s of audio, shorter than %.0f s", item->duration,

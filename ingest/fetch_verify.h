@@ -1,9 +1,16 @@
 /*
  * fetch_verify.h — checking a downloaded preview before it is stored: it must
- * decode with lib/decode.h (an audio stream, not HTML, not truncated) and last
- * between min and max seconds.  Decoding costs CPU (~30 ms per 30 s preview),
- * so af-fetch runs it on a small pool of threads while its one network thread
- * keeps the transfers going; the pool wakes the network loop when done.
+ * pass lib/decode.h's probe (af_decode_probe_memory: an audio stream FFmpeg
+ * decodes, not HTML or garbage, and not truncated: the audio really reaches the
+ * end its header declares) and last between min and max seconds.  The probe
+ * decodes ~2.5 s of a preview (the first second and the last 1.5 s, no
+ * resampling: ~1.5-2.5 ms of CPU for a 30 s MP3, a sixth to a tenth of a full
+ * decode); inputs without a declared duration (headerless MP3, raw AAC) are
+ * decoded whole, still without resampling.  What it leaves unchecked (the middle
+ * of the file, silence) is caught by af-extract's full decode, which marks that
+ * track failed; see decode.h.  af-fetch runs the checks on a small pool of
+ * threads while its one network thread keeps the transfers going; the pool wakes
+ * the network loop when done.
  */
 #ifndef AF_FETCH_VERIFY_H
 #define AF_FETCH_VERIFY_H

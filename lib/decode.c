@@ -166,6 +166,13 @@ struct decoder {
     int last_error; /* last AVERROR from demuxing or decoding, 0 = none */
     int demux_error;
 
+    /* A probe (af_decode_probe_*) only counts and times what decodes: no mixing,
+     * no resampling. */
+    int probing;
+    long frames;          /* decoded frames with samples */
+    double end_seconds;   /* where the last decoded frame ends (stream time, s); NAN = unknown */
+    double probe_decoded; /* seconds decoded before a reopen */
+
     struct af_audio result;
 };
 
@@ -447,6 +454,15 @@ static int consume_frame(struct decoder *d, const AVFrame *frame, af_err *err)
         return decode_failed(d, AF_DECODE_TOO_LONG, err,
                              "too long: more than the %g s maximum (decoding stopped there)",
                              d->opts.max_seconds);
+    d->frames++;
+    if (d->probing) {
+        if (frame->best_effort_timestamp != AV_NOPTS_VALUE)
+            d->end_seconds = (double)frame->best_effort_timestamp * av_q2d(d->stream->time_base) +
+                             (double)n / rate;
+        else if (!isnan(d->end_seconds))
+            d->end_seconds += (double)n / rate;
+        return 0;
+    }
     if (rate != d->segment_rate) {
         if ((d->segment_rate && finish_segment(d, err) < 0) || start_segment(d, rate, err) < 0)
             return -1;
@@ -504,7 +520,11 @@ static int decode_packet(struct decoder *d, const AVPacket *packet, af_err *err)
     }
 }
 
-static int decode_all(struct decoder *d, af_err *err)
+/* Reads and decodes the audio stream's packets to the end of the input (or to a
+ * demuxing error, recorded: a cut container keeps what was decoded), then drains
+ * the decoder and returns 0.  With stop_after > 0, returns 1 as soon as seconds_in
+ * reaches it, without draining.  -1 on failure. */
+static int decode_packets(struct decoder *d, double stop_after, af_err *err)
 {
     for (;;) {
         int ret = av_read_frame(d->fmt, d->packet);
@@ -524,8 +544,15 @@ static int decode_all(struct decoder *d, af_err *err)
         av_packet_unref(d->packet);
         if (ret < 0)
             return -1;
+        if (stop_after > 0 && d->seconds_in >= stop_after)
+            return 1;
     }
-    if (decode_packet(d, NULL, err) < 0)
+    return decode_packet(d, NULL, err);
+}
+
+static int decode_all(struct decoder *d, af_err *err)
+{
+    if (decode_packets(d, 0, err) < 0)
         return -1;
     if (d->segment_rate && finish_segment(d, err) < 0)
         return -1;
@@ -837,7 +864,7 @@ static int check_decoded(struct decoder *d, af_err *err)
                              d->seconds_in, declared, text[0] ? ": " : "", text,
                              ffmpeg_detail(detail, sizeof detail));
 
-    if (d->n_out < d->opts.min_samples)
+    if (!d->probing && d->n_out < d->opts.min_samples)
         return decode_failed(d, AF_DECODE_TOO_SHORT, err,
                              "too short: %.3f s (%zu samples at %d Hz); the minimum is %zu samples",
                              (double)d->n_out / AF_SAMPLE_RATE, d->n_out, AF_SAMPLE_RATE,
@@ -918,17 +945,23 @@ static int check_samples(struct decoder *d, af_err *err)
 /* ---------------------------------------------------------------------------
  * Driver. */
 
-static void decoder_close(struct decoder *d)
+static void close_input(struct decoder *d)
 {
-    swr_free(&d->swr);
-    av_frame_free(&d->frame);
-    av_packet_free(&d->packet);
     avcodec_free_context(&d->codec);
     avformat_close_input(&d->fmt);
     if (d->avio) {
         av_freep(&d->avio->buffer);
         avio_context_free(&d->avio);
     }
+    d->stream = NULL;
+}
+
+static void decoder_close(struct decoder *d)
+{
+    swr_free(&d->swr);
+    av_frame_free(&d->frame);
+    av_packet_free(&d->packet);
+    close_input(d);
     free(d->mono);
     free(d->out);
     af_audio_free(&d->result);
@@ -962,6 +995,137 @@ static int run(struct decoder *d, const char *path, struct af_audio *out, af_err
     *out = d->result;
     memset(&d->result, 0, sizeof d->result);
     d->out = NULL;
+    ret = 0;
+done:
+    if (ret < 0) {
+        memset(out, 0, sizeof *out);
+        out->failure = d->result.failure ? d->result.failure : AF_DECODE_SYSTEM;
+    }
+    decoder_close(d);
+    return ret;
+}
+
+/* ---------------------------------------------------------------------------
+ * Probing (decode.h): the same opening, then the first PROBE_HEAD_SECONDS decoded,
+ * a seek to PROBE_TAIL_SECONDS before the declared end, and the tail decoded to
+ * the end of the input.  Frames are only counted and timed (consume_frame). */
+
+#define PROBE_HEAD_SECONDS 1.0
+#define PROBE_TAIL_SECONDS 1.5
+/* Declared durations up to this are decoded whole: the head and tail would overlap. */
+#define PROBE_MIN_DECLARED_SECONDS 3.0
+
+/* Back to the first byte with a fresh demuxer and decoder, to decode everything
+ * exactly as af_decode_* does (so FFmpeg's messages are forgotten too). */
+static int reopen(struct decoder *d, const char *path, af_err *err)
+{
+    ffmpeg_message[0] = '\0';
+    ffmpeg_message_level = 0;
+    d->probe_decoded += d->seconds_in;
+    close_input(d);
+    d->memory.pos = 0;
+    d->seconds_in = 0;
+    d->packets = 0;
+    d->decode_errors = 0;
+    d->last_error = 0;
+    d->demux_error = 0;
+    d->frames = 0;
+    d->end_seconds = NAN;
+    if (open_input(d, path, err) < 0 || open_audio_stream(d, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* The first two refusals of check_decoded, without failing: the probe then lets a whole
+ * decode judge, so that it never refuses what af_decode_* accepts. */
+static int mostly_failed(const struct decoder *d)
+{
+    return d->seconds_in == 0 || d->decode_errors * 2 > d->packets;
+}
+
+/* After the head: seeks to PROBE_TAIL_SECONDS before the declared end and decodes
+ * to the end of the input.  Returns 0 when the decoded audio reaches the declared
+ * end (give or take the full decoder's truncation tolerance) and sets *end to where
+ * it ends, relative to the stream's start; 1 when the tail cannot confirm it (the
+ * seek fails, nothing decodes there, no timestamps, it ends short, or most packets
+ * failed): then only a whole decode can tell a damaged input from an imprecise
+ * seek.  -1 on failure. */
+static int probe_tail(struct decoder *d, double declared, double *end, af_err *err)
+{
+    const AVStream *st = d->stream;
+    const double time_base = av_q2d(st->time_base);
+    if (!(time_base > 0))
+        return 1;
+    const double start = st->start_time != AV_NOPTS_VALUE ? (double)st->start_time * time_base : 0;
+    const double target = floor((start + declared - PROBE_TAIL_SECONDS) / time_base);
+    if (!(target >= 0 && target < 9e18) ||
+        av_seek_frame(d->fmt, st->index, (int64_t)target, AVSEEK_FLAG_BACKWARD) < 0)
+        return 1;
+    avcodec_flush_buffers(d->codec);
+
+    const long head_frames = d->frames;
+    d->end_seconds = NAN;
+    if (decode_packets(d, 0, err) < 0)
+        return -1;
+    if (d->frames == head_frames || isnan(d->end_seconds) || mostly_failed(d))
+        return 1;
+    double missing = declared - (d->end_seconds - start);
+    if (missing > TRUNCATION_MIN_SECONDS && missing > TRUNCATION_MIN_FRACTION * declared)
+        return 1;
+    *end = d->end_seconds - start;
+    return 0;
+}
+
+static int run_probe(struct decoder *d, const char *path, struct af_audio_probe *out,
+                     af_err *err)
+{
+    int ret = -1;
+    d->probing = 1;
+    d->end_seconds = NAN;
+    if (open_input(d, path, err) < 0 || open_audio_stream(d, err) < 0 ||
+        read_metadata(d, err) < 0)
+        goto done;
+    d->packet = av_packet_alloc();
+    d->frame = av_frame_alloc();
+    if (!d->packet || !d->frame) {
+        decode_failed(d, AF_DECODE_SYSTEM, err, "out of memory");
+        goto done;
+    }
+
+    /* No usable declared duration (none, a bitrate estimate, or too short to split
+     * into head and tail): decode it all, which is then the only proof there is. */
+    const double declared = declared_seconds(d);
+    double end = 0;
+    int whole = declared <= PROBE_MIN_DECLARED_SECONDS;
+    int more = decode_packets(d, whole ? 0 : PROBE_HEAD_SECONDS, err);
+    if (more < 0)
+        goto done;
+    if (more) { /* the head decoded; the input goes on */
+        int tail = mostly_failed(d) ? 1 : probe_tail(d, declared, &end, err);
+        if (tail < 0)
+            goto done;
+        if (tail > 0) {
+            whole = 1;
+            if (reopen(d, path, err) < 0 || decode_packets(d, 0, err) < 0)
+                goto done;
+        }
+    } else {
+        whole = 1; /* the head reached the end of the input */
+    }
+    if (whole && check_decoded(d, err) < 0)
+        goto done;
+
+    out->duration = whole ? d->seconds_in : end;
+    out->decoded_seconds = d->probe_decoded + d->seconds_in;
+    out->whole = whole;
+    out->source_sample_rate = d->result.source_sample_rate;
+    out->source_channels = d->result.source_channels;
+    memcpy(out->codec, d->result.codec, sizeof out->codec);
+    memcpy(out->container, d->result.container, sizeof out->container);
+    out->decode_errors = (int)d->decode_errors;
+    out->tags = d->result.tags;
+    memset(&d->result.tags, 0, sizeof d->result.tags);
+    out->failure = AF_DECODE_OK;
     ret = 0;
 done:
     if (ret < 0) {
@@ -1021,6 +1185,47 @@ int af_decode_memory(const void *data, size_t size, const struct af_decode_opts 
     d.memory.data = data;
     d.memory.size = size;
     return run(&d, NULL, out, err);
+}
+
+int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *err)
+{
+    struct decoder d;
+    decoder_init(&d, NULL);
+    memset(out, 0, sizeof *out);
+
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+        out->failure = AF_DECODE_EMPTY;
+        return af_err_set(err, "empty: the file has 0 bytes");
+    }
+    return run_probe(&d, path, out, err);
+}
+
+int af_decode_probe_memory(const void *data, size_t size, struct af_audio_probe *out,
+                           af_err *err)
+{
+    struct decoder d;
+    decoder_init(&d, NULL);
+    memset(out, 0, sizeof *out);
+
+    if (!data || size == 0) {
+        out->failure = AF_DECODE_EMPTY;
+        return af_err_set(err, "empty: the buffer has 0 bytes");
+    }
+    d.memory.data = data;
+    d.memory.size = size;
+    return run_probe(&d, NULL, out, err);
+}
+
+void af_audio_probe_free(struct af_audio_probe *probe)
+{
+    if (!probe)
+        return;
+    free(probe->tags.artist);
+    free(probe->tags.title);
+    free(probe->tags.album);
+    free(probe->tags.genre);
+    memset(&probe->tags, 0, sizeof probe->tags);
 }
 
 void af_audio_free(struct af_audio *audio)

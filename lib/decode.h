@@ -16,8 +16,9 @@
  * error text where FFmpeg is the one who failed), and af_audio.failure says
  * which case it was, for the database:
  *   - truncated: decoded more than 0.25 s and 1 % short of the duration the
- *     header states (MP3 Xing/LAME, FLAC, WAV, AU, MP4 state it; Ogg and
- *     headerless CBR MP3 do not, so a cut there is just a shorter file);
+ *     header states (MP3 Xing/LAME, FLAC, AU, MP4 state it; Ogg and headerless
+ *     CBR MP3 do not, and FFmpeg fits a WAV's data size to the input's, so a cut
+ *     there is just a shorter file);
  *   - corrupt: nothing decodes, more than half the packets fail, or NaN/inf samples;
  *   - too long: decoding stops as soon as it passes max_seconds, so memory
  *     stays about max_seconds * 22050 * 4 bytes at most (106 MB at 20 minutes);
@@ -103,6 +104,71 @@ int af_decode_memory(const void *data, size_t size, const struct af_decode_opts 
                      struct af_audio *out, af_err *err);
 
 void af_audio_free(struct af_audio *audio);
+
+/* ---------------------------------------------------------------------------
+ * Probing: a cheap check that an input is usable audio of the length it claims,
+ * for gating downloads (af-fetch) without the cost of a full decode (a sixth to a
+ * tenth of it for a 30 s MP3: ~2.5 s decoded, no resampling at all).
+ *
+ * A probe opens the input exactly like af_decode_* (same demuxer options, same
+ * stream choice), decodes its first ~1 s, then seeks to ~1.5 s before the end its
+ * header declares and decodes from there to the end of the input.
+ *
+ * What a successful probe proves:
+ *   - FFmpeg recognises the container, it holds an audio stream, and that stream's
+ *     codec decodes: the first second and the last 1.5 s give real frames, with
+ *     at most half of those packets failing;
+ *   - the input really reaches the duration its header declares: the decoded
+ *     audio ends no more than max(0.25 s, 1 %) short of it, af_decode_*'s
+ *     truncation tolerance.
+ * When head or tail cannot confirm this (most packets fail, the seek fails,
+ * nothing decodes there, no timestamps, or it ends short), the whole input is
+ * decoded (without resampling) and af_decode_*'s own rules decide.  So a probe
+ * never refuses what af_decode_* accepts, and a refusal has the same failure and
+ * message as af_decode_*'s; only refusals cost as much as a decode.
+ * Inputs without a usable declared duration (headerless MP3 and raw ADTS AAC,
+ * whose length FFmpeg only estimates from the bitrate) or declaring 3 s or less
+ * are decoded whole, which proves what a full decode proves about them, minus the
+ * checks listed below.  (Ogg's duration comes from its last page, and FFmpeg fits
+ * a WAV's to the data present: for them, as for af_decode_*, a cut is just a
+ * shorter file.)
+ * Failures: empty, unreadable (HTML, text, random bytes), no_audio, unsupported,
+ * corrupt, truncated, and too_long only when decoding whole goes past
+ * AF_DECODE_MAX_SECONDS (otherwise callers judge out->duration).
+ *
+ * What it does not prove, left to af-extract's full decode (which then marks that
+ * track failed; acceptable because fetch only gates what it stores):
+ *   - that the middle decodes: corrupt packets between the head and the tail,
+ *     or a stretch missing from the middle of a file whose header and end are
+ *     intact, go unseen;
+ *   - silence, and NaN/inf samples (no sample is looked at);
+ *   - too_short: no minimum length (callers judge out->duration).
+ * out->duration is the end of the decoded audio measured from the stream's start,
+ * or the seconds decoded when decoded whole (then it equals af_decode_*'s
+ * duration); they agree within a frame or so.
+ */
+struct af_audio_probe {
+    double duration;         /* seconds of audio in the input (see above) */
+    double decoded_seconds;  /* seconds of audio actually decoded to prove it (the cost) */
+    int whole;               /* 1 when it had to decode the whole input */
+    int source_sample_rate;  /* Hz */
+    int source_channels;
+    char codec[32];          /* as in struct af_audio */
+    char container[64];
+    int decode_errors;       /* packets that failed among those decoded */
+    struct af_audio_tags tags;
+    enum af_decode_failure failure; /* AF_DECODE_OK, or why the call returned -1 */
+};
+
+/* Probe a buffer (not copied, must stay valid during the call) / a file.
+ * Thread-safe like the decode functions.  On success, release out's tags with
+ * af_audio_probe_free; on failure, out holds nothing to free and out->failure
+ * says why. */
+int af_decode_probe_memory(const void *data, size_t size, struct af_audio_probe *out,
+                           af_err *err);
+int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *err);
+
+void af_audio_probe_free(struct af_audio_probe *probe);
 
 /* "ok", "empty", "unreadable", "no_audio", "unsupported", "corrupt", "truncated",
  * "too_short", "too_long", "silent", "system". */

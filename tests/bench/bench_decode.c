@@ -1,7 +1,9 @@
 /*
  * bench_decode.c — decode speed (x realtime) of lib/decode.c on real MP3s,
  * next to a bare FFmpeg decode loop (demux + decode, frames discarded) measured
- * in the same run as the ceiling.  Not part of `make test`.
+ * in the same run as the ceiling, and the cost of a probe (af_decode_probe_memory,
+ * what af-fetch verifies previews with) as a ratio to the full decode of the same
+ * file, measured interleaved in the same run.  Not part of `make test`.
  *
  * Build and run from the project root:
  *   make build/bench/bench_decode && build/bench/bench_decode [FILE...]
@@ -93,7 +95,8 @@ static double bare_ffmpeg_seconds(const char *path)
     return 0;
 }
 
-static void bench_file(const char *path, double *sum_audio, double *sum_time)
+static void bench_file(const char *path, double *sum_audio, double *sum_time, double *sum_probe,
+                       double *sum_full)
 {
     size_t size;
     unsigned char *data = read_all(path, &size);
@@ -103,9 +106,11 @@ static void bench_file(const char *path, double *sum_audio, double *sum_time)
     }
     struct af_decode_opts opts;
     af_decode_opts_init(&opts);
-    double t_mem[RUNS], t_file[RUNS], t_bare[RUNS], duration = 0;
+    double t_mem[RUNS], t_file[RUNS], t_bare[RUNS], t_probe[RUNS], ratio[RUNS], duration = 0;
     struct af_audio audio;
+    struct af_audio_probe probe;
     af_err err = {0};
+    int probed_whole = 0;
 
     for (int r = 0; r < RUNS; r++) {
         double t0 = now();
@@ -126,22 +131,40 @@ static void bench_file(const char *path, double *sum_audio, double *sum_time)
         t0 = now();
         bare_ffmpeg_seconds(path);
         t_bare[r] = now() - t0;
+
+        t0 = now();
+        if (af_decode_probe_memory(data, size, &probe, &err) < 0) {
+            fprintf(stderr, "%s: probe: %s\n", path, err.msg);
+            free(data);
+            return;
+        }
+        t_probe[r] = now() - t0;
+        ratio[r] = t_mem[r] / t_probe[r]; /* full decode / probe, back to back */
+        probed_whole = probe.whole;
+        af_audio_probe_free(&probe);
     }
     double m = median(t_mem, RUNS), f = median(t_file, RUNS), b = median(t_bare, RUNS);
+    double pr = median(t_probe, RUNS);
+    qsort(ratio, RUNS, sizeof *ratio, compare_double);
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    printf("%-16s %6.2f s  memory %6.2f ms %6.0fx  file %6.2f ms %6.0fx  bare FFmpeg %6.2f ms %6.0fx\n",
-           name, duration, m * 1e3, duration / m, f * 1e3, duration / f, b * 1e3, duration / b);
+    printf("%-16s %6.2f s  memory %6.2f ms %6.0fx  file %6.2f ms %6.0fx  bare FFmpeg %6.2f ms %6.0fx"
+           "  probe %5.2f ms%s: full/probe %4.1f (runs %.1f-%.1f)\n",
+           name, duration, m * 1e3, duration / m, f * 1e3, duration / f, b * 1e3, duration / b,
+           pr * 1e3, probed_whole ? " (whole)" : "", median(ratio, RUNS), ratio[0],
+           ratio[RUNS - 1]);
     *sum_audio += duration;
     *sum_time += m;
+    *sum_probe += pr;
+    *sum_full += m;
     free(data);
 }
 
 int main(int argc, char **argv)
 {
-    double audio = 0, time_spent = 0;
+    double audio = 0, time_spent = 0, probe_time = 0, full_time = 0;
     if (argc > 1) {
         for (int i = 1; i < argc; i++)
-            bench_file(argv[i], &audio, &time_spent);
+            bench_file(argv[i], &audio, &time_spent, &probe_time, &full_time);
     } else {
         char pattern[1024];
         const char *dir = getenv("AF_REFERENCE_DIR");
@@ -155,11 +178,15 @@ int main(int argc, char **argv)
             return 0;
         }
         for (size_t i = 0; i < g.gl_pathc; i++)
-            bench_file(g.gl_pathv[i], &audio, &time_spent);
+            bench_file(g.gl_pathv[i], &audio, &time_spent, &probe_time, &full_time);
         globfree(&g);
     }
     if (time_spent > 0)
         printf("total: %.1f s of audio in %.1f ms from memory: %.0fx realtime\n", audio,
                time_spent * 1e3, audio / time_spent);
+    if (probe_time > 0)
+        printf("probe (af-fetch's check) vs full decode, sums of medians: %.2f ms vs %.2f ms: "
+               "%.1fx cheaper\n",
+               probe_time * 1e3, full_time * 1e3, full_time / probe_time);
     return 0;
 }

@@ -216,6 +216,15 @@ static int make_encoded_files(void)
     write_sine_wav("long.wav", 44100, 2, 10.0, 440.0);
     if (ffmpeg_cli("-i long.wav long.mp3") != 0)
         return -1;
+    /* The same 10 s in the other formats, for the probe (head, seek, tail); the M4A
+     * with its index first, as streamed previews have it, so that a cut keeps it;
+     * an MP3 without a Xing header (no declared duration). */
+    const char *long_args[] = {"-i long.wav -movflags +faststart long.m4a", "-i long.wav long.ogg",
+                               "-i long.wav long.flac", "-i long.wav long.au",
+                               "-i long.wav -write_xing 0 noxing.mp3"};
+    for (size_t i = 0; i < sizeof long_args / sizeof long_args[0]; i++)
+        if (ffmpeg_cli(long_args[i]) != 0)
+            return -1;
     /* A picture: a container FFmpeg reads, without audio. */
     return ffmpeg_cli("-f lavfi -i color=red:s=16x16 -frames:v 1 picture.png");
 }
@@ -812,6 +821,295 @@ static void test_damaged_inputs_never_crash(void **state)
     }
 }
 
+/* ---------------------------------------------------------------------------
+ * Probing (af_decode_probe_*): same verdicts as a full decode, a fraction of the work. */
+
+static int probe_named_from_memory(const char *name, size_t percent, struct af_audio_probe *p,
+                                   af_err *err)
+{
+    char path[512];
+    size_t size;
+    tmp_path(path, sizeof path, name);
+    unsigned char *data = read_file(path, &size);
+    assert_non_null(data);
+    int rc = af_decode_probe_memory(data, size * percent / 100, p, err);
+    free(data);
+    return rc;
+}
+
+static int decode_named_cut(const char *name, size_t percent, struct af_audio *a, af_err *err)
+{
+    char path[512];
+    size_t size;
+    tmp_path(path, sizeof path, name);
+    unsigned char *data = read_file(path, &size);
+    assert_non_null(data);
+    struct af_decode_opts opts;
+    af_decode_opts_init(&opts);
+    opts.excerpt_seconds = 0;
+    int rc = af_decode_memory(data, size * percent / 100, &opts, a, err);
+    free(data);
+    return rc;
+}
+
+/* A refused probe: -1, the reason, nothing to free. */
+static void assert_probe_refused(int rc, const struct af_audio_probe *p, const af_err *err,
+                                 enum af_decode_failure why, const char *text)
+{
+    if (rc != -1 || p->failure != why || (text && !strstr(err->msg, text)))
+        fail_msg("expected probe failure %s with \"%s\", got rc %d, failure %s, message \"%s\"",
+                 af_decode_failure_name(why), text ? text : "", rc,
+                 af_decode_failure_name(p->failure), err->msg);
+    assert_null(p->tags.artist);
+    assert_int_equal(p->codec[0], '\0');
+}
+
+static void test_probe_formats(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_FFMPEG();
+    const struct {
+        const char *file, *codec;
+        int rate, declared; /* declared: the header states the duration (head + tail suffice) */
+    } formats[] = {
+        {"long.mp3", "mp3", 44100, 1},        {"long.m4a", "aac", 44100, 1},
+        {"long.ogg", "vorbis", 44100, 1},     {"long.flac", "flac", 44100, 1},
+        {"long.au", "pcm_s16be", 44100, 1},   {"long.wav", "pcm_s16le", 44100, 1},
+        {"noxing.mp3", "mp3", 44100, 0},
+    };
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        const char *name = formats[i].file;
+        struct af_audio_probe p, from_file;
+        struct af_audio a;
+        af_err err = {0};
+        if (probe_named_from_memory(name, 100, &p, &err) != 0)
+            fail_msg("%s: %s", name, err.msg);
+        assert_int_equal(p.failure, AF_DECODE_OK);
+        if (strcmp(p.codec, formats[i].codec) != 0)
+            fail_msg("%s: codec %s, expected %s", name, p.codec, formats[i].codec);
+        assert_int_equal(p.source_sample_rate, formats[i].rate);
+        assert_int_equal(p.source_channels, 2);
+        if (fabs(p.duration - 10.0) > 0.05)
+            fail_msg("%s: duration %.4f s, expected 10 s", name, p.duration);
+
+        /* The full decode measures the same duration... */
+        if (decode_named(name, NULL, &a, &err) != 0)
+            fail_msg("%s: %s", name, err.msg);
+        if (fabs(p.duration - a.duration) > 0.01)
+            fail_msg("%s: probe %.4f s, full decode %.4f s", name, p.duration, a.duration);
+        assert_string_equal(p.container, a.container);
+        af_audio_free(&a);
+
+        /* ... but the probe decoded a quarter of it, where the header allows. */
+        if (formats[i].declared && (p.whole || p.decoded_seconds > 3.5))
+            fail_msg("%s: the probe decoded %.2f s of 10 s (whole %d)", name, p.decoded_seconds,
+                     p.whole);
+        if (!formats[i].declared && !(p.whole && fabs(p.decoded_seconds - 10.0) < 0.05))
+            fail_msg("%s: no declared duration, yet decoded %.2f s (whole %d)", name,
+                     p.decoded_seconds, p.whole);
+
+        char path[512];
+        tmp_path(path, sizeof path, name);
+        if (af_decode_probe_file(path, &from_file, &err) != 0)
+            fail_msg("%s from a file: %s", name, err.msg);
+        assert_true(fabs(from_file.duration - p.duration) < 1e-9);
+        assert_string_equal(from_file.codec, p.codec);
+        af_audio_probe_free(&from_file);
+        af_audio_probe_free(&p);
+    }
+}
+
+/* 3 s inputs are decoded whole (head and tail would overlap); tags come through. */
+static void test_probe_short_inputs_and_tags(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_FFMPEG();
+    const char *files[] = {"sine.mp3", "sine.m4a", "sine.ogg", "sine.opus", "sine.flac", "sine.au"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct af_audio_probe p;
+        struct af_audio a;
+        af_err err = {0};
+        if (probe_named_from_memory(files[i], 100, &p, &err) != 0)
+            fail_msg("%s: %s", files[i], err.msg);
+        assert_int_equal(decode_named(files[i], NULL, &a, &err), 0);
+        if (fabs(p.duration - a.duration) > 0.01)
+            fail_msg("%s: probe %.4f s, full decode %.4f s", files[i], p.duration, a.duration);
+        assert_string_equal(p.codec, a.codec);
+        assert_non_null(p.tags.artist);
+        assert_string_equal(p.tags.artist, "Björk");
+        assert_string_equal(p.tags.title, "Jóga");
+        assert_string_equal(p.tags.album, "Homogenic");
+        assert_string_equal(p.tags.genre, "Electronic");
+        af_audio_free(&a);
+        af_audio_probe_free(&p);
+    }
+}
+
+/* Cut files, with a declared duration: truncated, with the full decode's message.
+ * 95 % loses only the tail, which the head alone would never notice. */
+static void test_probe_truncated(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_FFMPEG();
+    const char *files[] = {"long.mp3", "long.m4a", "long.flac", "long.au"};
+    const size_t cuts[] = {60, 95};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+            struct af_audio_probe p;
+            struct af_audio a;
+            af_err err = {0}, full_err = {0};
+            int rc = probe_named_from_memory(files[i], cuts[c], &p, &err);
+            if (rc != -1 || p.failure != AF_DECODE_TRUNCATED)
+                fail_msg("%s cut at %zu %%: probe rc %d, %s: %s", files[i], cuts[c], rc,
+                         af_decode_failure_name(p.failure), err.msg);
+            assert_probe_refused(rc, &p, &err, AF_DECODE_TRUNCATED, "header declares");
+            assert_int_equal(decode_named_cut(files[i], cuts[c], &a, &full_err), -1);
+            assert_int_equal(a.failure, AF_DECODE_TRUNCATED);
+            assert_string_equal(err.msg, full_err.msg);
+        }
+
+    /* From a file too. */
+    char path[512];
+    size_t size;
+    tmp_path(path, sizeof path, "long.mp3");
+    unsigned char *mp3 = read_file(path, &size);
+    tmp_path(path, sizeof path, "cut_probe.mp3");
+    write_file(path, mp3, size * 6 / 10);
+    struct af_audio_probe p;
+    af_err err = {0};
+    assert_probe_refused(af_decode_probe_file(path, &p, &err), &p, &err, AF_DECODE_TRUNCATED,
+                         "10.0");
+    free(mp3);
+}
+
+/* Everything af_decode_* refuses before decoding much: same failure, same message. */
+static void check_probe_like_decode(const char *what, const void *data, size_t size,
+                                    enum af_decode_failure why)
+{
+    struct af_audio_probe p;
+    struct af_audio a;
+    af_err err = {0}, full_err = {0};
+    int rc = af_decode_probe_memory(data, size, &p, &err);
+    assert_int_equal(af_decode_memory(data, size, NULL, &a, &full_err), -1);
+    if (a.failure != why)
+        fail_msg("%s: full decode %s, expected %s", what, af_decode_failure_name(a.failure),
+                 af_decode_failure_name(why));
+    assert_probe_refused(rc, &p, &err, why, NULL);
+    if (strcmp(err.msg, full_err.msg) != 0)
+        fail_msg("%s: probe says \"%s\", full decode \"%s\"", what, err.msg, full_err.msg);
+}
+
+static void test_probe_refusals(void **state)
+{
+    (void)state;
+    struct af_audio_probe p;
+    af_err err = {0};
+    assert_probe_refused(af_decode_probe_memory(NULL, 0, &p, &err), &p, &err, AF_DECODE_EMPTY,
+                         "0 bytes");
+    check_probe_like_decode("empty", "", 0, AF_DECODE_EMPTY);
+    char path[512];
+    tmp_path(path, sizeof path, "empty_probe.mp3");
+    write_file(path, "", 0);
+    assert_probe_refused(af_decode_probe_file(path, &p, &err), &p, &err, AF_DECODE_EMPTY,
+                         "0 bytes");
+    tmp_path(path, sizeof path, "no_such_file.mp3");
+    assert_probe_refused(af_decode_probe_file(path, &p, &err), &p, &err, AF_DECODE_UNREADABLE,
+                         "cannot open");
+
+    unsigned char *junk = malloc(100000);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < 100000; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        junk[i] = (unsigned char)x;
+    }
+    check_probe_like_decode("random bytes", junk, 100000, AF_DECODE_UNREADABLE);
+    free(junk);
+
+    const char *html = "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head>"
+                       "<body><h1>Forbidden</h1><p>Request has expired.</p></body></html>\n";
+    check_probe_like_decode("HTML", html, strlen(html), AF_DECODE_UNREADABLE);
+    const char *text = "This is not audio.\nJust some lines of text.\n";
+    check_probe_like_decode("text", text, strlen(text), AF_DECODE_UNREADABLE);
+
+    size_t size;
+    unsigned char *wav = wav_bytes(22050, 1, 0, "", 0, &size);
+    check_probe_like_decode("WAV without samples", wav, size, AF_DECODE_EMPTY);
+    free(wav);
+
+    if (have_ffmpeg) {
+        tmp_path(path, sizeof path, "picture.png");
+        unsigned char *png = read_file(path, &size);
+        check_probe_like_decode("picture", png, size, AF_DECODE_NO_AUDIO);
+        free(png);
+    }
+}
+
+/* Cut and damaged copies of the 10 s files (the seek and tail paths): a probe
+ * never crashes or leaks, and on a cut it agrees with the full decode. */
+static void test_probe_damaged_inputs(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_FFMPEG();
+    const char *files[] = {"long.mp3", "long.m4a", "long.ogg", "long.flac", "long.au", "noxing.mp3"};
+    uint32_t x = 88172645u;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[512];
+        size_t size;
+        tmp_path(path, sizeof path, files[f]);
+        unsigned char *data = read_file(path, &size);
+        unsigned char *copy = malloc(size);
+        for (int k = 1; k < 16; k++) { /* cut at k/16 */
+            struct af_audio_probe p;
+            struct af_audio a;
+            af_err err = {0}, full_err = {0};
+            size_t cut = size * (size_t)k / 16;
+            int rc = af_decode_probe_memory(data, cut, &p, &err);
+            struct af_decode_opts opts;
+            af_decode_opts_init(&opts);
+            opts.excerpt_seconds = 0;
+            opts.min_samples = 0;
+            opts.silence_threshold = 0;
+            int full_rc = af_decode_memory(data, cut, &opts, &a, &full_err);
+            if (rc != full_rc || p.failure != a.failure)
+                fail_msg("%s cut at %d/16: probe rc %d %s \"%s\", full decode rc %d %s \"%s\"",
+                         files[f], k, rc, af_decode_failure_name(p.failure), err.msg, full_rc,
+                         af_decode_failure_name(a.failure), full_err.msg);
+            if (rc == 0 && fabs(p.duration - a.duration) > 0.05)
+                fail_msg("%s cut at %d/16: probe %.3f s, full decode %.3f s", files[f], k,
+                         p.duration, a.duration);
+            af_audio_probe_free(&p);
+            af_audio_free(&a);
+        }
+        for (int k = 0; k < 8; k++) { /* 64 junk bytes somewhere */
+            memcpy(copy, data, size);
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            size_t at = x % (size - 64);
+            for (size_t i = 0; i < 64; i++) {
+                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                copy[at + i] = (unsigned char)x;
+            }
+            struct af_audio_probe p;
+            af_err err = {0};
+            int rc = af_decode_probe_memory(copy, size, &p, &err);
+            if (rc == 0 ? p.failure != AF_DECODE_OK || !p.codec[0]
+                        : rc != -1 || p.failure == AF_DECODE_OK || !err.msg[0] || p.codec[0])
+                fail_msg("%s damaged at %zu: rc %d, failure %s, message \"%s\"", files[f], at, rc,
+                         af_decode_failure_name(p.failure), err.msg);
+            if (rc != 0) { /* a probe never refuses what a full decode accepts */
+                struct af_audio a;
+                af_err full_err = {0};
+                assert_int_equal(af_decode_memory(copy, size, NULL, &a, &full_err), -1);
+                if (a.failure != p.failure)
+                    fail_msg("%s damaged at %zu: probe %s, full decode %s", files[f], at,
+                             af_decode_failure_name(p.failure), af_decode_failure_name(a.failure));
+            }
+            af_audio_probe_free(&p);
+        }
+        free(copy);
+        free(data);
+    }
+}
+
 static void test_failure_names(void **state)
 {
     (void)state;
@@ -984,6 +1282,11 @@ int main(void)
         cmocka_unit_test(test_refuses_missing_file_and_bad_options),
         cmocka_unit_test(test_colon_in_file_name),
         cmocka_unit_test(test_damaged_inputs_never_crash),
+        cmocka_unit_test(test_probe_formats),
+        cmocka_unit_test(test_probe_short_inputs_and_tags),
+        cmocka_unit_test(test_probe_truncated),
+        cmocka_unit_test(test_probe_refusals),
+        cmocka_unit_test(test_probe_damaged_inputs),
         cmocka_unit_test(test_failure_names),
         cmocka_unit_test(test_librosa_reference),
     };
