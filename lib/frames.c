@@ -67,8 +67,8 @@ struct af_frame_ctx *af_frame_ctx_new(af_err *err)
     af_mfcc_init(&ctx->mfcc);
     af_spectral_init(&ctx->spectral);
     af_contrast_init(&ctx->contrast, &ctx->spectral);
-    af_stft_init(&ctx->stft);
-    if (af_mel_init(&ctx->mel, err) || af_tempo_init(&ctx->tempo, err)) {
+    if (af_stft_init(&ctx->stft, err) || af_mel_init(&ctx->mel, err) ||
+        af_tempo_init(&ctx->tempo, err)) {
         af_frame_ctx_free(ctx);
         return NULL;
     }

@@ -1,7 +1,6 @@
 /*
  * stft.c — windowing and magnitude of one frame; the transform itself is
- * FFTW's double r2c, or rfft2048.c when FFTW cannot plan (see stft.h for why
- * it is float64).
+ * FFTW's double r2c (see stft.h for why it is float64).
  */
 #include "stft.h"
 
@@ -36,7 +35,7 @@ static fftw_plan shared_plan;
 static void make_plan(void)
 {
     /* The same layout as af_stft_buffers.work: input at 0, output right after it. */
-    double *work = fftw_malloc(sizeof(double) * AF_RFFT_WORK_DOUBLES);
+    double *work = fftw_malloc(sizeof(double) * AF_STFT_WORK_DOUBLES);
     if (!work)
         return;
     shared_plan = fftw_plan_dft_r2c_1d(AF_N_FFT, work, (fftw_complex *)(work + AF_N_FFT),
@@ -51,26 +50,20 @@ double af_bin_frequency(size_t k)
     return (double)k * val;
 }
 
-void af_stft_init(struct af_stft *s)
+int af_stft_init(struct af_stft *s, af_err *err)
 {
     /* scipy.signal.get_window('hann', 2048, fftbins=True) */
-    for (size_t n = 0; n < AF_N_FFT; n++) {
-        double w = 0.5 - 0.5 * cos(2.0 * M_PI * (double)n / (double)AF_N_FFT);
-        if (n % 2)
-            s->window_odd[n / 2] = w;
-        else
-            s->window_even[n / 2] = w;
-        s->window[n] = w;
-    }
-    af_rfft2048_init(&s->fft);
+    for (size_t n = 0; n < AF_N_FFT; n++)
+        s->window[n] = 0.5 - 0.5 * cos(2.0 * M_PI * (double)n / (double)AF_N_FFT);
     pthread_once(&plan_once, make_plan);
     s->plan = shared_plan;
+    return s->plan ? 0 : af_err_set(err, "stft: FFTW cannot plan a %d-point transform", AF_N_FFT);
 }
 
 int af_stft_buffers_init(struct af_stft_buffers *b, af_err *err)
 {
     b->frame = aligned_alloc(64, sizeof(float) * AF_N_FFT);
-    b->work = fftw_malloc(sizeof(double) * AF_RFFT_WORK_DOUBLES);
+    b->work = fftw_malloc(sizeof(double) * AF_STFT_WORK_DOUBLES);
     if (!b->frame || !b->work) {
         af_stft_buffers_destroy(b);
         return af_err_set(err, "stft: out of memory");
@@ -153,14 +146,10 @@ void af_stft_magnitude(const struct af_stft *s, struct af_stft_buffers *b, const
                        size_t n_samples, size_t t, float *mag)
 {
     const float *frame = frame_samples(y, n_samples, t, b->frame);
-    if (s->plan) {
-        double *in = b->work, *out = b->work + AF_N_FFT;
-        window_frame(frame, s->window, in);
-        fftw_execute_dft_r2c(s->plan, in, (fftw_complex *)out);
-        magnitude(out, mag);
-    } else {
-        af_rfft2048_magnitude(&s->fft, frame, s->window_even, s->window_odd, b->work, mag);
-    }
+    double *in = b->work, *out = b->work + AF_N_FFT;
+    window_frame(frame, s->window, in);
+    fftw_execute_dft_r2c(s->plan, in, (fftw_complex *)out);
+    magnitude(out, mag);
     for (size_t k = AF_N_BINS; k < AF_MAG_STRIDE; k++)
         mag[k] = 0.0f;
 }

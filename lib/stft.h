@@ -4,8 +4,7 @@
  * 1024 zeros of padding on each side), as librosa computes it: float32
  * samples times a float64 window, a float64 FFT, the spectrum rounded to
  * complex64 and its magnitude taken in float32.  The FFT is FFTW's double
- * r2c (this stage is ~1.3x faster with it than with rfft2048.c, which stays
- * as the fallback if FFTW cannot plan).  Float64 matters: a float32 FFT's
+ * r2c.  Float64 matters: a float32 FFT's
  * noise (1e-7 of the frame's peak) would swamp spectral-contrast valleys near
  * 1e-8 of it.
  *
@@ -24,24 +23,22 @@
 
 #include "error.h"
 #include "frames.h"
-#include "rfft2048.h"
 
 #define AF_N_BINS (AF_N_FFT / 2 + 1) /* 1025 */
 /* Row stride of magnitude matrices: AF_N_BINS rounded up to a multiple of 16,
  * so that SIMD code can walk whole 16-float groups; the tail is kept at 0. */
 #define AF_MAG_STRIDE 1040
 
+#define AF_STFT_WORK_DOUBLES (AF_N_FFT + 2 * AF_N_BINS)
+
 struct af_stft {
-    /* periodic Hann, float64 like scipy.signal.get_window, split into even and odd samples */
-    double window_even[AF_N_FFT / 2], window_odd[AF_N_FFT / 2];
-    double window[AF_N_FFT];  /* the same, in order (FFTW path) */
-    struct af_rfft2048 fft;
-    fftw_plan plan;           /* r2c of AF_N_FFT doubles, process-wide; NULL: use fft */
+    double window[AF_N_FFT]; /* periodic Hann, float64 like scipy.signal.get_window */
+    fftw_plan plan;          /* r2c of AF_N_FFT doubles, process-wide */
 };
 
 struct af_stft_buffers {
     float *frame; /* AF_N_FFT samples of a frame that overlaps the signal's edges */
-    double *work; /* AF_RFFT_WORK_DOUBLES; the FFTW path uses its first 2048 + 2 * 1025 */
+    double *work; /* AF_STFT_WORK_DOUBLES: the windowed frame, then its spectrum */
 };
 
 static inline size_t af_n_frames(size_t n_samples)
@@ -52,7 +49,8 @@ static inline size_t af_n_frames(size_t n_samples)
 /* Centre frequency of FFT bin k, computed exactly as np.fft.rfftfreq does. */
 double af_bin_frequency(size_t k);
 
-void af_stft_init(struct af_stft *s);
+/* Fails only if FFTW cannot make its plan (out of memory). */
+int af_stft_init(struct af_stft *s, af_err *err);
 
 int af_stft_buffers_init(struct af_stft_buffers *b, af_err *err);
 void af_stft_buffers_destroy(struct af_stft_buffers *b);

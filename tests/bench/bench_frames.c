@@ -117,7 +117,10 @@ int main(int argc, char **argv)
     struct af_contrast con;
     struct af_tempo tempo;
     struct af_tempo_buffers tb;
-    af_stft_init(&stft);
+    if (af_stft_init(&stft, &err) != 0) {
+        fprintf(stderr, "bench_frames: %s\n", err.msg);
+        return 1;
+    }
     af_stft_buffers_init(&sb, &err);
     af_mel_init(&mel, &err);
     af_mfcc_init(&mfcc);
