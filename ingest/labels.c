@@ -47,11 +47,7 @@ int ingest_label(struct ingest_ctx *ctx, const struct label_options *o, af_err *
     if (!res)
         return -1;
     static const char *headers[] = {"genre", "labelled", "selected"};
-    struct af_table *t = af_table_new(3, headers);
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *cells[] = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2)};
-        af_table_add(t, cells);
-    }
+    struct af_table *t = af_table_from_result(res, headers);
     PQclear(res);
     printf("Labels under taxonomy version %d (min share %.2f, at most %ld per genre%s):\n", version,
            o->min_share, o->max_per_genre, o->max_per_genre ? "" : " = no limit");
@@ -63,11 +59,7 @@ int ingest_label(struct ingest_ctx *ctx, const struct label_options *o, af_err *
     if (!res)
         return -1;
     static const char *h2[] = {"status", "tracks"};
-    t = af_table_new(2, h2);
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *cells[] = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)};
-        af_table_add(t, cells);
-    }
+    t = af_table_from_result(res, h2);
     PQclear(res);
     printf("\n");
     af_table_print(t, stdout);

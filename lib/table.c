@@ -53,6 +53,19 @@ void af_table_addf(struct af_table *t, const char *fmt, ...)
     af_table_add(t, cells);
 }
 
+struct af_table *af_table_from_result(const PGresult *res, const char *const *headers)
+{
+    int n_columns = PQnfields(res);
+    struct af_table *t = af_table_new(n_columns, headers);
+    const char *cells[64];
+    for (int r = 0; t && r < PQntuples(res); r++) {
+        for (int c = 0; c < n_columns && c < 64; c++)
+            cells[c] = PQgetvalue(res, r, c);
+        af_table_add(t, cells);
+    }
+    return t;
+}
+
 static int looks_numeric(const char *s)
 {
     if (!*s)

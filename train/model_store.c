@@ -195,13 +195,7 @@ int af_model_list(PGconn *conn, FILE *out, af_err *err)
         return -1;
     static const char *const head[] = {"model", "created", "features", "split", "genres",
                                        "folds", "epochs", "window acc.", "track acc.", "note"};
-    struct af_table *t = af_table_new(10, head);
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *cells[10];
-        for (int c = 0; c < 10; c++)
-            cells[c] = PQgetvalue(res, r, c);
-        af_table_add(t, cells);
-    }
+    struct af_table *t = af_table_from_result(res, head);
     if (PQntuples(res) == 0)
         fputs("no models yet\n", out);
     else
@@ -255,13 +249,7 @@ int af_model_show(PGconn *conn, long long model_id, FILE *out, af_err *err)
     fputs("\nEvaluation:\n", out);
     static const char *const head[] = {"set", "level", "n", "accuracy", "balanced acc.",
                                        "macro-F1"};
-    struct af_table *t = af_table_new(6, head);
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *cells[6];
-        for (int c = 0; c < 6; c++)
-            cells[c] = PQgetvalue(res, r, c);
-        af_table_add(t, cells);
-    }
+    struct af_table *t = af_table_from_result(res, head);
     af_table_print(t, out);
     af_table_free(t);
     PQclear(res);
@@ -281,13 +269,7 @@ int af_model_show(PGconn *conn, long long model_id, FILE *out, af_err *err)
     fputs("\nPer genre (track level", out);
     fputs("; mean over folds for cross-validation):\n", out);
     static const char *const head2[] = {"genre", "precision", "recall", "F1", "support"};
-    t = af_table_new(5, head2);
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *cells[5];
-        for (int c = 0; c < 5; c++)
-            cells[c] = PQgetvalue(res, r, c);
-        af_table_add(t, cells);
-    }
+    t = af_table_from_result(res, head2);
     af_table_print(t, out);
     af_table_free(t);
     PQclear(res);
