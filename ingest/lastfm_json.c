@@ -101,22 +101,35 @@ int lfm_check_body(const char *body, size_t len, struct lfm_api_error *api, af_e
     return rc;
 }
 
+/* Parses a response down to its payload object root[key]: -1 (err set) for bad JSON or a
+ * missing payload, LFM_API_ERROR (api set) for an error body, else 0 with *root to
+ * json_decref once done. */
+static int open_payload(const char *body, size_t len, const char *key, const char *method,
+                        json_t **root, json_t **payload, struct lfm_api_error *api, af_err *err)
+{
+    *root = load(body, len, err);
+    if (!*root)
+        return -1;
+    if (api_error(*root, api)) {
+        json_decref(*root);
+        return LFM_API_ERROR;
+    }
+    *payload = json_object_get(*root, key);
+    if (!json_is_object(*payload)) {
+        json_decref(*root);
+        return af_err_set(err, "malformed %s response: no \"%s\" object", method, key);
+    }
+    return 0;
+}
+
 int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *out,
                          struct lfm_api_error *api, af_err *err)
 {
     memset(out, 0, sizeof *out);
-    json_t *root = load(body, len, err);
-    if (!root)
-        return -1;
-    if (api_error(root, api)) {
-        json_decref(root);
-        return LFM_API_ERROR;
-    }
-    json_t *tracks = json_object_get(root, "tracks");
-    if (!json_is_object(tracks)) {
-        json_decref(root);
-        return af_err_set(err, "malformed tag.getTopTracks response: no \"tracks\" object");
-    }
+    json_t *root, *tracks;
+    int rc = open_payload(body, len, "tracks", "tag.getTopTracks", &root, &tracks, api, err);
+    if (rc != 0)
+        return rc;
     json_t *attr = json_object_get(tracks, "@attr");
     json_t *list = json_object_get(tracks, "track");
     size_t n = lfm_list_size(list);
@@ -165,18 +178,10 @@ int lfm_parse_top_tags(const char *body, size_t len, struct lfm_top_tags *out,
                        struct lfm_api_error *api, af_err *err)
 {
     memset(out, 0, sizeof *out);
-    json_t *root = load(body, len, err);
-    if (!root)
-        return -1;
-    if (api_error(root, api)) {
-        json_decref(root);
-        return LFM_API_ERROR;
-    }
-    json_t *toptags = json_object_get(root, "toptags");
-    if (!json_is_object(toptags)) {
-        json_decref(root);
-        return af_err_set(err, "malformed getTopTags response: no \"toptags\" object");
-    }
+    json_t *root, *toptags;
+    int rc = open_payload(body, len, "toptags", "getTopTags", &root, &toptags, api, err);
+    if (rc != 0)
+        return rc;
     json_t *list = json_object_get(toptags, "tag");
     size_t n = lfm_list_size(list);
     out->tags = calloc(n ? n : 1, sizeof *out->tags);
