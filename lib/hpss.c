@@ -52,22 +52,6 @@ static inline void transpose_scalar(const float *const *rows, size_t col, float 
 #define VMUL(a, b) ((a) * (b))
 #define VDIV(a, b) ((a) / (b))
 #include "hpss_kernel.h"
-#undef KSUFFIX
-#undef KTARGET
-#undef V
-#undef M
-#undef LANES
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VMIN
-#undef VMAX
-#undef VLT
-#undef VBLEND
-#undef VADD
-#undef VMUL
-#undef VDIV
-#undef VTRANSPOSE
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -180,22 +164,6 @@ __attribute__((target("avx512f"), always_inline)) static inline void transpose_a
 #define VDIV(a, b) _mm_div_ps((a), (b))
 #define VTRANSPOSE(rows, col, dst) transpose_sse2((rows), (col), (dst))
 #include "hpss_kernel.h"
-#undef KSUFFIX
-#undef KTARGET
-#undef V
-#undef M
-#undef LANES
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VMIN
-#undef VMAX
-#undef VLT
-#undef VBLEND
-#undef VADD
-#undef VMUL
-#undef VDIV
-#undef VTRANSPOSE
 
 /* ---- AVX2 ---- */
 #define KSUFFIX _avx2
@@ -215,22 +183,6 @@ __attribute__((target("avx512f"), always_inline)) static inline void transpose_a
 #define VDIV(a, b) _mm256_div_ps((a), (b))
 #define VTRANSPOSE(rows, col, dst) transpose_avx2((rows), (col), (dst))
 #include "hpss_kernel.h"
-#undef KSUFFIX
-#undef KTARGET
-#undef V
-#undef M
-#undef LANES
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VMIN
-#undef VMAX
-#undef VLT
-#undef VBLEND
-#undef VADD
-#undef VMUL
-#undef VDIV
-#undef VTRANSPOSE
 
 /* ---- AVX-512 ---- */
 #define KSUFFIX _avx512
@@ -250,22 +202,6 @@ __attribute__((target("avx512f"), always_inline)) static inline void transpose_a
 #define VDIV(a, b) _mm512_div_ps((a), (b))
 #define VTRANSPOSE(rows, col, dst) transpose_avx512((rows), (col), (dst))
 #include "hpss_kernel.h"
-#undef KSUFFIX
-#undef KTARGET
-#undef V
-#undef M
-#undef LANES
-#undef VLOAD
-#undef VSTORE
-#undef VSET1
-#undef VMIN
-#undef VMAX
-#undef VLT
-#undef VBLEND
-#undef VADD
-#undef VMUL
-#undef VDIV
-#undef VTRANSPOSE
 #endif
 
 static enum af_hpss_isa best_isa(void)

@@ -8,6 +8,7 @@
  *   VLT(a, b), VBLEND(m, t, f) a < b as a mask; m ? t : f
  *   VADD, VMUL, VDIV          arithmetic
  *   VTRANSPOSE(rows, col, dst) dst[c * LANES + r] = rows[r][col + c] for r, c < LANES
+ * and undefines them all at its end, ready for the next instruction set.
  *
  * Both filters keep, per lane, the 31 values of the current window sorted
  * (s[0] <= ... <= s[30]; the median is s[15]).  Sliding one step removes the
@@ -143,3 +144,19 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
 #undef RING_SLOT
 #undef KCAT
 #undef KCAT2
+#undef KSUFFIX
+#undef KTARGET
+#undef V
+#undef M
+#undef LANES
+#undef VLOAD
+#undef VSTORE
+#undef VSET1
+#undef VMIN
+#undef VMAX
+#undef VLT
+#undef VBLEND
+#undef VADD
+#undef VMUL
+#undef VDIV
+#undef VTRANSPOSE
