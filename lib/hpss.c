@@ -17,8 +17,13 @@
 
 #define HPSS_KERNEL 31
 #define HPSS_HALF (HPSS_KERNEL / 2)
-#define HPSS_RING 32      /* power of two > HPSS_KERNEL */
 #define HPSS_MAX_LANES 16 /* widest vector (AVX-512 floats) */
+#define MED_BLOCK 32      /* median31's block: one more than the kernel */
+#define MED_CAP 16        /* values a median of 31 can use from either side */
+/* Soft masks square the medians; below HPSS_SMALL both are first scaled up by a
+ * power of two (exact) so that the squares stay normal floats. */
+#define HPSS_SMALL 0x1p-60f
+#define HPSS_SCALE_UP 0x1p64f
 
 /* scipy.ndimage mode='reflect' (d c b a | a b c d | d c b a), repeated for short inputs. */
 static inline size_t hpss_reflect(ptrdiff_t i, size_t n)
@@ -174,8 +179,8 @@ __attribute__((target("avx512f"), always_inline)) static inline void transpose_a
 #define VLOAD(p) _mm256_loadu_ps(p)
 #define VSTORE(p, v) _mm256_storeu_ps((p), (v))
 #define VSET1(x) _mm256_set1_ps(x)
-#define VMIN(a, b) _mm256_min_ps((a), (b))
-#define VMAX(a, b) _mm256_max_ps((a), (b))
+#define VMIN(a, b) _mm256_castsi256_ps(_mm256_min_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)))
+#define VMAX(a, b) _mm256_castsi256_ps(_mm256_max_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)))
 #define VLT(a, b) _mm256_cmp_ps((a), (b), _CMP_LT_OQ)
 #define VBLEND(m, t, f) _mm256_blendv_ps((f), (t), (m))
 #define VADD(a, b) _mm256_add_ps((a), (b))
@@ -193,8 +198,10 @@ __attribute__((target("avx512f"), always_inline)) static inline void transpose_a
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VSTORE(p, v) _mm512_storeu_ps((p), (v))
 #define VSET1(x) _mm512_set1_ps(x)
-#define VMIN(a, b) _mm512_min_ps((a), (b))
-#define VMAX(a, b) _mm512_max_ps((a), (b))
+/* Magnitudes are >= +0, so their bit patterns order like the floats: integer
+ * min/max (twice the throughput of float min/max on some cores) give the same. */
+#define VMIN(a, b) _mm512_castsi512_ps(_mm512_min_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define VMAX(a, b) _mm512_castsi512_ps(_mm512_max_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 #define VLT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ)
 #define VBLEND(m, t, f) _mm512_mask_blend_ps((m), (f), (t))
 #define VADD(a, b) _mm512_add_ps((a), (b))
@@ -239,34 +246,41 @@ static bool isa_available(enum af_hpss_isa isa)
 void af_hpss_energies_isa(enum af_hpss_isa isa, const float *mag, size_t n_frames, float *scratch,
                           float *harmonic_energy, float *percussive_energy)
 {
-    float *harm_scratch = scratch, *block = scratch + n_frames * AF_MAG_STRIDE;
+    float *harm_scratch = scratch, *work = scratch + n_frames * AF_MAG_STRIDE;
     if (isa == AF_HPSS_AUTO || !isa_available(isa))
         isa = best_isa();
     switch (isa) {
 #ifdef HPSS_X86
     case AF_HPSS_AVX512:
         median_time_avx512(mag, n_frames, harm_scratch);
-        median_freq_energy_avx512(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        median_freq_energy_avx512(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
         return;
     case AF_HPSS_AVX2:
         median_time_avx2(mag, n_frames, harm_scratch);
-        median_freq_energy_avx2(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        median_freq_energy_avx2(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
         return;
     case AF_HPSS_SSE2:
         median_time_sse2(mag, n_frames, harm_scratch);
-        median_freq_energy_sse2(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        median_freq_energy_sse2(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
         return;
 #endif
     default:
         median_time_scalar(mag, n_frames, harm_scratch);
-        median_freq_energy_scalar(mag, harm_scratch, n_frames, block, harmonic_energy, percussive_energy);
+        median_freq_energy_scalar(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
         return;
     }
 }
 
+/* Vectors of work space the two filters need (see hpss_kernel.h). */
+static size_t work_vectors(size_t n_frames)
+{
+    (void)n_frames;
+    return AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL);
+}
+
 size_t af_hpss_scratch_floats(size_t n_frames)
 {
-    return n_frames * AF_MAG_STRIDE + 2 * AF_MAG_STRIDE * HPSS_MAX_LANES;
+    return n_frames * AF_MAG_STRIDE + work_vectors(n_frames) * HPSS_MAX_LANES;
 }
 
 void af_hpss_energies(const float *mag, size_t n_frames, float *scratch, float *harmonic_energy,
@@ -289,18 +303,22 @@ static float window_median(float *w)
     return w[HPSS_HALF];
 }
 
-/* util.softmask(x, ref, power=2, split_zeros=True), with the kernel's rounding. */
-static float soft_mask(float x, float ref)
+/* util.softmask(x, ref, power=2, split_zeros=True) = x^2 / (x^2 + ref^2), 0.5 where
+ * both are 0, as the kernels round it: one division, tiny values scaled up first. */
+static void soft_masks(float x, float ref, float *mask_x, float *mask_ref)
 {
     float z = x > ref ? x : ref;
-    if (z < FLT_MIN)
-        return 0.5f;
-    float inv_z = 1.0f / z;
-    float a = x * inv_z, b = ref * inv_z;
-    a *= a;
-    b *= b;
-    float inv_den = 1.0f / (a + b);
-    return a * inv_den;
+    if (z < FLT_MIN) {
+        *mask_x = *mask_ref = 0.5f;
+        return;
+    }
+    float scale = z < HPSS_SMALL ? HPSS_SCALE_UP : 1.0f;
+    x *= scale;
+    ref *= scale;
+    float x2 = x * x, ref2 = ref * ref;
+    float inv = 1.0f / (x2 + ref2);
+    *mask_x = x2 * inv;
+    *mask_ref = ref2 * inv;
 }
 
 void af_hpss_energies_reference(const float *mag, size_t n_frames, float *harm_scratch,
@@ -319,8 +337,9 @@ void af_hpss_energies_reference(const float *mag, size_t n_frames, float *harm_s
         for (size_t k = 0; k < AF_N_BINS; k++) {
             for (int i = 0; i < HPSS_KERNEL; i++)
                 w[i] = row[hpss_reflect((ptrdiff_t)k + i - HPSS_HALF, AF_N_BINS)];
-            float p = window_median(w), h = harm_scratch[t * AF_MAG_STRIDE + k];
-            float hh = row[k] * soft_mask(h, p), pp = row[k] * soft_mask(p, h);
+            float p = window_median(w), h = harm_scratch[t * AF_MAG_STRIDE + k], mask_h, mask_p;
+            soft_masks(h, p, &mask_h, &mask_p);
+            float hh = row[k] * mask_h, pp = row[k] * mask_p;
             eh += hh * hh;
             ep += pp * pp;
         }

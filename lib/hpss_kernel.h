@@ -10,80 +10,136 @@
  *   VTRANSPOSE(rows, col, dst) dst[c * LANES + r] = rows[r][col + c] for r, c < LANES
  * and undefines them all at its end, ready for the next instruction set.
  *
- * Both filters keep, per lane, the 31 values of the current window sorted
- * (s[0] <= ... <= s[30]; the median is s[15]).  Sliding one step removes the
- * value leaving the window and inserts the one entering, with a branch-free
- * pass of min/max/blend over the 31 vectors, so each step costs ~4 vector
- * operations per window slot for LANES outputs, whatever the data.
- * Recently loaded inputs are kept in a 32-slot ring indexed by position, so
- * the leaving value and the current centre value are never reloaded.  The
- * frequency filter first transposes its block of LANES frames (in-register
- * LANES x LANES tiles) so that it, too, reads contiguous vectors.
+ * Both filters run the same lane-wise running median of 31 (median31) over
+ * a sequence of vectors padded by reflection: LANES adjacent bins along time
+ * for the harmonic filter, LANES frames along frequency (after an in-register
+ * transpose) for the percussive one.  median31 cuts the sequence into blocks
+ * of 32.  A window starting at offset i of block b is a suffix of b (32 - i
+ * values) plus a prefix of b + 1 (i - 1 values), and the median of two sorted
+ * lists is min over u + v = 16 of max(a[u-1], b[v-1]).  The sorted suffixes
+ * of a block are built once, back to front, and the sorted prefixes of the
+ * next block grow one value per output; both keep only their 16 smallest
+ * values, which is all the median can use.  Everything is min/max of whole
+ * vectors, with no data-dependent branch: ~64 operations per LANES outputs,
+ * against ~120 (including compares and blends) for sliding one sorted
+ * window of 31.
  */
 
 #define KCAT2(a, b) a##b
 #define KCAT(a, b) KCAT2(a, b)
 
-/* Inserts x into sorted s[0..m) (m < HPSS_KERNEL). */
-static KTARGET inline void KCAT(sorted_insert, KSUFFIX)(V *s, int m, V x)
+/* Inserts x into the ascending list s of m values, keeping its MED_CAP smallest;
+ * returns the new length.  Called with constant m, so it unrolls completely. */
+static KTARGET inline __attribute__((always_inline)) int KCAT(capped_insert, KSUFFIX)(V *s, int m, V x)
 {
-    V neg_inf = VSET1(-INFINITY);
-    for (int j = m; j >= 0; j--) {
-        V below = j > 0 ? s[j - 1] : neg_inf;
-        V here = j < m ? VMIN(x, s[j]) : x;
-        s[j] = VMAX(below, here);
-    }
+    int n = m < MED_CAP ? m + 1 : MED_CAP;
+#pragma GCC unroll 16
+    for (int j = n - 1; j >= 1; j--)
+        s[j] = VMAX(s[j - 1], j < m ? VMIN(s[j], x) : x);
+    s[0] = m > 0 ? VMIN(s[0], x) : x;
+    return n;
 }
 
-/* Removes one instance of o (present in s) and inserts x, keeping s sorted. */
-static KTARGET inline void KCAT(sorted_replace, KSUFFIX)(V *s, V o, V x)
+/* The 16th smallest of sorted a (na values) and sorted b (31 - na values), given
+ * their MED_CAP smallest values: min over u + v = 16 of max(a[u-1], b[v-1]). */
+static KTARGET inline __attribute__((always_inline)) V KCAT(median_of_two, KSUFFIX)(const V *a, int na,
+                                                                                   const V *b)
 {
-    V prev = VSET1(-INFINITY); /* the slot below after removal */
+    int nb = HPSS_KERNEL - na;
+    int lo = MED_CAP - nb > 0 ? MED_CAP - nb : 0, hi = na < MED_CAP ? na : MED_CAP;
+    V best = lo == 0 ? b[MED_CAP - 1] : lo == MED_CAP ? a[MED_CAP - 1] : VMAX(a[lo - 1], b[MED_CAP - lo - 1]);
+#pragma GCC unroll 16
+    for (int u = lo + 1; u <= hi; u++)
+        best = VMIN(best, u == MED_CAP ? a[MED_CAP - 1] : VMAX(a[u - 1], b[MED_CAP - u - 1]));
+    return best;
+}
+
+#define SEQ(j) VLOAD(src + (ptrdiff_t)(j) * src_stride)
+
+/* The median of seq[0 .. 30], where seq[j] = src[j * src_stride]. */
+static KTARGET inline V KCAT(median31_first, KSUFFIX)(const float *src, ptrdiff_t src_stride)
+{
+    V prefix[MED_CAP];
 #pragma GCC unroll 32
-    for (int j = 0; j < HPSS_KERNEL - 1; j++) {
-        V removed = VBLEND(VLT(s[j], o), s[j], s[j + 1]);
-        s[j] = VMAX(prev, VMIN(x, removed));
-        prev = removed;
-    }
-    s[HPSS_KERNEL - 1] = VMAX(prev, x);
+    for (int j = 0; j < HPSS_KERNEL; j++)
+        KCAT(capped_insert, KSUFFIX)(prefix, j, SEQ(j));
+    return prefix[MED_CAP - 1];
 }
 
-#define RING_SLOT(pos) ((size_t)((pos) + 2 * HPSS_RING) & (HPSS_RING - 1))
+/* The medians of the MED_BLOCK windows seq[i .. i + 30], i = 1 .. MED_BLOCK, into
+ * dst[(i - 1) * dst_stride]; seq[j] = src[j * src_stride] for j < MED_BLOCK + 31.
+ * Every loop has constant bounds, so all of it unrolls into straight min/max code. */
+static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t src_stride, float *dst,
+                                                  ptrdiff_t dst_stride)
+{
+    V prefix[MED_CAP], suffix[MED_CAP];
+    V suffixes[MED_BLOCK][MED_CAP]; /* suffixes[na]: the MED_CAP smallest of seq[32 - na .. 31] */
+#pragma GCC unroll 32
+    for (int j = MED_BLOCK - 1; j >= 1; j--) {
+        int na = MED_BLOCK - j, ns = KCAT(capped_insert, KSUFFIX)(suffix, na - 1, SEQ(j));
+#pragma GCC unroll 16
+        for (int u = na > MED_CAP ? na - MED_CAP : 0; u < ns; u++) /* what median_of_two reads */
+            suffixes[na][u] = suffix[u];
+    }
+#pragma GCC unroll 32
+    for (int i = 1; i < MED_BLOCK; i++) {
+        if (i >= 2)
+            KCAT(capped_insert, KSUFFIX)(prefix, i - 2, SEQ(MED_BLOCK + i - 2));
+        VSTORE(dst + (i - 1) * dst_stride,
+               KCAT(median_of_two, KSUFFIX)(suffixes[MED_BLOCK - i], MED_BLOCK - i, prefix));
+    }
+    /* the window that starts the next block is a prefix of 31 */
+    KCAT(capped_insert, KSUFFIX)(prefix, HPSS_KERNEL - 1, SEQ(MED_BLOCK + HPSS_KERNEL - 1));
+    VSTORE(dst + (MED_BLOCK - 1) * dst_stride, prefix[MED_CAP - 1]);
+}
 
-/* Harmonic filter: median over 31 frames (time), lanes = LANES adjacent bins. */
+#undef SEQ
+
+/* Harmonic filter: median over 31 frames (time), lanes = LANES adjacent bins.  Blocks
+ * of 32 frames run across all bins before the next, so the 63 rows a block reads stay
+ * in cache; blocks that touch the edges read a reflected copy instead. */
 static KTARGET void KCAT(median_time, KSUFFIX)(const float *mag, size_t n_frames, float *harm)
 {
-    V ring[HPSS_RING];
-    V s[HPSS_KERNEL];
+    V edge[MED_BLOCK + HPSS_KERNEL], out[MED_BLOCK];
+    const ptrdiff_t stride = AF_MAG_STRIDE;
     for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
-        const float *col = mag + k0;
-        for (ptrdiff_t p = -HPSS_HALF; p <= HPSS_HALF; p++) {
-            V x = VLOAD(col + hpss_reflect(p, n_frames) * AF_MAG_STRIDE);
-            ring[RING_SLOT(p)] = x;
-            KCAT(sorted_insert, KSUFFIX)(s, (int)(p + HPSS_HALF), x);
-        }
-        VSTORE(harm + k0, s[HPSS_HALF]);
-        for (size_t t = 1; t < n_frames; t++) {
-            ptrdiff_t enter = (ptrdiff_t)t + HPSS_HALF, leave = (ptrdiff_t)t - HPSS_HALF - 1;
-            V x = VLOAD(col + hpss_reflect(enter, n_frames) * AF_MAG_STRIDE);
-            KCAT(sorted_replace, KSUFFIX)(s, ring[RING_SLOT(leave)], x);
-            ring[RING_SLOT(enter)] = x;
-            VSTORE(harm + t * AF_MAG_STRIDE + k0, s[HPSS_HALF]);
+        for (int j = 0; j < HPSS_KERNEL; j++)
+            edge[j] = VLOAD(mag + hpss_reflect(j - HPSS_HALF, n_frames) * AF_MAG_STRIDE + k0);
+        VSTORE(harm + k0, KCAT(median31_first, KSUFFIX)((const float *)edge, LANES));
+    }
+    for (size_t base = 0; base + 1 < n_frames; base += MED_BLOCK) {
+        /* seq[j] is frame base + j - 15 */
+        bool inside = base >= HPSS_HALF && base + MED_BLOCK + HPSS_KERNEL - 1 - HPSS_HALF < n_frames;
+        for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
+            if (inside) {
+                KCAT(median31_block, KSUFFIX)(mag + (base - HPSS_HALF) * AF_MAG_STRIDE + k0, stride,
+                                              harm + (base + 1) * AF_MAG_STRIDE + k0, stride);
+                continue;
+            }
+            for (int j = 0; j < MED_BLOCK + HPSS_KERNEL; j++) {
+                ptrdiff_t t = (ptrdiff_t)base + j - HPSS_HALF;
+                edge[j] = t < (ptrdiff_t)n_frames + HPSS_HALF
+                              ? VLOAD(mag + hpss_reflect(t, n_frames) * AF_MAG_STRIDE + k0)
+                              : VSET1(0.0f);
+            }
+            KCAT(median31_block, KSUFFIX)((const float *)edge, LANES, (float *)out, LANES);
+            for (size_t i = 0; i < MED_BLOCK && base + 1 + i < n_frames; i++)
+                VSTORE(harm + (base + 1 + i) * AF_MAG_STRIDE + k0, out[i]);
         }
     }
 }
 
 /* Percussive filter: median over 31 bins (frequency), lanes = LANES frames, fused
- * with the soft masks (power 2, margin 1) and the per-frame energy sums.
- * block: 2 * AF_MAG_STRIDE * LANES floats of scratch. */
-static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const float *harm,
-                                                        size_t n_frames, float *block,
-                                                        float *harmonic_energy, float *percussive_energy)
+ * with the soft masks and the per-frame energy sums.
+ * work: AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL) vectors. */
+static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const float *harm, size_t n_frames,
+                                                        float *work_floats, float *harmonic_energy,
+                                                        float *percussive_energy)
 {
-    V ring[HPSS_RING];
-    V s[HPSS_KERNEL];
+    V *work = (V *)(void *)work_floats;
+    V *t_harm = work, *seq = work + AF_MAG_STRIDE, *perc = seq + AF_N_BINS + MED_BLOCK + HPSS_KERNEL;
     const V one = VSET1(1.0f), half = VSET1(0.5f), tiny = VSET1(FLT_MIN);
-    float *t_mag = block, *t_harm = block + AF_MAG_STRIDE * LANES;
+    const V small = VSET1(HPSS_SMALL), scale_up = VSET1(HPSS_SCALE_UP);
     for (size_t t0 = 0;; t0 += LANES) {
         bool last = t0 + LANES >= n_frames;
         if (last)
@@ -94,37 +150,33 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
             mag_rows[l] = mag + t * AF_MAG_STRIDE;
             harm_rows[l] = harm + t * AF_MAG_STRIDE;
         }
+        /* seq[HPSS_HALF + k] = bin k, then the reflected ends */
         for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
-            VTRANSPOSE(mag_rows, k0, t_mag + k0 * LANES);
-            VTRANSPOSE(harm_rows, k0, t_harm + k0 * LANES);
+            VTRANSPOSE(mag_rows, k0, (float *)(seq + HPSS_HALF + k0));
+            VTRANSPOSE(harm_rows, k0, (float *)(t_harm + k0));
         }
-        for (ptrdiff_t p = -HPSS_HALF; p <= HPSS_HALF; p++) {
-            V x = VLOAD(t_mag + hpss_reflect(p, AF_N_BINS) * LANES);
-            ring[RING_SLOT(p)] = x;
-            KCAT(sorted_insert, KSUFFIX)(s, (int)(p + HPSS_HALF), x);
+        for (int j = 0; j < HPSS_HALF; j++) {
+            seq[j] = seq[HPSS_HALF + hpss_reflect(j - HPSS_HALF, AF_N_BINS)];
+            seq[HPSS_HALF + AF_N_BINS + j] = seq[HPSS_HALF + hpss_reflect(AF_N_BINS + j, AF_N_BINS)];
         }
+        for (size_t j = AF_N_BINS + 2 * HPSS_HALF; j < AF_N_BINS + MED_BLOCK + HPSS_KERNEL; j++)
+            seq[j] = VSET1(0.0f);
+        perc[0] = KCAT(median31_first, KSUFFIX)((const float *)seq, LANES);
+        for (size_t base = 0; base + 1 < AF_N_BINS; base += MED_BLOCK)
+            KCAT(median31_block, KSUFFIX)((const float *)(seq + base), LANES, (float *)(perc + base + 1), LANES);
         V e_harm = VSET1(0.0f), e_perc = VSET1(0.0f);
         for (size_t k = 0; k < AF_N_BINS; k++) {
-            if (k > 0) {
-                ptrdiff_t enter = (ptrdiff_t)k + HPSS_HALF, leave = (ptrdiff_t)k - HPSS_HALF - 1;
-                V x = VLOAD(t_mag + hpss_reflect(enter, AF_N_BINS) * LANES);
-                KCAT(sorted_replace, KSUFFIX)(s, ring[RING_SLOT(leave)], x);
-                ring[RING_SLOT(enter)] = x;
-            }
-            V p = s[HPSS_HALF];
-            V h = VLOAD(t_harm + k * LANES);
-            V spec = ring[RING_SLOT((ptrdiff_t)k)];
-            /* util.softmask(X, X_ref, power=2, split_zeros=True): both masks scaled by
-             * Z = max(H, P) so the squares cannot underflow or overflow */
+            V h = t_harm[k], p = perc[k], spec = seq[HPSS_HALF + k];
+            /* util.softmask(X, X_ref, power=2, split_zeros=True); see soft_masks() in hpss.c */
             V z = VMAX(h, p);
+            V scale = VBLEND(VLT(z, small), scale_up, one);
+            h = VMUL(h, scale);
+            p = VMUL(p, scale);
+            V h2 = VMUL(h, h), p2 = VMUL(p, p);
+            V inv = VDIV(one, VADD(h2, p2));
             M bad = VLT(z, tiny);
-            V inv_z = VDIV(one, VBLEND(bad, one, z));
-            V a = VMUL(h, inv_z), b = VMUL(p, inv_z);
-            a = VMUL(a, a);
-            b = VMUL(b, b);
-            V inv_den = VDIV(one, VADD(a, b));
-            V mask_h = VBLEND(bad, half, VMUL(a, inv_den));
-            V mask_p = VBLEND(bad, half, VMUL(b, inv_den));
+            V mask_h = VBLEND(bad, half, VMUL(h2, inv));
+            V mask_p = VBLEND(bad, half, VMUL(p2, inv));
             V hh = VMUL(spec, mask_h), pp = VMUL(spec, mask_p);
             e_harm = VADD(e_harm, VMUL(hh, hh));
             e_perc = VADD(e_perc, VMUL(pp, pp));
@@ -141,7 +193,6 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
     }
 }
 
-#undef RING_SLOT
 #undef KCAT
 #undef KCAT2
 #undef KSUFFIX

@@ -26,13 +26,13 @@ struct af_tempo {
     double log_prior[AF_TEMPO_WIN]; /* -inf for lags that are never chosen */
     int first_lag;                  /* first lag with bpm < 320 */
     double cos_table[AF_TEMPO_FFT]; /* cos(2 pi i / AF_TEMPO_FFT) */
-    fftwf_plan plan;                /* r2c, AF_TEMPO_FFT points */
+    fftwf_plan plan;                /* c2c forward, AF_TEMPO_FFT points */
 };
 
 struct af_tempo_buffers {
-    float *frame;            /* AF_TEMPO_FFT, zero past AF_TEMPO_WIN */
-    fftwf_complex *spectrum; /* AF_TEMPO_FFT / 2 + 1 */
-    double *power;           /* AF_TEMPO_FFT / 2 + 1 */
+    fftwf_complex *frames;   /* AF_TEMPO_FFT: two real frames as (re, im), zero past AF_TEMPO_WIN */
+    fftwf_complex *spectrum; /* AF_TEMPO_FFT */
+    double *power;           /* AF_TEMPO_FFT */
 };
 
 int af_tempo_init(struct af_tempo *tp, af_err *err);

@@ -483,6 +483,9 @@ static void test_hpss_matches_reference(void **state)
     float *y = load_signal("beats", &n);
     check_hpss_variants(y, 3 * AF_SAMPLE_RATE); /* 130 frames: blocks and a partial last one */
     check_hpss_variants(y, 5000);               /* 10 frames: fewer than one block of lanes */
+    check_hpss_variants(y, 32 * AF_HOP);        /* 33 frames: the last output ends a median block */
+    memset(y + 8 * AF_HOP, 0, 40 * AF_HOP * sizeof *y); /* silence: runs of equal values (ties) */
+    check_hpss_variants(y, 100 * AF_HOP);
     free(y);
 }
 
