@@ -45,7 +45,11 @@ all: $(addprefix build/bin/,$(PROGRAMS))
 asan: $(addprefix build-asan/bin/,$(PROGRAMS)) $(addprefix build-asan/tests/,$(notdir $(TEST_SRC:.c=)))
 
 # Migrations are embedded into the programs, so an installed binary knows its schema.
-build-gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations
+# build-gen/migrations.list changes whenever the set of files does (a migration
+# removed or renamed, not only one edited), and migrations.c is remade with it.
+MIGRATIONS_LIST := build-gen/migrations.list
+$(shell mkdir -p build-gen && (echo '$(MIGRATIONS)' | cmp -s - $(MIGRATIONS_LIST) || echo '$(MIGRATIONS)' > $(MIGRATIONS_LIST)))
+build-gen/migrations.c: $(MIGRATIONS) $(MIGRATIONS_LIST) scripts/embed-migrations
 	@mkdir -p $(@D)
 	$(Q)sh scripts/embed-migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 

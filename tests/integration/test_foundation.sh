@@ -93,3 +93,18 @@ expect_status 4 "a newer schema is refused with exit 4"
 expect_err "newer than this program" "the message says the schema is newer"
 run af-db migrate
 expect_status 4 "af-db migrate refuses a newer schema"
+
+# The build embeds exactly the migrations in sql/: removing one (not only editing
+# one) remakes the embedded list.  Checked on a scratch copy of the build inputs.
+tree="$test_tmp/build-tree"
+mkdir -p "$tree/scripts" "$tree/sql"
+cp "$AF_PROJECT/Makefile" "$AF_PROJECT/VERSION" "$tree/"
+cp "$AF_PROJECT/scripts/embed-migrations" "$tree/scripts/"
+cp "$AF_PROJECT"/sql/[0-9][0-9][0-9]_*.sql "$tree/sql/"
+printf -- '-- scratch\nSELECT 1;\n' >"$tree/sql/998_scratch.sql"
+run make -s -C "$tree" build-gen/migrations.c
+expect_status 0 "make builds the embedded migrations in a scratch tree"
+expect_eq 1 "$(grep -c '"998_scratch"' "$tree/build-gen/migrations.c")" "a new migration file is embedded"
+rm "$tree/sql/998_scratch.sql"
+run make -s -C "$tree" build-gen/migrations.c
+expect_eq 0 "$(grep -c '"998_scratch"' "$tree/build-gen/migrations.c")" "a removed migration file is no longer embedded"
