@@ -70,6 +70,25 @@ expect_eq "2" "$(sql "SELECT count(*) FROM feature_sets")" "a new set name with 
 expect_eq "12" "$(sql "SELECT n_windows FROM features_w2_tracks WHERE track_id = 2")" "12 s with 2 s windows and 1 s hop gives 12 windows (the last one half long)"
 expect_eq "4" "$(sql "SELECT count(*) FROM features_v1_tracks")" "the old set stays queryable"
 
+# Window rows belong to their track_features row (migration 005): orphans are
+# refused, and deleting the parent (or its track) deletes the windows.
+run sql "INSERT INTO window_features (track_id, feature_set_id, window_index, start_seconds, feature_values)
+         VALUES (5, 1, 0, 0, '{1}')"
+expect_err "track 5 in feature set 1 have no track_features row" "a window row without its track_features row is refused"
+run sql "UPDATE window_features SET track_id = 6 WHERE track_id = 1 AND feature_set_id = 1"
+expect_err "track 6 in feature set 1 have no track_features row" "re-keying window rows to a track without features is refused"
+run sql "UPDATE track_features SET track_id = 6 WHERE track_id = 1 AND feature_set_id = 1"
+expect_err "have windows; delete them first" "re-keying track features that have windows is refused"
+expect_eq "4" "$(sql "SELECT count(*) FROM window_features WHERE track_id = 1 AND feature_set_id = 1")" "the refused statements changed nothing"
+sql "DELETE FROM track_features WHERE track_id = 1 AND feature_set_id = 1" >/dev/null
+expect_eq "0|4" "$(sql "SELECT count(*) FILTER (WHERE track_id = 1), count(*) FILTER (WHERE track_id = 2) FROM window_features WHERE feature_set_id = 1")" \
+    "deleting a track's features deletes its windows, and only those"
+sql "DELETE FROM tracks WHERE track_id = 2" >/dev/null
+expect_eq "0|0" "$(sql "SELECT (SELECT count(*) FROM window_features WHERE track_id = 2), (SELECT count(*) FROM track_features WHERE track_id = 2)")" \
+    "deleting a track deletes its features and windows"
+sql "TRUNCATE track_features" >/dev/null
+expect_eq "0" "$(sql "SELECT count(*) FROM window_features")" "truncating track_features empties window_features"
+
 # Several workers at once: every track processed exactly once.
 use_migrated_database extract_concurrent
 for t in $(seq 1 30); do
