@@ -1,11 +1,12 @@
 /*
  * stats.c — window statistics (see stats.h): mean/std/skew/kurtosis from
  * two passes with double accumulators, min/max on the first pass, and the
- * median by quickselect on a scratch copy.
+ * median by a branch-free quickselect on a scratch copy.
  */
 #include "stats.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* scipy.stats.skew/kurtosis call a float32 row constant when its variance is
@@ -19,50 +20,54 @@ const char *af_stat_name(enum af_stat stat)
     return (unsigned)stat < AF_N_STATS ? names[stat] : "?";
 }
 
-static void swap_floats(float *a, float *b)
+/* Moves the values of x[lo..hi) that are below pivot (or not above it, when
+ * or_equal) to its front; returns where they end.  Branch-free: the comparison
+ * only decides how far the boundary moves, so random data costs no mispredictions. */
+static size_t partition_front(float *x, size_t lo, size_t hi, float pivot, bool or_equal)
 {
-    float t = *a;
-    *a = *b;
-    *b = t;
+    size_t j = lo;
+    for (size_t i = lo; i < hi; i++) {
+        float v = x[i];
+        bool front = or_equal ? v <= pivot : v < pivot;
+        x[i] = x[j];
+        x[j] = v;
+        j += front;
+    }
+    return j;
+}
+
+static float median_of_three(float a, float b, float c)
+{
+    float lo = a < b ? a : b, hi = a < b ? b : a;
+    return c < lo ? lo : c > hi ? hi : c;
 }
 
 /* Rearranges x so that x[k] holds the k-th smallest value, everything before it
- * is <= x[k] and everything after is >= x[k] (std::nth_element). Median-of-three
- * pivot, Hoare partition. */
+ * is <= x[k] and everything after is >= x[k] (std::nth_element).  Quickselect with
+ * a median-of-three pivot and two branch-free passes per step: values below the
+ * pivot, then values equal to it (so runs of equal values end the search at once);
+ * insertion sort for the last few. */
 void af_select_kth(float *x, size_t n, size_t k)
 {
-    size_t lo = 0, hi = n - 1;
-    while (hi > lo) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < x[lo])
-            swap_floats(&x[mid], &x[lo]);
-        if (x[hi] < x[lo])
-            swap_floats(&x[hi], &x[lo]);
-        if (x[hi] < x[mid])
-            swap_floats(&x[hi], &x[mid]);
-        const float pivot = x[mid];
-
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (x[i] < pivot)
-                i++;
-            while (x[j] > pivot)
-                j--;
-            if (i <= j) {
-                swap_floats(&x[i], &x[j]);
-                i++;
-                if (j == 0)
-                    break;
-                j--;
-            }
+    size_t lo = 0, hi = n;
+    while (hi - lo > 16) {
+        float pivot = median_of_three(x[lo], x[lo + (hi - lo) / 2], x[hi - 1]);
+        size_t below = partition_front(x, lo, hi, pivot, false);
+        if (k < below) {
+            hi = below;
+            continue;
         }
-        /* Now x[lo..j] <= pivot <= x[i..hi], and x[j+1..i-1] == pivot. */
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return;
+        size_t not_above = partition_front(x, below, hi, pivot, true); /* > below: pivot is in x */
+        if (k < not_above)
+            return; /* x[k] == pivot, smaller values before it, larger after */
+        lo = not_above;
+    }
+    for (size_t i = lo + 1; i < hi; i++) {
+        float v = x[i];
+        size_t j = i;
+        for (; j > lo && x[j - 1] > v; j--)
+            x[j] = x[j - 1];
+        x[j] = v;
     }
 }
 

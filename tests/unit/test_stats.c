@@ -202,6 +202,12 @@ static void test_median_matches_sort(void **state)
             }
             memcpy(work, x, n * sizeof *x);
             assert_close(af_median_inplace(work, n), sorted_median(x, n), 0);
+            /* nth_element's contract, for a k that is not the middle */
+            size_t k = (seed >> 4) % n;
+            memcpy(work, x, n * sizeof *x);
+            af_select_kth(work, n, k);
+            for (size_t i = 0; i < n; i++)
+                assert_true(i < k ? work[i] <= work[k] : work[i] >= work[k]);
         }
     }
 }
