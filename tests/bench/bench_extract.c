@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,8 @@ struct work {
     const struct group *g;
     const struct af_frame_ctx *ctx;
     int features; /* 0: decode only */
-    int reps, first, step;
+    int reps;
+    atomic_int *next; /* the next item to take: threads share the work as af-extract's do */
     double feature_cpu, decode_cpu;
 };
 
@@ -144,7 +146,7 @@ static void *run_work(void *arg)
         fprintf(stderr, "bench_extract: %s\n", err.msg);
         return NULL;
     }
-    for (int r = w->first; r < w->reps * w->g->n; r += w->step) {
+    for (int r; (r = atomic_fetch_add(w->next, 1)) < w->reps * w->g->n;) {
         const struct clip *c = &w->g->clips[r % w->g->n];
         if (w->features) {
             struct af_analysis a;
@@ -168,10 +170,11 @@ static double timed(const struct group *g, const struct af_frame_ctx *ctx, int f
                     int reps, int n_threads, double *decode_cpu, double *feature_cpu)
 {
     struct work w[8];
+    atomic_int next = 0;
     pthread_t t[8];
     double start = af_monotonic_seconds();
     for (int i = 0; i < n_threads; i++) {
-        w[i] = (struct work){g, ctx, features, reps, i, n_threads, 0, 0};
+        w[i] = (struct work){g, ctx, features, reps, &next, 0, 0};
         pthread_create(&t[i], NULL, run_work, &w[i]);
     }
     for (int i = 0; i < n_threads; i++)
@@ -323,7 +326,7 @@ int main(void)
     int reps = getenv("BENCH_REPS") ? atoi(getenv("BENCH_REPS")) : 3;
     if (reps > 0) { /* BENCH_REPS=0: only the COPY figure */
         bench_group(&gtzan, ctx, reps);
-        bench_group(&preview, ctx, reps * 3);
+        bench_group(&preview, ctx, reps * 4); /* an even number of items for 2 threads */
     }
     af_frame_ctx_free(ctx);
     bench_copy();
