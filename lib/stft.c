@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE__)
-#include <immintrin.h>
-#endif
-
 #pragma GCC diagnostic ignored "-Wpsabi" /* vectors stay inside this file */
 
 typedef double v8d __attribute__((vector_size(64)));
@@ -124,19 +120,8 @@ static void magnitude(const double *spectrum, float *mag)
         v8d fr = __builtin_convertvector(__builtin_convertvector(xr, v8f), v8d);
         v8d fi = __builtin_convertvector(__builtin_convertvector(xi, v8f), v8d);
         v8f m2 = __builtin_convertvector(fr * fr + fi * fi, v8f);
-#if defined(__SSE__)
-        /* SSE sqrt: part of every x86-64, so usable in all clones */
-        __m128 lo, hi;
-        memcpy(&lo, &m2, sizeof lo);
-        memcpy(&hi, (const float *)&m2 + 4, sizeof hi);
-        lo = _mm_sqrt_ps(lo);
-        hi = _mm_sqrt_ps(hi);
-        memcpy(mag + k, &lo, sizeof lo);
-        memcpy(mag + k + 4, &hi, sizeof hi);
-#else
-        for (int j = 0; j < 8; j++)
+        for (int j = 0; j < 8; j++) /* one vector sqrt (the build has -fno-math-errno) */
             mag[k + j] = sqrtf(m2[j]);
-#endif
     }
     /* Nyquist: imaginary part 0 */
     mag[1024] = fabsf((float)spectrum[2 * 1024]);
