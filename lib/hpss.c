@@ -1,7 +1,7 @@
 /*
  * hpss.c — HPSS energies (see hpss.h).  The two 31-point median filters over
  * the 1025 x n_frames magnitude are most of the cost; hpss_kernel.h holds the
- * vectorised sliding-window median, compiled here for AVX-512, AVX2, SSE2
+ * vectorised running median (in blocks of 32), compiled here for AVX-512, AVX2, SSE2
  * and plain C, and picked at run time.
  */
 #include "hpss.h"

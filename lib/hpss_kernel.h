@@ -20,9 +20,10 @@
  * of a block are built once, back to front, and the sorted prefixes of the
  * next block grow one value per output; both keep only their 16 smallest
  * values, which is all the median can use.  Everything is min/max of whole
- * vectors, with no data-dependent branch: ~64 operations per LANES outputs,
- * against ~120 (including compares and blends) for sliding one sorted
- * window of 31.
+ * vectors, with no data-dependent branch: ~45 min/max per LANES outputs,
+ * against ~120 operations (a third of them compares and blends) for sliding
+ * one sorted window of 31, which this replaced (HPSS 4.2 -> 2.2-2.6 ms per
+ * 30 s clip with AVX-512, bench_frames).
  */
 
 #define KCAT2(a, b) a##b
