@@ -271,16 +271,12 @@ void af_hpss_energies_isa(enum af_hpss_isa isa, const float *mag, size_t n_frame
     }
 }
 
-/* Vectors of work space the two filters need (see hpss_kernel.h). */
-static size_t work_vectors(size_t n_frames)
-{
-    (void)n_frames;
-    return AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL);
-}
+/* Vectors of work space the frequency filter needs (see hpss_kernel.h). */
+#define HPSS_WORK_VECTORS (AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL))
 
 size_t af_hpss_scratch_floats(size_t n_frames)
 {
-    return n_frames * AF_MAG_STRIDE + work_vectors(n_frames) * HPSS_MAX_LANES;
+    return n_frames * AF_MAG_STRIDE + HPSS_WORK_VECTORS * HPSS_MAX_LANES;
 }
 
 void af_hpss_energies(const float *mag, size_t n_frames, float *scratch, float *harmonic_energy,

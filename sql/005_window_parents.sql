@@ -42,7 +42,8 @@ BEGIN
     LIMIT 1;
     RAISE EXCEPTION 'window_features of track % in feature set % have no track_features row',
         orphan.track_id, orphan.feature_set_id
-        USING ERRCODE = 'foreign_key_violation', TABLE = 'window_features';
+        USING ERRCODE = 'foreign_key_violation', TABLE = 'window_features',
+              HINT = 'Insert the track''s track_features row first, in the same transaction (as af-extract does).';
 END
 $$;
 
@@ -86,7 +87,8 @@ BEGIN
                WHERE w.feature_set_id = OLD.feature_set_id AND w.track_id = OLD.track_id) THEN
         RAISE EXCEPTION 'track_features of track % in feature set % have windows; delete them first',
             OLD.track_id, OLD.feature_set_id
-            USING ERRCODE = 'foreign_key_violation', TABLE = 'track_features';
+            USING ERRCODE = 'foreign_key_violation', TABLE = 'track_features',
+                  HINT = 'Delete the track_features row (its windows go with it) and insert it under the new key.';
     END IF;
     RETURN NULL;
 END
