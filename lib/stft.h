@@ -2,9 +2,8 @@
  * stft.h — the short-time Fourier transform every frame feature starts from
  * (librosa.stft defaults: periodic Hann, n_fft 2048, hop 512, centred with
  * 1024 zeros of padding on each side), as librosa computes it: float32
- * samples times a float64 window, a float64 FFT, the spectrum rounded to
- * complex64 and its magnitude taken in float32.  The FFT is FFTW's double
- * r2c.  Float64 matters: a float32 FFT's
+ * samples times a float64 window, a float64 FFT, magnitudes in float32.
+ * The FFT is FFTW's double c2c of half the length (stft.c says how).  Float64 matters: a float32 FFT's
  * noise (1e-7 of the frame's peak) would swamp spectral-contrast valleys near
  * 1e-8 of it.
  *
@@ -29,11 +28,14 @@
  * so that SIMD code can walk whole 16-float groups; the tail is kept at 0. */
 #define AF_MAG_STRIDE 1040
 
+/* the windowed frame (AF_N_FFT), then its half-length complex spectrum with one
+ * more value (Z_M = Z_0): 2 * (AF_N_FFT / 2 + 1) */
 #define AF_STFT_WORK_DOUBLES (AF_N_FFT + 2 * AF_N_BINS)
 
 struct af_stft {
-    double window[AF_N_FFT]; /* periodic Hann, float64 like scipy.signal.get_window */
-    fftw_plan plan;          /* r2c of AF_N_FFT doubles, process-wide */
+    double half_window[AF_N_FFT]; /* periodic Hann / 2, float64 like scipy.signal.get_window */
+    double twiddle_re[AF_N_FFT / 2], twiddle_im[AF_N_FFT / 2]; /* exp(-2 pi i k / AF_N_FFT) */
+    fftw_plan plan; /* c2c of AF_N_FFT / 2 complex doubles, process-wide */
 };
 
 struct af_stft_buffers {

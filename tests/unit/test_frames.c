@@ -445,6 +445,81 @@ static void test_bad_input_is_rejected(void **state)
     af_frame_features_free(&f); /* safe on a cleared struct */
 }
 
+/* ---- STFT: magnitudes against a direct DFT in long double ---- */
+
+/* |X_t[k]| for every bin of frame t, summed term by term. */
+static void direct_dft_magnitudes(const float *y, size_t n, size_t t, long double *out)
+{
+    static long double frame[AF_N_FFT];
+    for (size_t i = 0; i < AF_N_FFT; i++) {
+        ptrdiff_t s = (ptrdiff_t)(t * AF_HOP + i) - AF_N_FFT / 2;
+        long double w = 0.5L - 0.5L * cosl(2.0L * (long double)M_PI * (long double)i / AF_N_FFT);
+        frame[i] = (s >= 0 && (size_t)s < n) ? (long double)y[s] * w : 0.0L;
+    }
+    for (size_t k = 0; k < AF_N_BINS; k++) {
+        long double re = 0, im = 0;
+        for (size_t i = 0; i < AF_N_FFT; i++) {
+            size_t phase = (k * i) % AF_N_FFT; /* exact argument reduction */
+            long double a = 2.0L * (long double)M_PI * (long double)phase / AF_N_FFT;
+            re += frame[i] * cosl(a);
+            im -= frame[i] * sinl(a);
+        }
+        out[k] = sqrtl(re * re + im * im);
+    }
+}
+
+/* Every bin within one float32 rounding (plus FFT noise far below the frame's
+ * peak), including the bins the half-length transform treats apart: 0, 512, 1024. */
+static void check_stft_frames(const char *what, const float *y, size_t n)
+{
+    static struct af_stft stft;
+    struct af_stft_buffers buffers;
+    assert_int_equal(af_stft_init(&stft, NULL), 0);
+    assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
+    float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE);
+    static long double ref[AF_N_BINS];
+    size_t frames[] = {0, 2, af_n_frames(n) / 2, af_n_frames(n) - 1};
+    double worst = 0;
+    for (size_t f = 0; f < sizeof frames / sizeof frames[0]; f++) {
+        af_stft_magnitude(&stft, &buffers, y, n, frames[f], mag);
+        direct_dft_magnitudes(y, n, frames[f], ref);
+        long double peak = 0;
+        for (size_t k = 0; k < AF_N_BINS; k++)
+            peak = fmaxl(peak, ref[k]);
+        for (size_t k = 0; k < AF_N_BINS; k++) {
+            double err = (double)fabsl((long double)mag[k] - ref[k]);
+            double allowed = 1.2e-7 * (double)ref[k] + 1e-13 * (double)peak;
+            if (err > allowed)
+                fail_msg("%s: frame %zu bin %zu: %.9g, direct DFT %.9Lg", what, frames[f], k, (double)mag[k],
+                         ref[k]);
+            if (peak > 0)
+                worst = fmax(worst, err / (double)peak);
+        }
+        for (size_t k = AF_N_BINS; k < AF_MAG_STRIDE; k++)
+            assert_true(mag[k] == 0.0f);
+    }
+    print_message("stft %-14s max error %.3g of the frame's peak\n", what, worst);
+    free(mag);
+    af_stft_buffers_destroy(&buffers);
+}
+
+static void test_stft_matches_direct_dft(void **state)
+{
+    (void)state;
+    enum { N = 8192 };
+    static float y[N];
+    srand(7);
+    for (size_t i = 0; i < N; i++)
+        y[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+    check_stft_frames("noise", y, N);
+    for (size_t i = 0; i < N; i++) /* bin 512 exactly, plus DC and Nyquist */
+        y[i] = 0.5f * cosf((float)M_PI * (float)(i % 4) / 2.0f) + 0.25f + ((i & 1) ? 0.125f : -0.125f);
+    check_stft_frames("bins 0/512/1024", y, N);
+    memset(y, 0, sizeof y);
+    y[N / 2] = 1.0f; /* one click: every bin of the frames around it */
+    check_stft_frames("click", y, N);
+}
+
 /* ---- HPSS: every instruction set equals the slow sort-based reference ---- */
 
 static void check_hpss_variants(const float *y, size_t n)
@@ -613,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_silence_is_finite_and_zero),
         cmocka_unit_test(test_dc_and_clipping_stay_finite),
         cmocka_unit_test(test_bad_input_is_rejected),
+        cmocka_unit_test(test_stft_matches_direct_dft),
         cmocka_unit_test(test_hpss_matches_reference),
         cmocka_unit_test(test_hpss_splits_tone_and_clicks),
         cmocka_unit_test(test_contrast_paths_agree),
