@@ -580,32 +580,84 @@ static void test_hpss_splits_tone_and_clicks(void **state)
     free(y);
 }
 
-/* ---- the portable spectral-contrast path equals the AVX-512 one ---- */
+/* ---- spectral contrast: both paths equal a sort of each band ---- */
+
+static int compare_floats(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* np.sort the band, then np.mean of the first / last n_q: float32 sums in order. */
+static void contrast_by_sorting(const struct af_contrast *c, const float *mag, float *peak, float *valley)
+{
+    for (int k = 0; k < AF_CONTRAST_BANDS; k++) {
+        const struct af_contrast_band *b = &c->band[k];
+        float sorted[AF_N_BINS];
+        memcpy(sorted, mag + b->first, b->count * sizeof(float));
+        qsort(sorted, b->count, sizeof(float), compare_floats);
+        size_t n = b->n_q;
+        float lo = 0.0f, hi = 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            lo += sorted[i];
+            hi += sorted[b->count - n + i];
+        }
+        valley[k] = lo / (float)n;
+        peak[k] = hi / (float)n;
+    }
+}
+
+static void check_contrast_paths(const struct af_contrast *contrast, const float *mag, const char *what)
+{
+    float p1[AF_CONTRAST_BANDS], v1[AF_CONTRAST_BANDS], p2[AF_CONTRAST_BANDS], v2[AF_CONTRAST_BANDS];
+    float p3[AF_CONTRAST_BANDS], v3[AF_CONTRAST_BANDS];
+    af_contrast_frame(contrast, mag, p1, v1);
+    af_contrast_frame_portable(contrast, mag, p2, v2);
+    contrast_by_sorting(contrast, mag, p3, v3);
+    for (int k = 0; k < AF_CONTRAST_BANDS; k++)
+        if (p1[k] != p3[k] || v1[k] != v3[k] || p2[k] != p3[k] || v2[k] != v3[k])
+            fail_msg("%s, band %d: peak %g / %g, valley %g / %g (fast / portable), sorting gives %g and %g", what,
+                     k, (double)p1[k], (double)p2[k], (double)v1[k], (double)v2[k], (double)p3[k], (double)v3[k]);
+}
 
 static void test_contrast_paths_agree(void **state)
 {
     (void)state;
+    static struct af_spectral sp;
+    struct af_contrast contrast;
+    af_spectral_init(&sp);
+    af_contrast_init(&contrast, &sp);
+    float mag[AF_MAG_STRIDE] = {0};
+
     size_t n;
     float *y = load_signal("tones", &n);
     static struct af_stft stft;
     struct af_stft_buffers buffers;
     assert_int_equal(af_stft_init(&stft, NULL), 0);
     assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
-    static struct af_spectral sp;
-    struct af_contrast contrast;
-    af_spectral_init(&sp);
-    af_contrast_init(&contrast, &sp);
-    float mag[AF_MAG_STRIDE];
     for (size_t t = 0; t < af_n_frames(n); t += 7) {
         af_stft_magnitude(&stft, &buffers, y, n, t, mag);
-        float p1[AF_CONTRAST_BANDS], v1[AF_CONTRAST_BANDS], p2[AF_CONTRAST_BANDS], v2[AF_CONTRAST_BANDS];
-        af_contrast_frame(&contrast, mag, p1, v1);
-        af_contrast_frame_portable(&contrast, mag, p2, v2);
-        assert_memory_equal(p1, p2, sizeof p1);
-        assert_memory_equal(v1, v2, sizeof v1);
+        check_contrast_paths(&contrast, mag, "tones");
     }
     af_stft_buffers_destroy(&buffers);
     free(y);
+
+    /* every bin 0: all values tie (more than 16 candidates) */
+    memset(mag, 0, sizeof mag);
+    check_contrast_paths(&contrast, mag, "silence");
+    srand(11);
+    for (int round = 0; round < 200; round++) {
+        int levels = round % 4 == 0 ? 3 : 1 << 20; /* few levels: many ties near the bounds */
+        for (size_t k = 0; k < AF_N_BINS; k++)
+            mag[k] = (float)(rand() % levels) / (float)levels;
+        check_contrast_paths(&contrast, mag, levels == 3 ? "three levels" : "noise");
+    }
+    for (size_t k = 0; k < AF_N_BINS; k++) /* falling, as spectra do, and rising */
+        mag[k] = 1.0f / (float)(k + 1);
+    check_contrast_paths(&contrast, mag, "falling");
+    for (size_t k = 0; k < AF_N_BINS; k++)
+        mag[k] = (float)k;
+    check_contrast_paths(&contrast, mag, "rising");
 }
 
 /* ---- threads and workspace reuse ---- */
