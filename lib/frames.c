@@ -43,9 +43,9 @@ struct af_frame_ctx {
 struct af_frame_workspace {
     struct af_stft_buffers stft;
     struct af_tempo_buffers tempo;
+    float *hpss;     /* af_hpss_scratch_floats() */
     size_t capacity; /* frames the arrays below hold */
     float *mag;      /* capacity x AF_MAG_STRIDE */
-    float *harm;     /* af_hpss_scratch_floats(capacity) */
     float *mel_db;   /* capacity x AF_N_MELS */
     float *peak;     /* AF_CONTRAST_BANDS x capacity */
     float *valley;   /* AF_CONTRAST_BANDS x capacity */
@@ -56,6 +56,12 @@ struct af_frame_workspace {
     size_t pitch_scratch_cap;
     float *chroma_fb[AF_TUNING_STEPS]; /* filterbanks by tuning, built on first use */
 };
+
+static void *alloc_aligned(size_t bytes)
+{
+    size_t rounded = (bytes + 63) / 64 * 64;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
 
 struct af_frame_ctx *af_frame_ctx_new(af_err *err)
 {
@@ -96,19 +102,24 @@ struct af_frame_workspace *af_frame_workspace_new(const struct af_frame_ctx *ctx
         af_frame_workspace_free(ws);
         return NULL;
     }
+    ws->hpss = alloc_aligned(af_hpss_scratch_floats() * sizeof(float));
+    if (!ws->hpss) {
+        af_err_set(err, "frame workspace: out of memory");
+        af_frame_workspace_free(ws);
+        return NULL;
+    }
     return ws;
 }
 
 static void free_frame_arrays(struct af_frame_workspace *ws)
 {
     free(ws->mag);
-    free(ws->harm);
     free(ws->mel_db);
     free(ws->peak);
     free(ws->valley);
     free(ws->scratch);
     free(ws->blocks);
-    ws->mag = ws->harm = ws->mel_db = ws->peak = ws->valley = ws->scratch = NULL;
+    ws->mag = ws->mel_db = ws->peak = ws->valley = ws->scratch = NULL;
     ws->blocks = NULL;
     ws->capacity = 0;
 }
@@ -119,18 +130,13 @@ void af_frame_workspace_free(struct af_frame_workspace *ws)
         return;
     af_stft_buffers_destroy(&ws->stft);
     af_tempo_buffers_destroy(&ws->tempo);
+    free(ws->hpss);
     free_frame_arrays(ws);
     af_pitch_list_free(&ws->pitches);
     free(ws->pitch_scratch);
     for (int i = 0; i < AF_TUNING_STEPS; i++)
         free(ws->chroma_fb[i]);
     free(ws);
-}
-
-static void *alloc_aligned(size_t bytes)
-{
-    size_t rounded = (bytes + 63) / 64 * 64;
-    return aligned_alloc(64, rounded ? rounded : 64);
 }
 
 static int reserve_frames(struct af_frame_workspace *ws, size_t n_frames, af_err *err)
@@ -140,13 +146,12 @@ static int reserve_frames(struct af_frame_workspace *ws, size_t n_frames, af_err
     free_frame_arrays(ws);
     size_t cap = n_frames + n_frames / 8; /* some room for slightly longer clips */
     ws->mag = alloc_aligned(cap * AF_MAG_STRIDE * sizeof(float));
-    ws->harm = alloc_aligned(af_hpss_scratch_floats(cap) * sizeof(float));
     ws->mel_db = alloc_aligned(cap * AF_N_MELS * sizeof(float));
     ws->peak = malloc(AF_CONTRAST_BANDS * cap * sizeof(float));
     ws->valley = malloc(AF_CONTRAST_BANDS * cap * sizeof(float));
     ws->scratch = malloc(af_tempo_scratch_floats(cap) * sizeof(float));
     ws->blocks = malloc((2 * AF_CONTRAST_BANDS * cap + 4) * sizeof(double));
-    if (!ws->mag || !ws->harm || !ws->mel_db || !ws->peak || !ws->valley || !ws->scratch || !ws->blocks) {
+    if (!ws->mag || !ws->mel_db || !ws->peak || !ws->valley || !ws->scratch || !ws->blocks) {
         free_frame_arrays(ws);
         return af_err_set(err, "frame features: out of memory for %zu frames", n_frames);
     }
@@ -281,7 +286,7 @@ static int compute_all(const struct af_frame_ctx *ctx, struct af_frame_workspace
     out->tempo = af_tempo_estimate(&ctx->tempo, &ws->tempo, row_of(out, AF_ROW_ONSET), n, ws->scratch, NULL);
     af_zero_crossing_rate(y, n_samples, n, ws->blocks, row_of(out, AF_ROW_ZCR));
     af_rms(y, n_samples, n, ws->blocks, row_of(out, AF_ROW_RMS));
-    af_hpss_energies(ws->mag, n, ws->harm, out->harmonic_energy, out->percussive_energy);
+    af_hpss_energies(ws->mag, n, ws->hpss, out->harmonic_energy, out->percussive_energy);
     return 0;
 }
 

@@ -25,6 +25,18 @@
 #define HPSS_SMALL 0x1p-60f
 #define HPSS_SCALE_UP 0x1p64f
 
+/* Rows of harmonic (time) medians kept at once; see hpss_energies in hpss_kernel.h. */
+#define HPSS_RING 64
+/* Vectors of work space the frequency filter needs (see hpss_kernel.h). */
+#define HPSS_WORK_VECTORS (AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL))
+
+/* The ring row of frame t's harmonic medians: a time block's MED_BLOCK frames
+ * (base + 1 .. base + MED_BLOCK, base a multiple of MED_BLOCK) are consecutive rows. */
+static inline size_t hpss_ring_row(size_t t)
+{
+    return (t + HPSS_RING - 1) % HPSS_RING;
+}
+
 /* scipy.ndimage mode='reflect' (d c b a | a b c d | d c b a), repeated for short inputs. */
 static inline size_t hpss_reflect(ptrdiff_t i, size_t n)
 {
@@ -246,37 +258,30 @@ static bool isa_available(enum af_hpss_isa isa)
 void af_hpss_energies_isa(enum af_hpss_isa isa, const float *mag, size_t n_frames, float *scratch,
                           float *harmonic_energy, float *percussive_energy)
 {
-    float *harm_scratch = scratch, *work = scratch + n_frames * AF_MAG_STRIDE;
+    float *ring = scratch, *work = scratch + HPSS_RING * AF_MAG_STRIDE;
     if (isa == AF_HPSS_AUTO || !isa_available(isa))
         isa = best_isa();
     switch (isa) {
 #ifdef HPSS_X86
     case AF_HPSS_AVX512:
-        median_time_avx512(mag, n_frames, harm_scratch);
-        median_freq_energy_avx512(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
+        hpss_energies_avx512(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
         return;
     case AF_HPSS_AVX2:
-        median_time_avx2(mag, n_frames, harm_scratch);
-        median_freq_energy_avx2(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
+        hpss_energies_avx2(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
         return;
     case AF_HPSS_SSE2:
-        median_time_sse2(mag, n_frames, harm_scratch);
-        median_freq_energy_sse2(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
+        hpss_energies_sse2(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
         return;
 #endif
     default:
-        median_time_scalar(mag, n_frames, harm_scratch);
-        median_freq_energy_scalar(mag, harm_scratch, n_frames, work, harmonic_energy, percussive_energy);
+        hpss_energies_scalar(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
         return;
     }
 }
 
-/* Vectors of work space the frequency filter needs (see hpss_kernel.h). */
-#define HPSS_WORK_VECTORS (AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL))
-
-size_t af_hpss_scratch_floats(size_t n_frames)
+size_t af_hpss_scratch_floats(void)
 {
-    return n_frames * AF_MAG_STRIDE + HPSS_WORK_VECTORS * HPSS_MAX_LANES;
+    return HPSS_RING * AF_MAG_STRIDE + HPSS_WORK_VECTORS * HPSS_MAX_LANES;
 }
 
 void af_hpss_energies(const float *mag, size_t n_frames, float *scratch, float *harmonic_energy,

@@ -16,8 +16,8 @@
 
 enum af_hpss_isa { AF_HPSS_AUTO, AF_HPSS_AVX512, AF_HPSS_AVX2, AF_HPSS_SSE2, AF_HPSS_SCALAR };
 
-/* Floats of scratch af_hpss_energies needs for n_frames. */
-size_t af_hpss_scratch_floats(size_t n_frames);
+/* Floats of scratch af_hpss_energies needs (for any number of frames). */
+size_t af_hpss_scratch_floats(void);
 
 void af_hpss_energies(const float *mag, size_t n_frames, float *scratch, float *harmonic_energy,
                       float *percussive_energy);

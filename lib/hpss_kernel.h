@@ -24,6 +24,11 @@
  * against ~120 operations (a third of them compares and blends) for sliding
  * one sorted window of 31, which this replaced (HPSS 4.2 -> 2.2-2.6 ms per
  * 30 s clip with AVX-512, bench_frames).
+ *
+ * The two filters are interleaved (hpss_energies): each block of 32 time medians
+ * is followed by the frequency filter on the frames it completed, while their
+ * rows are still in cache, and only a ring of 64 rows of time medians is kept
+ * (2.33 -> 2.15 ms, and 5 MB less per worker).
  */
 
 #define KCAT2(a, b) a##b
@@ -96,102 +101,119 @@ static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t sr
 
 #undef SEQ
 
-/* Harmonic filter: median over 31 frames (time), lanes = LANES adjacent bins.  Blocks
- * of 32 frames run across all bins before the next, so the 63 rows a block reads stay
- * in cache; blocks that touch the edges read a reflected copy instead. */
-static KTARGET void KCAT(median_time, KSUFFIX)(const float *mag, size_t n_frames, float *harm)
+/* Harmonic filter: median over 31 frames (time), lanes = LANES adjacent bins.  Its
+ * rows go to a ring of HPSS_RING rows (frame t in row hpss_ring_row(t)). */
+static KTARGET void KCAT(median_time_first, KSUFFIX)(const float *mag, size_t n_frames, float *ring)
 {
-    V edge[MED_BLOCK + HPSS_KERNEL], out[MED_BLOCK];
-    const ptrdiff_t stride = AF_MAG_STRIDE;
+    V edge[HPSS_KERNEL];
     for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
         for (int j = 0; j < HPSS_KERNEL; j++)
             edge[j] = VLOAD(mag + hpss_reflect(j - HPSS_HALF, n_frames) * AF_MAG_STRIDE + k0);
-        VSTORE(harm + k0, KCAT(median31_first, KSUFFIX)((const float *)edge, LANES));
-    }
-    for (size_t base = 0; base + 1 < n_frames; base += MED_BLOCK) {
-        /* seq[j] is frame base + j - 15 */
-        bool inside = base >= HPSS_HALF && base + MED_BLOCK + HPSS_KERNEL - 1 - HPSS_HALF < n_frames;
-        for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
-            if (inside) {
-                KCAT(median31_block, KSUFFIX)(mag + (base - HPSS_HALF) * AF_MAG_STRIDE + k0, stride,
-                                              harm + (base + 1) * AF_MAG_STRIDE + k0, stride);
-                continue;
-            }
-            for (int j = 0; j < MED_BLOCK + HPSS_KERNEL; j++) {
-                ptrdiff_t t = (ptrdiff_t)base + j - HPSS_HALF;
-                edge[j] = t < (ptrdiff_t)n_frames + HPSS_HALF
-                              ? VLOAD(mag + hpss_reflect(t, n_frames) * AF_MAG_STRIDE + k0)
-                              : VSET1(0.0f);
-            }
-            KCAT(median31_block, KSUFFIX)((const float *)edge, LANES, (float *)out, LANES);
-            for (size_t i = 0; i < MED_BLOCK && base + 1 + i < n_frames; i++)
-                VSTORE(harm + (base + 1 + i) * AF_MAG_STRIDE + k0, out[i]);
-        }
+        VSTORE(ring + hpss_ring_row(0) * AF_MAG_STRIDE + k0, KCAT(median31_first, KSUFFIX)((const float *)edge, LANES));
     }
 }
 
-/* Percussive filter: median over 31 bins (frequency), lanes = LANES frames, fused
- * with the soft masks and the per-frame energy sums.
- * work: AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL) vectors. */
-static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const float *harm, size_t n_frames,
-                                                        float *work_floats, float *harmonic_energy,
+/* Frames base + 1 .. base + MED_BLOCK (those < n_frames), across all bins: the 63
+ * rows a block reads stay in cache.  Blocks that touch the edges read a reflected
+ * copy instead. */
+static KTARGET void KCAT(median_time_block, KSUFFIX)(const float *mag, size_t n_frames, size_t base, float *ring)
+{
+    V edge[MED_BLOCK + HPSS_KERNEL], out[MED_BLOCK];
+    const ptrdiff_t stride = AF_MAG_STRIDE;
+    /* seq[j] is frame base + j - 15 */
+    bool inside = base >= HPSS_HALF && base + MED_BLOCK + HPSS_KERNEL - 1 - HPSS_HALF < n_frames;
+    float *dst = ring + hpss_ring_row(base + 1) * AF_MAG_STRIDE; /* MED_BLOCK consecutive rows */
+    for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
+        if (inside) {
+            KCAT(median31_block, KSUFFIX)(mag + (base - HPSS_HALF) * AF_MAG_STRIDE + k0, stride, dst + k0, stride);
+            continue;
+        }
+        for (int j = 0; j < MED_BLOCK + HPSS_KERNEL; j++) {
+            ptrdiff_t t = (ptrdiff_t)base + j - HPSS_HALF;
+            edge[j] = t < (ptrdiff_t)n_frames + HPSS_HALF ? VLOAD(mag + hpss_reflect(t, n_frames) * AF_MAG_STRIDE + k0)
+                                                           : VSET1(0.0f);
+        }
+        KCAT(median31_block, KSUFFIX)((const float *)edge, LANES, (float *)out, LANES);
+        for (size_t i = 0; i < MED_BLOCK && base + 1 + i < n_frames; i++)
+            VSTORE(dst + i * AF_MAG_STRIDE + k0, out[i]);
+    }
+}
+
+/* Percussive filter for frames t0 .. t0 + LANES - 1 (short input: the last frame
+ * repeated): median over 31 bins (frequency), lanes = LANES frames, fused with the
+ * soft masks and the per-frame energy sums.  work: HPSS_WORK_VECTORS vectors. */
+static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const float *ring, size_t n_frames,
+                                                        size_t t0, float *work_floats, float *harmonic_energy,
                                                         float *percussive_energy)
 {
     V *work = (V *)(void *)work_floats;
     V *t_harm = work, *seq = work + AF_MAG_STRIDE, *perc = seq + AF_N_BINS + MED_BLOCK + HPSS_KERNEL;
     const V one = VSET1(1.0f), half = VSET1(0.5f), tiny = VSET1(FLT_MIN);
     const V small = VSET1(HPSS_SMALL), scale_up = VSET1(HPSS_SCALE_UP);
-    for (size_t t0 = 0;; t0 += LANES) {
-        bool last = t0 + LANES >= n_frames;
-        if (last)
-            t0 = n_frames > LANES ? n_frames - LANES : 0;
-        const float *mag_rows[LANES], *harm_rows[LANES];
-        for (size_t l = 0; l < LANES; l++) {
-            size_t t = t0 + l < n_frames ? t0 + l : n_frames - 1; /* short input: repeat the last frame */
-            mag_rows[l] = mag + t * AF_MAG_STRIDE;
-            harm_rows[l] = harm + t * AF_MAG_STRIDE;
-        }
-        /* seq[HPSS_HALF + k] = bin k, then the reflected ends */
-        for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
-            VTRANSPOSE(mag_rows, k0, (float *)(seq + HPSS_HALF + k0));
-            VTRANSPOSE(harm_rows, k0, (float *)(t_harm + k0));
-        }
-        for (int j = 0; j < HPSS_HALF; j++) {
-            seq[j] = seq[HPSS_HALF + hpss_reflect(j - HPSS_HALF, AF_N_BINS)];
-            seq[HPSS_HALF + AF_N_BINS + j] = seq[HPSS_HALF + hpss_reflect(AF_N_BINS + j, AF_N_BINS)];
-        }
-        for (size_t j = AF_N_BINS + 2 * HPSS_HALF; j < AF_N_BINS + MED_BLOCK + HPSS_KERNEL; j++)
-            seq[j] = VSET1(0.0f);
-        perc[0] = KCAT(median31_first, KSUFFIX)((const float *)seq, LANES);
-        for (size_t base = 0; base + 1 < AF_N_BINS; base += MED_BLOCK)
-            KCAT(median31_block, KSUFFIX)((const float *)(seq + base), LANES, (float *)(perc + base + 1), LANES);
-        V e_harm = VSET1(0.0f), e_perc = VSET1(0.0f);
-        for (size_t k = 0; k < AF_N_BINS; k++) {
-            V h = t_harm[k], p = perc[k], spec = seq[HPSS_HALF + k];
-            /* util.softmask(X, X_ref, power=2, split_zeros=True); see soft_masks() in hpss.c */
-            V z = VMAX(h, p);
-            V scale = VBLEND(VLT(z, small), scale_up, one);
-            h = VMUL(h, scale);
-            p = VMUL(p, scale);
-            V h2 = VMUL(h, h), p2 = VMUL(p, p);
-            V inv = VDIV(one, VADD(h2, p2));
-            M bad = VLT(z, tiny);
-            V mask_h = VBLEND(bad, half, VMUL(h2, inv));
-            V mask_p = VBLEND(bad, half, VMUL(p2, inv));
-            V hh = VMUL(spec, mask_h), pp = VMUL(spec, mask_p);
-            e_harm = VADD(e_harm, VMUL(hh, hh));
-            e_perc = VADD(e_perc, VMUL(pp, pp));
-        }
-        float eh[LANES], ep[LANES];
-        VSTORE(eh, e_harm);
-        VSTORE(ep, e_perc);
-        for (size_t l = 0; l < LANES && t0 + l < n_frames; l++) {
-            harmonic_energy[t0 + l] = eh[l];
-            percussive_energy[t0 + l] = ep[l];
-        }
-        if (last)
-            break;
+    const float *mag_rows[LANES], *harm_rows[LANES];
+    for (size_t l = 0; l < LANES; l++) {
+        size_t t = t0 + l < n_frames ? t0 + l : n_frames - 1;
+        mag_rows[l] = mag + t * AF_MAG_STRIDE;
+        harm_rows[l] = ring + hpss_ring_row(t) * AF_MAG_STRIDE;
     }
+    /* seq[HPSS_HALF + k] = bin k, then the reflected ends */
+    for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
+        VTRANSPOSE(mag_rows, k0, (float *)(seq + HPSS_HALF + k0));
+        VTRANSPOSE(harm_rows, k0, (float *)(t_harm + k0));
+    }
+    for (int j = 0; j < HPSS_HALF; j++) {
+        seq[j] = seq[HPSS_HALF + hpss_reflect(j - HPSS_HALF, AF_N_BINS)];
+        seq[HPSS_HALF + AF_N_BINS + j] = seq[HPSS_HALF + hpss_reflect(AF_N_BINS + j, AF_N_BINS)];
+    }
+    for (size_t j = AF_N_BINS + 2 * HPSS_HALF; j < AF_N_BINS + MED_BLOCK + HPSS_KERNEL; j++)
+        seq[j] = VSET1(0.0f);
+    perc[0] = KCAT(median31_first, KSUFFIX)((const float *)seq, LANES);
+    for (size_t base = 0; base + 1 < AF_N_BINS; base += MED_BLOCK)
+        KCAT(median31_block, KSUFFIX)((const float *)(seq + base), LANES, (float *)(perc + base + 1), LANES);
+    V e_harm = VSET1(0.0f), e_perc = VSET1(0.0f);
+    for (size_t k = 0; k < AF_N_BINS; k++) {
+        V h = t_harm[k], p = perc[k], spec = seq[HPSS_HALF + k];
+        /* util.softmask(X, X_ref, power=2, split_zeros=True); see soft_masks() in hpss.c */
+        V z = VMAX(h, p);
+        V scale = VBLEND(VLT(z, small), scale_up, one);
+        h = VMUL(h, scale);
+        p = VMUL(p, scale);
+        V h2 = VMUL(h, h), p2 = VMUL(p, p);
+        V inv = VDIV(one, VADD(h2, p2));
+        M bad = VLT(z, tiny);
+        V mask_h = VBLEND(bad, half, VMUL(h2, inv));
+        V mask_p = VBLEND(bad, half, VMUL(p2, inv));
+        V hh = VMUL(spec, mask_h), pp = VMUL(spec, mask_p);
+        e_harm = VADD(e_harm, VMUL(hh, hh));
+        e_perc = VADD(e_perc, VMUL(pp, pp));
+    }
+    float eh[LANES], ep[LANES];
+    VSTORE(eh, e_harm);
+    VSTORE(ep, e_perc);
+    for (size_t l = 0; l < LANES && t0 + l < n_frames; l++) {
+        harmonic_energy[t0 + l] = eh[l];
+        percussive_energy[t0 + l] = ep[l];
+    }
+}
+
+/* Both filters, interleaved: after each time block, the frequency filter takes every
+ * group of LANES frames whose harmonic rows are complete, while their magnitude rows
+ * are still in cache.  A group's rows are at most 48 frames behind the newest, so a
+ * ring of 64 harmonic rows is enough. */
+static KTARGET void KCAT(hpss_energies, KSUFFIX)(const float *mag, size_t n_frames, float *ring, float *work,
+                                                   float *harmonic_energy, float *percussive_energy)
+{
+    KCAT(median_time_first, KSUFFIX)(mag, n_frames, ring);
+    size_t next = 0; /* first frame of the next group */
+    for (size_t base = 0; base + 1 < n_frames; base += MED_BLOCK) {
+        KCAT(median_time_block, KSUFFIX)(mag, n_frames, base, ring);
+        size_t done = base + MED_BLOCK < n_frames - 1 ? base + MED_BLOCK : n_frames - 1;
+        for (; next + LANES < n_frames && next + LANES - 1 <= done; next += LANES)
+            KCAT(median_freq_energy, KSUFFIX)(mag, ring, n_frames, next, work, harmonic_energy, percussive_energy);
+    }
+    /* the last group ends at the last frame (it may overlap the one before) */
+    KCAT(median_freq_energy, KSUFFIX)(mag, ring, n_frames, n_frames > LANES ? n_frames - LANES : 0, work,
+                                      harmonic_energy, percussive_energy);
 }
 
 #undef KCAT

@@ -129,7 +129,7 @@ int main(int argc, char **argv)
     af_tempo_init(&tempo, &err);
     af_tempo_buffers_init(&tb, &err);
     float *mag = aligned_alloc(64, T * AF_MAG_STRIDE * sizeof(float));
-    float *harm = aligned_alloc(64, af_hpss_scratch_floats(T) * sizeof(float));
+    float *harm = aligned_alloc(64, af_hpss_scratch_floats() * sizeof(float));
     float *melp = malloc(T * AF_N_MELS * sizeof(float));
     float *rows = malloc(64 * T * sizeof(float));
     float *peak = malloc(7 * T * sizeof(float)), *valley = malloc(7 * T * sizeof(float));

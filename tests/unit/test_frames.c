@@ -532,10 +532,11 @@ static void check_hpss_variants(const float *y, size_t n)
     float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE * T);
     for (size_t t = 0; t < T; t++)
         af_stft_magnitude(&stft, &buffers, y, n, t, mag + t * AF_MAG_STRIDE);
-    float *scratch = aligned_alloc(64, (af_hpss_scratch_floats(T) + 15) / 16 * 16 * sizeof(float));
+    float *scratch = aligned_alloc(64, (af_hpss_scratch_floats() + 15) / 16 * 16 * sizeof(float));
+    float *ref_scratch = malloc(T * AF_MAG_STRIDE * sizeof(float));
     float *ref_h = malloc(T * sizeof(float)), *ref_p = malloc(T * sizeof(float));
     float *h = malloc(T * sizeof(float)), *p = malloc(T * sizeof(float));
-    af_hpss_energies_reference(mag, T, scratch, ref_h, ref_p);
+    af_hpss_energies_reference(mag, T, ref_scratch, ref_h, ref_p);
     enum af_hpss_isa isas[] = {AF_HPSS_AVX512, AF_HPSS_AVX2, AF_HPSS_SSE2, AF_HPSS_SCALAR, AF_HPSS_AUTO};
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         af_hpss_energies_isa(isas[i], mag, T, scratch, h, p);
@@ -547,6 +548,7 @@ static void check_hpss_variants(const float *y, size_t n)
     free(ref_h);
     free(ref_p);
     free(scratch);
+    free(ref_scratch);
     free(mag);
     af_stft_buffers_destroy(&buffers);
 }
@@ -559,6 +561,8 @@ static void test_hpss_matches_reference(void **state)
     check_hpss_variants(y, 3 * AF_SAMPLE_RATE); /* 130 frames: blocks and a partial last one */
     check_hpss_variants(y, 5000);               /* 10 frames: fewer than one block of lanes */
     check_hpss_variants(y, 32 * AF_HOP);        /* 33 frames: the last output ends a median block */
+    check_hpss_variants(y, 64 * AF_HOP);        /* 65 frames: the ring of 64 time rows wraps at the end */
+    check_hpss_variants(y, 250 * AF_HOP);       /* 251 frames: the ring wraps several times */
     memset(y + 8 * AF_HOP, 0, 40 * AF_HOP * sizeof *y); /* silence: runs of equal values (ties) */
     check_hpss_variants(y, 100 * AF_HOP);
     free(y);
