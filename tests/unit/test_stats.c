@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,55 @@ static void test_refuses_empty_and_non_finite(void **state)
     const float with_inf[] = {INFINITY, 2};
     assert_int_equal(af_stats_compute(with_inf, 2, scratch, s, &err), -1);
     assert_non_null(strstr(err.msg, "index 0"));
+
+    /* inside the vectorised part of a longer row */
+    float row[40], scratch40[40];
+    for (int bad = 0; bad < 3; bad++) {
+        for (int i = 0; i < 40; i++)
+            row[i] = (float)i;
+        row[9 + bad * 8] = bad == 0 ? NAN : bad == 1 ? INFINITY : -INFINITY;
+        assert_int_equal(af_stats_compute(row, 40, scratch40, s, &err), -1);
+        char expected[32];
+        snprintf(expected, sizeof expected, "index %d", 9 + bad * 8);
+        assert_non_null(strstr(err.msg, expected));
+    }
+}
+
+/* Long rows (the vectorised passes) against plain long double sums. */
+static void test_long_rows_match_direct_sums(void **state)
+{
+    (void)state;
+    enum { N = 1293 };
+    static float x[N], scratch[N];
+    srand(5);
+    for (size_t n = 1; n <= N; n = n * 3 + 1) {
+        for (size_t i = 0; i < n; i++) /* skewed, with an offset: the moments' hard case */
+            x[i] = 1000.0f + (float)pow((double)rand() / RAND_MAX, 3.0) * 50.0f;
+        long double sum = 0, mn = x[0], mx = x[0];
+        for (size_t i = 0; i < n; i++) {
+            sum += x[i];
+            mn = fminl(mn, x[i]);
+            mx = fmaxl(mx, x[i]);
+        }
+        long double mean = sum / n, m2 = 0, m3 = 0, m4 = 0;
+        for (size_t i = 0; i < n; i++) {
+            long double d = x[i] - mean;
+            m2 += d * d / n;
+            m3 += d * d * d / n;
+            m4 += d * d * d * d / n;
+        }
+        double s[AF_N_STATS];
+        af_err err = {0};
+        assert_int_equal(af_stats_compute(x, n, scratch, s, &err), 0);
+        assert_close(s[AF_STAT_MEAN], (double)mean, 1e-12 * (double)mean);
+        assert_close(s[AF_STAT_STD], (double)sqrtl(m2), 1e-9 * (double)sqrtl(m2));
+        assert_close(s[AF_STAT_MIN], (double)mn, 0);
+        assert_close(s[AF_STAT_MAX], (double)mx, 0);
+        if (n > 2) {
+            assert_close(s[AF_STAT_SKEW], (double)(m3 / (m2 * sqrtl(m2))), 1e-7);
+            assert_close(s[AF_STAT_KURTOSIS], (double)(m4 / (m2 * m2) - 3), 1e-7);
+        }
+    }
 }
 
 static void test_input_not_modified(void **state)
@@ -266,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_nearly_constant_row),
         cmocka_unit_test(test_single_frame),
         cmocka_unit_test(test_refuses_empty_and_non_finite),
+        cmocka_unit_test(test_long_rows_match_direct_sums),
         cmocka_unit_test(test_input_not_modified),
         cmocka_unit_test(test_median_matches_sort),
         cmocka_unit_test(test_matches_naive_formulas),
