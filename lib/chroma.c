@@ -65,6 +65,43 @@ static float max_magnitude(const float *mag)
     return best;
 }
 
+/* The peak test of one bin: x = S * (S > ref), x[k] > x[k-1] and x[k] >= x[k+1]
+ * (a peak has S > ref, else x[k] = 0 cannot exceed x[k-1] >= 0). */
+static void add_peak(size_t k, float prev, float cur, float next, struct af_pitch_list *out)
+{
+    float avg = 0.5f * (next - prev);
+    float den = 2.0f * cur - next - prev;
+    float shift = avg / (den + (fabsf(den) < FLT_MIN ? 1.0f : 0.0f));
+    float dskew = 0.5f * avg * shift;
+    out->pitch[out->n] = (float)(((double)k + (double)shift) * (double)AF_SAMPLE_RATE / AF_N_FFT);
+    out->mag[out->n] = cur + dskew;
+    out->n++;
+}
+
+/* localmax of x = S * (S > ref) over bins [first, end), 8 bins per step; the few
+ * peaks are then taken one by one, in order of bin. */
+AF_SIMD_CLONES
+static void find_peaks(const float *mag, size_t first, size_t end, float ref, struct af_pitch_list *out)
+{
+    const af_v8f refv = af_splat8(ref), zero = af_splat8(0.0f);
+    for (size_t k = first; k < end; k += 8) {
+        af_v8f prev = af_load8(mag + k - 1), cur = af_load8(mag + k), next = af_load8(mag + k + 1);
+        prev *= prev;
+        cur *= cur;
+        next *= next;
+        af_v8f x_prev = af_select8(prev > refv, prev, zero), x_next = af_select8(next > refv, next, zero);
+        af_v8i peak = (cur > refv) & (cur > x_prev) & (cur >= x_next);
+        af_v8i any = peak | __builtin_shuffle(peak, (af_v8i){4, 5, 6, 7, 0, 1, 2, 3});
+        any |= __builtin_shuffle(any, (af_v8i){2, 3, 0, 1, 6, 7, 4, 5});
+        any |= __builtin_shuffle(any, (af_v8i){1, 0, 3, 2, 5, 4, 7, 6});
+        if (!any[0])
+            continue;
+        for (int l = 0; l < 8 && k + l < end; l++)
+            if (peak[l])
+                add_peak(k + l, prev[l], cur[l], next[l], out);
+    }
+}
+
 int af_piptrack_frame(const float *mag, struct af_pitch_list *out, af_err *err)
 {
     /* freq_mask: fmin <= f < fmax */
@@ -73,27 +110,7 @@ int af_piptrack_frame(const float *mag, struct af_pitch_list *out, af_err *err)
         return -1;
     /* S is the power |X|^2 in float32; max(S) = max(|X|)^2 since squaring is monotonic. */
     float max_mag = max_magnitude(mag);
-    float ref = 0.1f * (max_mag * max_mag);
-    /* localmax of x = S * (S > ref): x[k] > x[k-1] and x[k] >= x[k+1].  A peak has
-     * S > ref (else x[k] = 0 cannot exceed x[k-1] >= 0). */
-    float prev = mag[first_bin - 1] * mag[first_bin - 1], cur = mag[first_bin] * mag[first_bin];
-    for (size_t k = first_bin; k < end_bin; k++) {
-        float next = mag[k + 1] * mag[k + 1];
-        if (cur > ref) {
-            float x_prev = prev > ref ? prev : 0.0f, x_next = next > ref ? next : 0.0f;
-            if (cur > x_prev && cur >= x_next) {
-                float avg = 0.5f * (next - prev);
-                float den = 2.0f * cur - next - prev;
-                float shift = avg / (den + (fabsf(den) < FLT_MIN ? 1.0f : 0.0f));
-                float dskew = 0.5f * avg * shift;
-                out->pitch[out->n] = (float)(((double)k + (double)shift) * (double)AF_SAMPLE_RATE / AF_N_FFT);
-                out->mag[out->n] = cur + dskew;
-                out->n++;
-            }
-        }
-        prev = cur;
-        cur = next;
-    }
+    find_peaks(mag, first_bin, end_bin, 0.1f * (max_mag * max_mag), out);
     return 0;
 }
 

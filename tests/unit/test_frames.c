@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -343,6 +344,59 @@ static void test_sine_centroid_rms_zcr(void **state)
     }
     af_frame_features_free(&f);
     free(y);
+}
+
+/* piptrack's peaks, bin by bin as librosa defines them (localmax of S * (S > ref)
+ * for 150 <= f < 4000 Hz), against af_piptrack_frame's vectorised search. */
+static void expected_peaks(const float *mag, struct af_pitch_list *l)
+{
+    size_t first = 0, end = 0;
+    while (af_bin_frequency(first) < 150.0)
+        first++;
+    while (af_bin_frequency(end) < 4000.0)
+        end++;
+    float max = 0;
+    for (size_t k = 0; k < AF_N_BINS; k++)
+        max = fmaxf(max, mag[k] * mag[k]);
+    float ref = 0.1f * max;
+    l->n = 0;
+    for (size_t k = first; k < end; k++) {
+        float prev = mag[k - 1] * mag[k - 1], cur = mag[k] * mag[k], next = mag[k + 1] * mag[k + 1];
+        float x_prev = prev > ref ? prev : 0, x = cur > ref ? cur : 0, x_next = next > ref ? next : 0;
+        if (x > x_prev && x >= x_next) {
+            float avg = 0.5f * (next - prev), den = 2.0f * cur - next - prev;
+            float shift = avg / (den + (fabsf(den) < FLT_MIN ? 1.0f : 0.0f));
+            l->pitch[l->n] = (float)(((double)k + (double)shift) * AF_SAMPLE_RATE / AF_N_FFT);
+            l->mag[l->n++] = cur + 0.5f * avg * shift;
+        }
+    }
+}
+
+static void test_piptrack_peaks(void **state)
+{
+    (void)state;
+    static float mag[AF_MAG_STRIDE];
+    static float pitch[AF_N_BINS], pmag[AF_N_BINS];
+    struct af_pitch_list want = {pitch, pmag, 0, AF_N_BINS}, got = {0};
+    af_err err = {0};
+    srand(3);
+    for (int round = 0; round < 300; round++) {
+        for (size_t k = 0; k < AF_N_BINS; k++) /* coarse levels: plateaus and ties */
+            mag[k] = (float)(rand() % (round % 3 == 0 ? 4 : 1000));
+        if (round == 1) { /* peaks on the first and last bins searched, a plateau */
+            memset(mag, 0, sizeof mag);
+            mag[14] = mag[100] = mag[101] = mag[371] = 5.0f;
+        }
+        expected_peaks(mag, &want);
+        got.n = 0;
+        assert_int_equal(af_piptrack_frame(mag, &got, &err), 0);
+        assert_int_equal(got.n, want.n);
+        assert_memory_equal(got.pitch, want.pitch, want.n * sizeof(float));
+        assert_memory_equal(got.mag, want.mag, want.n * sizeof(float));
+        if (round == 1)
+            assert_int_equal(got.n, 3); /* 14, 100 (not 101: x[k] > x[k-1] fails) and 371 */
+    }
+    af_pitch_list_free(&got);
 }
 
 static void test_sine_tuning(void **state)
@@ -740,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_sweep_match_librosa),
         cmocka_unit_test(test_real_clips_match_librosa),
         cmocka_unit_test(test_sine_centroid_rms_zcr),
+        cmocka_unit_test(test_piptrack_peaks),
         cmocka_unit_test(test_sine_tuning),
         cmocka_unit_test(test_silence_is_finite_and_zero),
         cmocka_unit_test(test_dc_and_clipping_stay_finite),
