@@ -94,6 +94,23 @@ expect_err "newer than this program" "the message says the schema is newer"
 run af-db migrate
 expect_status 4 "af-db migrate refuses a newer schema"
 
+# tests/bench/run refuses a benchmark binary older than the library (it would
+# measure old code).  Checked on a scratch tree with stand-in files.
+bench_tree="$test_tmp/bench-tree"
+mkdir -p "$bench_tree/tests/bench" "$bench_tree/build/bench"
+cp "$AF_PROJECT/tests/bench/run" "$bench_tree/tests/bench/"
+printf '#!/bin/sh\necho measured\n' >"$bench_tree/build/bench/bench_stub"
+chmod +x "$bench_tree/build/bench/bench_stub"
+touch -d '2 hours ago' "$bench_tree/build/bench/bench_stub"
+touch "$bench_tree/build/libaf.a"
+run "$bench_tree/tests/bench/run"
+expect_status 2 "a benchmark older than the library is refused"
+expect_err "older than build/libaf.a" "the refusal says why and what to run"
+touch "$bench_tree/build/bench/bench_stub"
+run "$bench_tree/tests/bench/run"
+expect_status 0 "an up-to-date benchmark runs"
+expect_out "measured" "its figures are printed"
+
 # The build embeds exactly the migrations in sql/: removing one (not only editing
 # one) remakes the embedded list.  Checked on a scratch copy of the build inputs.
 tree="$test_tmp/build-tree"
