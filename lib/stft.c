@@ -63,7 +63,7 @@ int af_stft_init(struct af_stft *s, af_err *err)
      * magnitude() */
     for (size_t n = 0; n < AF_N_FFT; n++)
         s->half_window[n] = 0.5 * (0.5 - 0.5 * cos(2.0 * M_PI * (double)n / (double)AF_N_FFT));
-    for (size_t k = 0; k < AF_N_FFT / 2; k++) {
+    for (size_t k = 0; k < AF_N_FFT / 4; k++) {
         s->twiddle_re[k] = cos(2.0 * M_PI * (double)k / (double)AF_N_FFT);
         s->twiddle_im[k] = -sin(2.0 * M_PI * (double)k / (double)AF_N_FFT);
     }

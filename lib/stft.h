@@ -34,7 +34,8 @@
 
 struct af_stft {
     double half_window[AF_N_FFT]; /* periodic Hann / 2, float64 like scipy.signal.get_window */
-    double twiddle_re[AF_N_FFT / 2], twiddle_im[AF_N_FFT / 2]; /* exp(-2 pi i k / AF_N_FFT) */
+    /* exp(-2 pi i k / AF_N_FFT), k < AF_N_FFT / 4: bins k and AF_N_FFT / 2 - k share one */
+    double twiddle_re[AF_N_FFT / 4], twiddle_im[AF_N_FFT / 4];
     fftw_plan plan; /* c2c of AF_N_FFT / 2 complex doubles, process-wide */
 };
 
