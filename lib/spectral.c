@@ -301,6 +301,12 @@ static void band_extremes(const float *x, size_t count, size_t n, float *low, fl
 #include <immintrin.h>
 #define CONTRAST_AVX512 1
 
+/* The lanes of a 16-float step that are still inside a band of `left` values. */
+static inline __mmask16 lanes_left(size_t left)
+{
+    return left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+}
+
 /*
  * AVX-512 band_extremes for small n: each of 16 lanes keeps its own ascending
  * lists of the n smallest and n largest values it saw (insertion as a min/max
@@ -317,7 +323,7 @@ __attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const
         hi[j] = neg_inf;
     }
     for (size_t i = 0; i < count; i += 16) {
-        __mmask16 valid = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __mmask16 valid = lanes_left(count - i);
         __m512 v = _mm512_maskz_loadu_ps(valid, x + i);
         __m512 vl = _mm512_mask_blend_ps(valid, inf, v), vh = _mm512_mask_blend_ps(valid, neg_inf, v);
         for (size_t j = 0; j < n; j++) {
@@ -398,7 +404,7 @@ __attribute__((target("avx512f"))) static void band_extremes_bound_avx512(const 
 {
     __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < count; i += 16) {
-        __mmask16 valid = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __mmask16 valid = lanes_left(count - i);
         __m512 v = _mm512_maskz_loadu_ps(valid, x + i);
         mn = _mm512_mask_min_ps(mn, valid, mn, v);
         mx = _mm512_mask_max_ps(mx, valid, mx, v);
@@ -410,7 +416,7 @@ __attribute__((target("avx512f"))) static void band_extremes_bound_avx512(const 
     float cand_low[AF_N_BINS + 16], cand_high[AF_N_BINS + 16];
     size_t n_cand_low = 0, n_cand_high = 0;
     for (size_t i = 0; i < count; i += 16) {
-        __mmask16 valid = count - i >= 16 ? 0xffff : (__mmask16)((1u << (count - i)) - 1);
+        __mmask16 valid = lanes_left(count - i);
         __m512 v = _mm512_maskz_loadu_ps(valid, x + i);
         __mmask16 is_low = _mm512_mask_cmp_ps_mask(valid, v, low_bound, _CMP_LE_OQ);
         __mmask16 is_high = _mm512_mask_cmp_ps_mask(valid, v, high_bound, _CMP_GE_OQ);

@@ -166,43 +166,6 @@ static void test_refuses_empty_and_non_finite(void **state)
     }
 }
 
-/* Long rows (the vectorised passes) against plain long double sums. */
-static void test_long_rows_match_direct_sums(void **state)
-{
-    (void)state;
-    enum { N = 1293 };
-    static float x[N], scratch[N];
-    srand(5);
-    for (size_t n = 1; n <= N; n = n * 3 + 1) {
-        for (size_t i = 0; i < n; i++) /* skewed, with an offset: the moments' hard case */
-            x[i] = 1000.0f + (float)pow((double)rand() / RAND_MAX, 3.0) * 50.0f;
-        long double sum = 0, mn = x[0], mx = x[0];
-        for (size_t i = 0; i < n; i++) {
-            sum += x[i];
-            mn = fminl(mn, x[i]);
-            mx = fmaxl(mx, x[i]);
-        }
-        long double mean = sum / n, m2 = 0, m3 = 0, m4 = 0;
-        for (size_t i = 0; i < n; i++) {
-            long double d = x[i] - mean;
-            m2 += d * d / n;
-            m3 += d * d * d / n;
-            m4 += d * d * d * d / n;
-        }
-        double s[AF_N_STATS];
-        af_err err = {0};
-        assert_int_equal(af_stats_compute(x, n, scratch, s, &err), 0);
-        assert_close(s[AF_STAT_MEAN], (double)mean, 1e-12 * (double)mean);
-        assert_close(s[AF_STAT_STD], (double)sqrtl(m2), 1e-9 * (double)sqrtl(m2));
-        assert_close(s[AF_STAT_MIN], (double)mn, 0);
-        assert_close(s[AF_STAT_MAX], (double)mx, 0);
-        if (n > 2) {
-            assert_close(s[AF_STAT_SKEW], (double)(m3 / (m2 * sqrtl(m2))), 1e-7);
-            assert_close(s[AF_STAT_KURTOSIS], (double)(m4 / (m2 * m2) - 3), 1e-7);
-        }
-    }
-}
-
 static void test_input_not_modified(void **state)
 {
     (void)state;
@@ -262,6 +225,25 @@ static void test_median_matches_sort(void **state)
     }
 }
 
+/* Mean and central moments (biased) by the textbook sums, in long double. */
+static void direct_moments(const float *x, size_t n, double *mean, double *m2, double *m3, double *m4)
+{
+    long double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i];
+    long double mu = sum / n, c2 = 0, c3 = 0, c4 = 0;
+    for (size_t i = 0; i < n; i++) {
+        long double d = x[i] - mu;
+        c2 += d * d / n;
+        c3 += d * d * d / n;
+        c4 += d * d * d * d / n;
+    }
+    *mean = (double)mu;
+    *m2 = (double)c2;
+    *m3 = (double)c3;
+    *m4 = (double)c4;
+}
+
 /* Against a plain textbook computation on random data. */
 static void test_matches_naive_formulas(void **state)
 {
@@ -274,17 +256,8 @@ static void test_matches_naive_formulas(void **state)
         double u = ((seed >> 8) & 0xFFFF) / 65536.0;
         x[i] = (float)(u * u * u * 50.0 - 3.0); /* skewed */
     }
-    double mean = 0;
-    for (int i = 0; i < N; i++)
-        mean += x[i];
-    mean /= N;
-    double m2 = 0, m3 = 0, m4 = 0;
-    for (int i = 0; i < N; i++) {
-        double d = x[i] - mean;
-        m2 += d * d / N;
-        m3 += d * d * d / N;
-        m4 += d * d * d * d / N;
-    }
+    double mean, m2, m3, m4;
+    direct_moments(x, N, &mean, &m2, &m3, &m4);
     double s[AF_N_STATS];
     compute(x, N, s);
     assert_close(s[AF_STAT_MEAN], mean, 1e-9);
@@ -292,6 +265,37 @@ static void test_matches_naive_formulas(void **state)
     assert_close(s[AF_STAT_SKEW], m3 / pow(m2, 1.5), 1e-9);
     assert_close(s[AF_STAT_KURTOSIS], m4 / (m2 * m2) - 3, 1e-9);
     assert_true(s[AF_STAT_SKEW] > 0.5);
+}
+
+/* Long rows (the vectorised passes) against plain long double sums. */
+static void test_long_rows_match_direct_sums(void **state)
+{
+    (void)state;
+    enum { N = 1293 };
+    static float x[N], scratch[N];
+    srand(5);
+    for (size_t n = 1; n <= N; n = n * 3 + 1) {
+        for (size_t i = 0; i < n; i++) /* skewed, with an offset: the moments' hard case */
+            x[i] = 1000.0f + (float)pow((double)rand() / RAND_MAX, 3.0) * 50.0f;
+        float mn = x[0], mx = x[0];
+        for (size_t i = 0; i < n; i++) {
+            mn = fminf(mn, x[i]);
+            mx = fmaxf(mx, x[i]);
+        }
+        double mean, m2, m3, m4;
+        direct_moments(x, n, &mean, &m2, &m3, &m4);
+        double s[AF_N_STATS];
+        af_err err = {0};
+        assert_int_equal(af_stats_compute(x, n, scratch, s, &err), 0);
+        assert_close(s[AF_STAT_MEAN], mean, 1e-12 * mean);
+        assert_close(s[AF_STAT_STD], sqrt(m2), 1e-9 * sqrt(m2));
+        assert_close(s[AF_STAT_MIN], mn, 0);
+        assert_close(s[AF_STAT_MAX], mx, 0);
+        if (n > 2) {
+            assert_close(s[AF_STAT_SKEW], m3 / (m2 * sqrt(m2)), 1e-7);
+            assert_close(s[AF_STAT_KURTOSIS], m4 / (m2 * m2) - 3, 1e-7);
+        }
+    }
 }
 
 static void test_stat_names(void **state)
@@ -316,10 +320,10 @@ int main(void)
         cmocka_unit_test(test_nearly_constant_row),
         cmocka_unit_test(test_single_frame),
         cmocka_unit_test(test_refuses_empty_and_non_finite),
-        cmocka_unit_test(test_long_rows_match_direct_sums),
         cmocka_unit_test(test_input_not_modified),
         cmocka_unit_test(test_median_matches_sort),
         cmocka_unit_test(test_matches_naive_formulas),
+        cmocka_unit_test(test_long_rows_match_direct_sums),
         cmocka_unit_test(test_stat_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
