@@ -115,17 +115,10 @@ int af_piptrack_frame(const float *mag, struct af_pitch_list *out, af_err *err)
 }
 
 /* np.median of float32 values (mean of the two middle values in float32). */
-static float median_f32(float *x, size_t n)
+static float median_f32(const float *x, size_t n, float *scratch)
 {
-    af_select_kth(x, n, n / 2);
-    float upper = x[n / 2];
-    if (n % 2)
-        return upper;
-    float lower = x[0];
-    for (size_t i = 1; i < n / 2; i++) /* max of the lower part left by the selection */
-        if (x[i] > lower)
-            lower = x[i];
-    return (lower + upper) / 2.0f;
+    float lower, upper = af_kth_smallest(x, n, n / 2, scratch, &lower);
+    return n % 2 ? upper : (lower + upper) / 2.0f;
 }
 
 static double tuning_edge(int i)
@@ -139,6 +132,12 @@ int af_tuning_index(double tuning)
     return i < 0 ? 0 : i >= AF_TUNING_STEPS ? AF_TUNING_STEPS - 1 : i;
 }
 
+/* The pitched magnitudes, then the selection's own scratch. */
+size_t af_tuning_scratch_floats(size_t n_pitches)
+{
+    return n_pitches + af_select_scratch_floats(n_pitches);
+}
+
 double af_tuning_from_pitches(const struct af_pitch_list *l, float *scratch)
 {
     size_t n = 0;
@@ -147,7 +146,7 @@ double af_tuning_from_pitches(const struct af_pitch_list *l, float *scratch)
             scratch[n++] = l->mag[i];
     if (n == 0)
         return 0.0; /* librosa warns and returns 0 */
-    float threshold = median_f32(scratch, n);
+    float threshold = median_f32(scratch, n, scratch + n);
 
     unsigned counts[AF_TUNING_STEPS - 1] = {0};
     size_t used = 0;

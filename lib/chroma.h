@@ -31,8 +31,9 @@ void af_pitch_list_free(struct af_pitch_list *l);
 int af_piptrack_frame(const float *mag, struct af_pitch_list *out, af_err *err);
 
 /* estimate_tuning: median-magnitude threshold, then pitch_tuning at 0.01 resolution.
- * Reorders l->mag's copy in scratch (l->n floats). Returns the tuning in semitones. */
+ * scratch: af_tuning_scratch_floats(l->n) floats. Returns the tuning in semitones. */
 double af_tuning_from_pitches(const struct af_pitch_list *l, float *scratch);
+size_t af_tuning_scratch_floats(size_t n_pitches);
 
 /* Index of a tuning value on the 0.01 grid (0..100), for caching filterbanks. */
 int af_tuning_index(double tuning);

@@ -256,12 +256,13 @@ static void mfcc_and_onset(const struct af_frame_ctx *ctx, struct af_frame_works
 static int chroma_pass(struct af_frame_workspace *ws, struct af_frame_features *out, af_err *err)
 {
     size_t n = out->n_frames;
-    if (ws->pitches.n > ws->pitch_scratch_cap) {
-        float *s = realloc(ws->pitch_scratch, ws->pitches.n * sizeof *s);
+    size_t scratch_floats = af_tuning_scratch_floats(ws->pitches.n);
+    if (scratch_floats > ws->pitch_scratch_cap) {
+        float *s = realloc(ws->pitch_scratch, scratch_floats * sizeof *s);
         if (!s)
             return af_err_set(err, "chroma: out of memory");
         ws->pitch_scratch = s;
-        ws->pitch_scratch_cap = ws->pitches.n;
+        ws->pitch_scratch_cap = scratch_floats;
     }
     double tuning = af_tuning_from_pitches(&ws->pitches, ws->pitch_scratch);
     out->tuning = (float)tuning;

@@ -109,42 +109,63 @@ float af_spectral_flatness(const float *mag)
  * magnitude matrix are transposed so that the running float32 sum (librosa's
  * np.cumsum, whose rounding decides the crossing bin) advances 8 frames with one
  * vector add per bin.  The two vectors' sums are independent chains of adds, so
- * each hides the other's latency.  The crossing is the count of bins whose
- * running sum is below 0.85 * total (the sum never decreases).
+ * each hides the other's latency.  Only the sum at the end of each block of 8
+ * bins is kept (8 KB, where all 1032 sums did not fit in L1): the crossing is in
+ * the first block whose end reaches 0.85 * total (the sum never decreases), and
+ * the 8 adds inside that block are replayed one frame at a time, in the same
+ * order, hence with the same rounding.
  */
 #define ROLLOFF_LANES 8
 #define ROLLOFF_BATCH (2 * ROLLOFF_LANES)
-#define ROLLOFF_BINS ((AF_N_BINS + 7) / 8 * 8)
+#define ROLLOFF_BLOCKS ((AF_N_BINS + 7) / 8)
+
+_Static_assert(ROLLOFF_BLOCKS * 8 <= AF_MAG_STRIDE, "rolloff reads whole blocks of a row");
+
+/* The first bin of row whose running sum reaches thresh, given the block it is in
+ * and the sum before that block; AF_N_BINS if there is none. */
+static size_t rolloff_bin(const float *row, size_t block, float before, float thresh)
+{
+    float cum = before;
+    for (size_t k = 8 * block; k < 8 * block + 8 && k < AF_N_BINS; k++) {
+        cum += row[k];
+        if (cum >= thresh)
+            return k;
+    }
+    return AF_N_BINS;
+}
 
 AF_SIMD_CLONES
 static void rolloff_batch(const float *mag, size_t n, float *out)
 {
-    af_v8f cum[2][ROLLOFF_BINS];
+    af_v8f block_end[2][ROLLOFF_BLOCKS];
     const float *row[ROLLOFF_BATCH];
     for (size_t l = 0; l < ROLLOFF_BATCH; l++)
         row[l] = mag + (l < n ? l : n - 1) * AF_MAG_STRIDE;
     af_v8f acc[2] = {af_splat8(0.0f), af_splat8(0.0f)};
-    for (size_t k0 = 0; k0 < ROLLOFF_BINS; k0 += 8) {
+    for (size_t b = 0; b < ROLLOFF_BLOCKS; b++) {
         af_v8f tile[2][8];
         for (int h = 0; h < 2; h++) {
             for (int l = 0; l < 8; l++)
-                tile[h][l] = af_load8(row[h * ROLLOFF_LANES + l] + k0);
+                tile[h][l] = af_load8(row[h * ROLLOFF_LANES + l] + 8 * b);
             af_transpose8x8(tile[h]);
         }
         for (int j = 0; j < 8; j++)
-            for (int h = 0; h < 2; h++) {
+            for (int h = 0; h < 2; h++)
                 acc[h] += tile[h][j];
-                cum[h][k0 + j] = acc[h];
-            }
+        block_end[0][b] = acc[0];
+        block_end[1][b] = acc[1];
     }
     for (int h = 0; h < 2; h++) {
-        af_v8f thresh = 0.85f * cum[h][AF_N_BINS - 1];
-        af_v8i below = {0};
-        for (size_t k = 0; k < AF_N_BINS; k++)
-            below -= cum[h][k] < thresh;
+        /* bins past AF_N_BINS are zero, so the last block's end is the total */
+        af_v8f thresh = 0.85f * acc[h];
+        af_v8i blocks_below = {0};
+        for (size_t b = 0; b < ROLLOFF_BLOCKS; b++)
+            blocks_below -= block_end[h][b] < thresh;
         for (size_t l = 0; l < ROLLOFF_LANES && h * ROLLOFF_LANES + l < n; l++) {
-            size_t k = (size_t)below[l] < AF_N_BINS ? (size_t)below[l] : AF_N_BINS - 1;
-            out[h * ROLLOFF_LANES + l] = (float)af_bin_frequency(k);
+            size_t b = (size_t)blocks_below[l], k = AF_N_BINS;
+            if (b < ROLLOFF_BLOCKS)
+                k = rolloff_bin(row[h * ROLLOFF_LANES + l], b, b ? block_end[h][b - 1][l] : 0.0f, thresh[l]);
+            out[h * ROLLOFF_LANES + l] = (float)af_bin_frequency(k < AF_N_BINS ? k : AF_N_BINS - 1);
         }
     }
 }

@@ -32,17 +32,26 @@ enum af_stat {
 /* "mean", "std", "skew", "kurtosis", "min", "max", "median" (the feature-name suffixes). */
 const char *af_stat_name(enum af_stat stat);
 
-/* Computes out[AF_STAT_*] for x[0..n). scratch must hold n floats (the median's
- * selection reorders a copy there; x is not modified). Double accumulators,
- * two passes. Fails for n == 0 or a NaN/inf in x (the message gives its index). */
+/* Floats of scratch a selection (and af_stats_compute) needs for n values. */
+static inline size_t af_select_scratch_floats(size_t n)
+{
+    return 2 * (n + 16);
+}
+
+/* Computes out[AF_STAT_*] for x[0..n).  scratch: af_select_scratch_floats(n) floats,
+ * for the median (x is not modified).  Double accumulators, two passes.  Fails for
+ * n == 0 or a NaN/inf in x (the message gives its index). */
 int af_stats_compute(const float *x, size_t n, float *scratch, double out[AF_N_STATS], af_err *err);
 
-/* Rearranges x[0..n) (n >= 1, k < n) so that x[k] is the k-th smallest value, with
- * everything before it <= x[k] and everything after >= x[k] (like std::nth_element;
- * quickselect, median-of-three pivot). */
-void af_select_kth(float *x, size_t n, size_t k);
+/* The k-th smallest (from 0) of x[0..n), n >= 1, k < n, without modifying x
+ * (quickselect into scratch: af_select_scratch_floats(n) floats).  If below is not
+ * NULL and k >= 1, *below receives the (k-1)-th smallest. */
+float af_kth_smallest(const float *x, size_t n, size_t k, float *scratch, float *below);
 
-/* Median of x[0..n), n >= 1, reordering x (selection, not a full sort). */
-double af_median_inplace(float *x, size_t n);
+/* The same without the AVX-512 path (for tests). */
+float af_kth_smallest_portable(const float *x, size_t n, size_t k, float *scratch, float *below);
+
+/* np.median of x[0..n), n >= 1: the mean of the two middle values for an even n. */
+double af_median(const float *x, size_t n, float *scratch);
 
 #endif

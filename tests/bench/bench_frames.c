@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         t[++s] = now_ms();
         af_contrast_finish(peak, valley, T, blocks, rows + 5 * T);
         t[++s] = now_ms();
-        pscratch = realloc(pscratch, (pl.n + 1) * sizeof(float));
+        pscratch = realloc(pscratch, af_tuning_scratch_floats(pl.n) * sizeof(float));
         double tuning = af_tuning_from_pitches(&pl, pscratch);
         t[++s] = now_ms();
         af_chroma_filterbank(tuning, fb);

@@ -718,6 +718,65 @@ static void test_contrast_paths_agree(void **state)
     check_contrast_paths(&contrast, mag, "rising");
 }
 
+/* ---- rolloff: the batched running sums equal np.cumsum frame by frame ---- */
+
+/* librosa: the first bin whose float32 running sum reaches 0.85 of the frame's total. */
+static float rolloff_by_cumsum(const float *mag)
+{
+    float cum[AF_N_BINS], sum = 0.0f;
+    for (size_t k = 0; k < AF_N_BINS; k++)
+        cum[k] = sum += mag[k];
+    float thresh = 0.85f * cum[AF_N_BINS - 1];
+    size_t k = 0;
+    while (k < AF_N_BINS - 1 && cum[k] < thresh)
+        k++;
+    return (float)af_bin_frequency(k);
+}
+
+static void test_rolloff_matches_cumsum(void **state)
+{
+    (void)state;
+    enum { FRAMES = 37 }; /* two batches of 16 and a partial one */
+    float *mag = calloc(FRAMES * AF_MAG_STRIDE, sizeof(float)), out[FRAMES];
+    assert_non_null(mag);
+    srand(5);
+    for (int round = 0; round < 40; round++) {
+        for (size_t t = 0; t < FRAMES; t++) {
+            float *m = mag + t * AF_MAG_STRIDE;
+            memset(m, 0, AF_N_BINS * sizeof(float));
+            switch ((t + (size_t)round) % 6) {
+            case 0: /* silence: the threshold is 0, reached at bin 0 */
+                break;
+            case 1: /* one spike, on block edges and at the last bin */
+                m[(size_t)(round * 8 + (int)t) % AF_N_BINS] = 1.0f;
+                m[AF_N_BINS - 1] = (float)(round % 2);
+                break;
+            case 2: /* falling, as spectra do */
+                for (size_t k = 0; k < AF_N_BINS; k++)
+                    m[k] = 1.0f / (float)(k + 1 + (size_t)round);
+                break;
+            case 3: /* equal bins: the sum crosses 0.85 inside a block, with rounding */
+                for (size_t k = 0; k < AF_N_BINS; k++)
+                    m[k] = 0.1f;
+                break;
+            default: /* noise over many octaves */
+                for (size_t k = 0; k < AF_N_BINS; k++)
+                    m[k] = (float)rand() / (float)RAND_MAX * powf(10.0f, (float)(rand() % 12 - 6));
+            }
+        }
+        for (size_t n = 1; n <= FRAMES; n += n < 16 ? 15 : 1) {
+            af_spectral_rolloff(mag, n, out);
+            for (size_t t = 0; t < n; t++) {
+                float want = rolloff_by_cumsum(mag + t * AF_MAG_STRIDE);
+                if (out[t] != want)
+                    fail_msg("round %d, %zu frames, frame %zu: rolloff %g Hz, np.cumsum gives %g Hz", round, n, t,
+                             (double)out[t], (double)want);
+            }
+        }
+    }
+    free(mag);
+}
+
 /* ---- threads and workspace reuse ---- */
 
 struct thread_job {
@@ -803,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_hpss_matches_reference),
         cmocka_unit_test(test_hpss_splits_tone_and_clicks),
         cmocka_unit_test(test_contrast_paths_agree),
+        cmocka_unit_test(test_rolloff_matches_cumsum),
         cmocka_unit_test(test_threads_share_context),
         cmocka_unit_test(test_workspace_reuse_gives_same_result),
     };

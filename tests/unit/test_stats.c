@@ -30,7 +30,7 @@
 
 static void compute(const float *x, size_t n, double out[AF_N_STATS])
 {
-    float *scratch = malloc((n ? n : 1) * sizeof *scratch);
+    float *scratch = malloc(af_select_scratch_floats(n) * sizeof *scratch);
     af_err err = {0};
     assert_int_equal(af_stats_compute(x, n, scratch, out, &err), 0);
     for (int i = 0; i < AF_N_STATS; i++)
@@ -140,7 +140,7 @@ static void test_refuses_empty_and_non_finite(void **state)
 {
     (void)state;
     double s[AF_N_STATS];
-    float scratch[4] = {0};
+    float scratch[2 * (4 + 16)] = {0};
     af_err err = {0};
     assert_int_equal(af_stats_compute(scratch, 0, scratch, s, &err), -1);
     assert_non_null(strstr(err.msg, "empty"));
@@ -154,7 +154,7 @@ static void test_refuses_empty_and_non_finite(void **state)
     assert_non_null(strstr(err.msg, "index 0"));
 
     /* inside the vectorised part of a longer row */
-    float row[40], scratch40[40];
+    float row[40], scratch40[2 * (40 + 16)];
     for (int bad = 0; bad < 3; bad++) {
         for (int i = 0; i < 40; i++)
             row[i] = (float)i;
@@ -170,7 +170,7 @@ static void test_input_not_modified(void **state)
 {
     (void)state;
     const float x[] = {9, 1, 8, 2, 7, 3};
-    float copy[6], scratch[6];
+    float copy[6], scratch[2 * (6 + 16)];
     memcpy(copy, x, sizeof x);
     double s[AF_N_STATS];
     af_err err = {0};
@@ -196,31 +196,50 @@ static double sorted_median(const float *x, size_t n)
 }
 
 /* Selection against a full sort: random values, many duplicates, sorted and
- * reversed inputs (the classic quickselect traps). */
+ * reversed inputs (the classic quickselect traps), signed zeros; every rank of
+ * some inputs, with both partition paths; the input is never modified. */
+static void check_selection(const float *x, size_t n, size_t k)
+{
+    float sorted[301], scratch[2 * (301 + 16)], before[301];
+    memcpy(sorted, x, n * sizeof *x);
+    memcpy(before, x, n * sizeof *x);
+    qsort(sorted, n, sizeof *sorted, compare_float);
+    float below_fast = NAN, below_portable = NAN;
+    float fast = af_kth_smallest(x, n, k, scratch, &below_fast);
+    float portable = af_kth_smallest_portable(x, n, k, scratch, &below_portable);
+    if (fast != sorted[k] || portable != sorted[k])
+        fail_msg("n %zu, k %zu: %g (fast), %g (portable), sorting gives %g", n, k, (double)fast, (double)portable,
+                 (double)sorted[k]);
+    if (k > 0 && (below_fast != sorted[k - 1] || below_portable != sorted[k - 1]))
+        fail_msg("n %zu, k %zu: the one below is %g (fast), %g (portable), sorting gives %g", n, k,
+                 (double)below_fast, (double)below_portable, (double)sorted[k - 1]);
+    assert_memory_equal(x, before, n * sizeof *x);
+}
+
 static void test_median_matches_sort(void **state)
 {
     (void)state;
     unsigned seed = 12345;
-    float x[301], work[301];
+    float x[301];
+    float scratch[2 * (301 + 16)];
     for (size_t n = 1; n <= 301; n++) {
-        for (int pattern = 0; pattern < 4; pattern++) {
+        for (int pattern = 0; pattern < 5; pattern++) {
             for (size_t i = 0; i < n; i++) {
                 seed = seed * 1103515245u + 12345u;
                 switch (pattern) {
                 case 0: x[i] = (float)((seed >> 8) % 100000) / 7.0f; break;
                 case 1: x[i] = (float)((seed >> 8) % 3); break;
                 case 2: x[i] = (float)i; break;
-                default: x[i] = (float)(n - i); break;
+                case 3: x[i] = (float)(n - i); break;
+                default: x[i] = (seed >> 9) % 2 ? 0.0f : -0.0f; break;
                 }
             }
-            memcpy(work, x, n * sizeof *x);
-            assert_close(af_median_inplace(work, n), sorted_median(x, n), 0);
-            /* nth_element's contract, for a k that is not the middle */
-            size_t k = (seed >> 4) % n;
-            memcpy(work, x, n * sizeof *x);
-            af_select_kth(work, n, k);
-            for (size_t i = 0; i < n; i++)
-                assert_true(i < k ? work[i] <= work[k] : work[i] >= work[k]);
+            assert_close(af_median(x, n, scratch), sorted_median(x, n), 0);
+            if (n % 50 == 1 || n < 40)
+                for (size_t k = 0; k < n; k++)
+                    check_selection(x, n, k);
+            else
+                check_selection(x, n, (seed >> 4) % n);
         }
     }
 }
@@ -272,7 +291,7 @@ static void test_long_rows_match_direct_sums(void **state)
 {
     (void)state;
     enum { N = 1293 };
-    static float x[N], scratch[N];
+    static float x[N], scratch[2 * (N + 16)];
     srand(5);
     for (size_t n = 1; n <= N; n = n * 3 + 1) {
         for (size_t i = 0; i < n; i++) /* skewed, with an offset: the moments' hard case */
