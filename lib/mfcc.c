@@ -38,15 +38,24 @@ static float db_in_place(float *x, size_t n)
     return max_db;
 }
 
+/* x = max(x, floor) */
+AF_SIMD_CLONES
+static void raise_to(float *x, size_t n, float floor)
+{
+    const af_v8f f = af_splat8(floor);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        af_store8(x + i, af_max8(f, af_load8(x + i))); /* NaN stays NaN, as below */
+    for (; i < n; i++)
+        x[i] = x[i] < floor ? floor : x[i];
+}
+
 void af_power_to_db(float *x, size_t n, float top_db)
 {
     if (n == 0)
         return;
     float max_db = db_in_place(x, n);
-    float floor_db = max_db - top_db;
-    for (size_t i = 0; i < n; i++)
-        if (x[i] < floor_db)
-            x[i] = floor_db;
+    raise_to(x, n, max_db - top_db);
 }
 
 void af_mfcc_init(struct af_mfcc *m)

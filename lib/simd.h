@@ -78,6 +78,12 @@ AF_VEC_INLINE af_v8f af_splat8(float x)
         (af_v8f)(((af_v8i)(a) & af_sel_m_) | ((af_v8i)(b) & ~af_sel_m_));                          \
     })
 
+#define af_select4d(mask, a, b)                                                                    \
+    ({                                                                                             \
+        af_v4l af_sel4_m_ = (mask);                                                                \
+        (af_v4d)(((af_v4l)(a) & af_sel4_m_) | ((af_v4l)(b) & ~af_sel4_m_));                        \
+    })
+
 #define af_max8(a, b)                                                                              \
     ({                                                                                             \
         af_v8f af_max_a_ = (a), af_max_b_ = (b);                                                   \
@@ -140,12 +146,14 @@ AF_VEC_INLINE af_v4d af_splat4d(double x)
 AF_VEC_INLINE af_v4d af_log10_4d_at(const af_v4d *xp)
 {
     af_v4l bits = (af_v4l)*xp;
-    af_v4l e = ((bits >> 52) & 0x7ff) - 1023;
     af_v4d m = (af_v4d)((bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL);
     af_v4l big = m > 1.4142135623730951;
     m = (af_v4d)(((af_v4l)(m * 0.5) & big) | ((af_v4l)m & ~big));
-    e -= big; /* big lanes are -1 */
-    af_v4d ed = {(double)e[0], (double)e[1], (double)e[2], (double)e[3]};
+    /* The biased exponent (plus one where m was halved; big lanes are -1) as a double:
+     * the bits of 2^52 + e, minus 2^52 + 1023.  Exact, and unlike an int64 -> double
+     * conversion, vectorised without AVX-512. */
+    af_v4l biased = ((bits >> 52) & 0x7ff) - big;
+    af_v4d ed = (af_v4d)(biased | 0x4330000000000000LL) - (0x1p52 + 1023.0);
     af_v4d s = (m - 1.0) / (m + 1.0), s2 = s * s;
     af_v4d poly = 1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13))))));
     af_v4d ln = ed * 0.6931471805599453 + 2.0 * s * poly;

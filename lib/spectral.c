@@ -512,17 +512,22 @@ void af_contrast_frame_portable(const struct af_contrast *c, const float *mag, f
 AF_SIMD_CLONES
 static double db_array(const float *x, size_t n, double *out)
 {
-    double max_db = -INFINITY;
+    const af_v4d amin = af_splat4d(1e-10);
+    af_v4d vmax = af_splat4d(-INFINITY);
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        af_v4d v;
-        for (int l = 0; l < 4; l++)
-            v[l] = fmax((double)x[i + l], 1e-10);
-        af_v4d d = 10.0 * af_log10_4d(v);
-        memcpy(out + i, &d, sizeof d);
-        for (int l = 0; l < 4; l++)
-            max_db = d[l] > max_db ? d[l] : max_db;
+    for (; i + 8 <= n; i += 8) {
+        af_v8f v = af_load8(x + i);
+        af_v4d half[2] = {af_lo4d(v), af_hi4d(v)};
+        for (int h = 0; h < 2; h++) {
+            af_v4d clamped = af_select4d(half[h] > amin, half[h], amin);
+            af_v4d d = 10.0 * af_log10_4d(clamped);
+            memcpy(out + i + 4 * h, &d, sizeof d);
+            vmax = af_select4d(d > vmax, d, vmax);
+        }
     }
+    double max_db = -INFINITY;
+    for (int l = 0; l < 4; l++)
+        max_db = vmax[l] > max_db ? vmax[l] : max_db;
     for (; i < n; i++) {
         out[i] = 10.0 * log10(fmax((double)x[i], 1e-10));
         max_db = out[i] > max_db ? out[i] : max_db;

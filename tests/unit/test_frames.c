@@ -29,6 +29,7 @@
 #include "frames.h"
 #include "hpss.h"
 #include "mel.h"
+#include "mfcc.h"
 #include "spectral.h"
 #include "stft.h"
 #include "testdata.h"
@@ -718,6 +719,35 @@ static void test_contrast_paths_agree(void **state)
     check_contrast_paths(&contrast, mag, "rising");
 }
 
+/* ---- power_to_db: 10 log10(max(x, 1e-10)) in float32, floored at max - top_db ---- */
+
+static void test_power_to_db(void **state)
+{
+    (void)state;
+    enum { N = 4003 }; /* not a multiple of 8: the scalar tail too */
+    static float x[N], want[N];
+    srand(3);
+    for (size_t i = 0; i < N; i++) {
+        switch (i % 4) {
+        case 0: x[i] = ldexpf(1.0f, (int)(i % 80) - 40); break;              /* powers of two */
+        case 1: x[i] = 1.41421356f * ldexpf(1.0f, (int)(i % 60) - 30); break; /* mantissa near sqrt 2 */
+        case 2: x[i] = (float)rand() / (float)RAND_MAX * powf(10.0f, (float)(rand() % 25 - 12)); break;
+        default: x[i] = i % 8 == 3 ? 0.0f : 1e-11f; /* below amin */
+        }
+    }
+    float max_db = -INFINITY;
+    for (size_t i = 0; i < N; i++) {
+        want[i] = 10.0f * (float)log10(fmax((double)x[i], 1e-10));
+        max_db = fmaxf(max_db, want[i]);
+    }
+    for (size_t i = 0; i < N; i++)
+        want[i] = fmaxf(want[i], max_db - 80.0f);
+    af_power_to_db(x, N, 80.0f);
+    for (size_t i = 0; i < N; i++)
+        if (x[i] != want[i])
+            fail_msg("value %zu: %.9g dB, want %.9g", i, (double)x[i], (double)want[i]);
+}
+
 /* ---- rolloff: the batched running sums equal np.cumsum frame by frame ---- */
 
 /* librosa: the first bin whose float32 running sum reaches 0.85 of the frame's total. */
@@ -863,6 +893,7 @@ int main(void)
         cmocka_unit_test(test_hpss_splits_tone_and_clicks),
         cmocka_unit_test(test_contrast_paths_agree),
         cmocka_unit_test(test_rolloff_matches_cumsum),
+        cmocka_unit_test(test_power_to_db),
         cmocka_unit_test(test_threads_share_context),
         cmocka_unit_test(test_workspace_reuse_gives_same_result),
     };
