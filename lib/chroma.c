@@ -135,7 +135,7 @@ int af_tuning_index(double tuning)
 /* The pitched magnitudes, then the selection's own scratch. */
 size_t af_tuning_scratch_floats(size_t n_pitches)
 {
-    return n_pitches + af_select_scratch_floats(n_pitches);
+    return n_pitches + AF_SELECT_SCRATCH_FLOATS(n_pitches);
 }
 
 double af_tuning_from_pitches(const struct af_pitch_list *l, float *scratch)

@@ -284,7 +284,7 @@ static int harmonic_share(const struct af_frame_features *f, size_t first, size_
     return 0;
 }
 
-/* The AF_N_FEATURES values of frames [first, end). scratch: af_select_scratch_floats(n_frames). */
+/* The AF_N_FEATURES values of frames [first, end). scratch: AF_SELECT_SCRATCH_FLOATS(n_frames). */
 static int summarise(const struct af_frame_features *f, size_t first, size_t end, float *scratch,
                      float *out, af_err *err)
 {
@@ -319,7 +319,7 @@ int af_features_windows(const struct af_frame_features *f, const struct af_featu
 
     const size_t rows = af_window_count(f->n_frames, p);
     float *data = malloc(rows * AF_N_FEATURES * sizeof *data);
-    float *scratch = malloc(af_select_scratch_floats(f->n_frames) * sizeof *scratch);
+    float *scratch = malloc(AF_SELECT_SCRATCH_FLOATS(f->n_frames) * sizeof *scratch);
     if (!data || !scratch) {
         free(data);
         free(scratch);
@@ -344,7 +344,7 @@ int af_features_track(const struct af_frame_features *f, float out[AF_N_FEATURES
 {
     if (check_frames(f, err) < 0)
         return -1;
-    float *scratch = malloc(af_select_scratch_floats(f->n_frames) * sizeof *scratch);
+    float *scratch = malloc(AF_SELECT_SCRATCH_FLOATS(f->n_frames) * sizeof *scratch);
     if (!scratch)
         return af_err_set(err, "out of memory for %zu frames", f->n_frames);
     int ret = summarise(f, 0, f->n_frames, scratch, out, err);

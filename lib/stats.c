@@ -116,7 +116,7 @@ static float largest(const float *x, size_t n)
 
 static float kth_smallest(const float *x, size_t n, size_t k, float *scratch, float *below, partition_fn partition)
 {
-    const size_t region = n + 16;
+    const size_t region = n + 16; /* AF_SELECT_SCRATCH_FLOATS(n) is two regions */
     const float *src = x;
     float *front = scratch, *other = scratch + region;
     /* the largest value left of the current values: the (k-1)-th when k reaches 0 */

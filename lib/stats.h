@@ -33,18 +33,15 @@ enum af_stat {
 const char *af_stat_name(enum af_stat stat);
 
 /* Floats of scratch a selection (and af_stats_compute) needs for n values. */
-static inline size_t af_select_scratch_floats(size_t n)
-{
-    return 2 * (n + 16);
-}
+#define AF_SELECT_SCRATCH_FLOATS(n) (2 * ((size_t)(n) + 16))
 
-/* Computes out[AF_STAT_*] for x[0..n).  scratch: af_select_scratch_floats(n) floats,
+/* Computes out[AF_STAT_*] for x[0..n).  scratch: AF_SELECT_SCRATCH_FLOATS(n) floats,
  * for the median (x is not modified).  Double accumulators, two passes.  Fails for
  * n == 0 or a NaN/inf in x (the message gives its index). */
 int af_stats_compute(const float *x, size_t n, float *scratch, double out[AF_N_STATS], af_err *err);
 
 /* The k-th smallest (from 0) of x[0..n), n >= 1, k < n, without modifying x
- * (quickselect into scratch: af_select_scratch_floats(n) floats).  If below is not
+ * (quickselect into scratch: AF_SELECT_SCRATCH_FLOATS(n) floats).  If below is not
  * NULL and k >= 1, *below receives the (k-1)-th smallest. */
 float af_kth_smallest(const float *x, size_t n, size_t k, float *scratch, float *below);
 

@@ -316,7 +316,7 @@ static void test_window_vectors(void **state)
     for (int i = 0; i < 129; i++)
         values[i] = (float)r + (float)((130 + i) % 4);
     double expected[AF_N_STATS];
-    float scratch[2 * (129 + 16)];
+    float scratch[AF_SELECT_SCRATCH_FLOATS(129)];
     assert_int_equal(af_stats_compute(values, 129, scratch, expected, &err), 0);
     for (int s = 0; s < AF_N_STATS; s++)
         assert_close(w1[r * AF_N_STATS + s], (float)expected[s], 0);

@@ -30,7 +30,7 @@
 
 static void compute(const float *x, size_t n, double out[AF_N_STATS])
 {
-    float *scratch = malloc(af_select_scratch_floats(n) * sizeof *scratch);
+    float *scratch = malloc(AF_SELECT_SCRATCH_FLOATS(n) * sizeof *scratch);
     af_err err = {0};
     assert_int_equal(af_stats_compute(x, n, scratch, out, &err), 0);
     for (int i = 0; i < AF_N_STATS; i++)
@@ -140,7 +140,7 @@ static void test_refuses_empty_and_non_finite(void **state)
 {
     (void)state;
     double s[AF_N_STATS];
-    float scratch[2 * (4 + 16)] = {0};
+    float scratch[AF_SELECT_SCRATCH_FLOATS(4)] = {0};
     af_err err = {0};
     assert_int_equal(af_stats_compute(scratch, 0, scratch, s, &err), -1);
     assert_non_null(strstr(err.msg, "empty"));
@@ -154,7 +154,7 @@ static void test_refuses_empty_and_non_finite(void **state)
     assert_non_null(strstr(err.msg, "index 0"));
 
     /* inside the vectorised part of a longer row */
-    float row[40], scratch40[2 * (40 + 16)];
+    float row[40], scratch40[AF_SELECT_SCRATCH_FLOATS(40)];
     for (int bad = 0; bad < 3; bad++) {
         for (int i = 0; i < 40; i++)
             row[i] = (float)i;
@@ -170,7 +170,7 @@ static void test_input_not_modified(void **state)
 {
     (void)state;
     const float x[] = {9, 1, 8, 2, 7, 3};
-    float copy[6], scratch[2 * (6 + 16)];
+    float copy[6], scratch[AF_SELECT_SCRATCH_FLOATS(6)];
     memcpy(copy, x, sizeof x);
     double s[AF_N_STATS];
     af_err err = {0};
@@ -200,7 +200,7 @@ static double sorted_median(const float *x, size_t n)
  * some inputs, with both partition paths; the input is never modified. */
 static void check_selection(const float *x, size_t n, size_t k)
 {
-    float sorted[301], scratch[2 * (301 + 16)], before[301];
+    float sorted[301], scratch[AF_SELECT_SCRATCH_FLOATS(301)], before[301];
     memcpy(sorted, x, n * sizeof *x);
     memcpy(before, x, n * sizeof *x);
     qsort(sorted, n, sizeof *sorted, compare_float);
@@ -221,7 +221,7 @@ static void test_median_matches_sort(void **state)
     (void)state;
     unsigned seed = 12345;
     float x[301];
-    float scratch[2 * (301 + 16)];
+    float scratch[AF_SELECT_SCRATCH_FLOATS(301)];
     for (size_t n = 1; n <= 301; n++) {
         for (int pattern = 0; pattern < 5; pattern++) {
             for (size_t i = 0; i < n; i++) {
@@ -291,7 +291,7 @@ static void test_long_rows_match_direct_sums(void **state)
 {
     (void)state;
     enum { N = 1293 };
-    static float x[N], scratch[2 * (N + 16)];
+    static float x[N], scratch[AF_SELECT_SCRATCH_FLOATS(N)];
     srand(5);
     for (size_t n = 1; n <= N; n = n * 3 + 1) {
         for (size_t i = 0; i < n; i++) /* skewed, with an offset: the moments' hard case */
