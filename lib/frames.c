@@ -86,7 +86,6 @@ void af_frame_ctx_free(struct af_frame_ctx *ctx)
     if (!ctx)
         return;
     af_mel_destroy(&ctx->mel);
-    af_tempo_destroy(&ctx->tempo);
     free(ctx);
 }
 

@@ -5,7 +5,7 @@
  * after `make build/libaf.a`:
  *
  *   cc -std=c17 -D_GNU_SOURCE -O2 -Ilib tests/bench/bench_frames.c build/libaf.a \
- *      $(pkg-config --libs fftw3f) -lm -o build/bench_frames && build/bench_frames [file.f32]
+ *      $(pkg-config --libs fftw3) -lm -lpthread -o build/bench_frames && build/bench_frames [file.f32]
  *
  * Input: raw float32 mono samples (e.g. `ffmpeg -i x.mp3 -f f32le -ac 1 -ar 22050 x.f32`),
  * or a synthetic 30 s mix of tones and noise when no file is given.

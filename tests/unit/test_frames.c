@@ -32,6 +32,7 @@
 #include "mfcc.h"
 #include "spectral.h"
 #include "stft.h"
+#include "tempo.h"
 #include "testdata.h"
 
 #define TOLERANCE 1e-4
@@ -719,6 +720,95 @@ static void test_contrast_paths_agree(void **state)
     check_contrast_paths(&contrast, mag, "rising");
 }
 
+/* ---- tempo: the sliding DFT against each frame's autocorrelation summed directly ---- */
+
+/* librosa's tempo, the slow way: pad, window, autocorrelate, normalise by lag 0,
+ * average, add the prior, take the best lag; also the runner-up's score gap. */
+static double tempo_by_autocorrelation(const float *onset, size_t n, double *margin)
+{
+    const int win = AF_TEMPO_WIN, half = AF_TEMPO_WIN / 2;
+    double *padded = calloc(n + (size_t)win, sizeof(double)), *mean = calloc((size_t)win, sizeof(double));
+    assert_non_null(padded);
+    assert_non_null(mean);
+    for (int i = 0; i < half; i++) {
+        padded[i] = (float)((double)i * onset[0] / half);
+        padded[(size_t)half + n + (size_t)i] = (float)((double)(half - 1 - i) * onset[n - 1] / half);
+    }
+    for (size_t i = 0; i < n; i++)
+        padded[(size_t)half + i] = onset[i];
+    double x[AF_TEMPO_WIN];
+    for (size_t t = 0; t < n; t++) {
+        for (int i = 0; i < win; i++)
+            x[i] = padded[t + (size_t)i] * (0.5 - 0.5 * cos(2.0 * M_PI * i / win));
+        double ac0 = 0;
+        for (int i = 0; i < win; i++)
+            ac0 += x[i] * x[i];
+        if (ac0 < DBL_MIN)
+            continue;
+        for (int l = 0; l < win; l++) {
+            double ac = 0;
+            for (int i = 0; i + l < win; i++)
+                ac += x[i] * x[i + l];
+            mean[l] += ac / ac0 / (double)n;
+        }
+    }
+    int best = -1;
+    double best_score = -INFINITY, second = -INFINITY;
+    for (int l = 1; l < win; l++) {
+        double bpm = 60.0 * 22050.0 / (512.0 * l);
+        if (bpm >= 320.0)
+            continue;
+        double z = log2(bpm) - log2(120.0);
+        double score = log1p(1e6 * mean[l]) - 0.5 * z * z;
+        if (best < 0 || score > best_score) {
+            second = best_score;
+            best_score = score;
+            best = l;
+        } else if (score > second) {
+            second = score;
+        }
+    }
+    free(padded);
+    free(mean);
+    *margin = best_score - second;
+    return 60.0 * 22050.0 / (512.0 * best);
+}
+
+static void test_tempo_matches_autocorrelation(void **state)
+{
+    (void)state;
+    static struct af_tempo tempo;
+    struct af_tempo_buffers buffers;
+    assert_int_equal(af_tempo_init(&tempo, NULL), 0);
+    assert_int_equal(af_tempo_buffers_init(&buffers, NULL), 0);
+    const size_t lengths[] = {1, 150, 700};
+    const int periods[] = {43, 29, 61};
+    srand(7);
+    for (int round = 0; round < 3; round++) {
+        size_t n = lengths[round];
+        float *onset = malloc(n * sizeof *onset), *scratch = malloc(af_tempo_scratch_floats(n) * sizeof *scratch);
+        assert_non_null(onset);
+        assert_non_null(scratch);
+        for (size_t i = 0; i < n; i++) /* pulses, weaker off-beats, noise */
+            onset[i] = (i % (size_t)periods[round] == 0 ? 4.0f : i % (size_t)periods[round] == 11 ? 1.5f : 0.0f) +
+                       0.3f * (float)rand() / (float)RAND_MAX;
+        double margin, want_margin, bpm = af_tempo_estimate(&tempo, &buffers, onset, n, scratch, &margin);
+        double want = tempo_by_autocorrelation(onset, n, &want_margin);
+        print_message("%zu frames: tempo %.6f (direct %.6f), margin %.12f (direct %.12f)\n", n, bpm, want, margin,
+                      want_margin);
+        assert_true(bpm == want);
+        assert_true(fabs(margin - want_margin) < 1e-9 * fmax(1.0, fabs(want_margin)));
+        free(onset);
+        free(scratch);
+    }
+    /* silence: every frame has lag 0 at 0 and adds nothing; no NaN */
+    float zeros[200] = {0}, scratch[200 + AF_TEMPO_WIN];
+    double margin;
+    double bpm = af_tempo_estimate(&tempo, &buffers, zeros, 200, scratch, &margin);
+    assert_true(isfinite(bpm) && bpm > 0.0);
+    af_tempo_buffers_destroy(&buffers);
+}
+
 /* ---- power_to_db: 10 log10(max(x, 1e-10)) in float32, floored at max - top_db ---- */
 
 static void test_power_to_db(void **state)
@@ -893,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_hpss_splits_tone_and_clicks),
         cmocka_unit_test(test_contrast_paths_agree),
         cmocka_unit_test(test_rolloff_matches_cumsum),
+        cmocka_unit_test(test_tempo_matches_autocorrelation),
         cmocka_unit_test(test_power_to_db),
         cmocka_unit_test(test_threads_share_context),
         cmocka_unit_test(test_workspace_reuse_gives_same_result),
