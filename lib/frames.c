@@ -234,6 +234,11 @@ static int per_frame_pass(const struct af_frame_ctx *ctx, struct af_frame_worksp
         }
         if (af_piptrack_frame(mag, &ws->pitches, err))
             return -1;
+        /* rolloff takes 16 frames at a time, while their rows are still in L2 */
+        size_t batch_start = t / AF_ROLLOFF_BATCH * AF_ROLLOFF_BATCH;
+        if (t + 1 == batch_start + AF_ROLLOFF_BATCH || t + 1 == n)
+            af_spectral_rolloff(ws->mag + batch_start * AF_MAG_STRIDE, t + 1 - batch_start,
+                                row_of(out, AF_ROW_ROLLOFF) + batch_start);
     }
     return 0;
 }
@@ -278,7 +283,6 @@ static int compute_all(const struct af_frame_ctx *ctx, struct af_frame_workspace
     size_t n = out->n_frames;
     if (per_frame_pass(ctx, ws, y, n_samples, out, err))
         return -1;
-    af_spectral_rolloff(ws->mag, n, row_of(out, AF_ROW_ROLLOFF));
     mfcc_and_onset(ctx, ws, out);
     af_contrast_finish(ws->peak, ws->valley, n, ws->blocks, row_of(out, AF_ROW_CONTRAST));
     if (chroma_pass(ws, out, err))

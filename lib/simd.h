@@ -90,23 +90,29 @@ AF_VEC_INLINE af_v8f af_splat8(float x)
         af_select8(af_max_a_ > af_max_b_, af_max_a_, af_max_b_);                                   \
     })
 
-/* In-place 8 x 8 transpose: r[i][j] -> r[j][i]. */
+/* In-place 8 x 8 transpose: r[i][j] -> r[j][i].  Fully unrolled, so that r and t
+ * can live in registers (a loop left in place kept them on the stack). */
 AF_VEC_INLINE void af_transpose8x8(af_v8f r[8])
 {
     af_v8f t[8];
+#pragma GCC unroll 4
     for (int i = 0; i < 8; i += 2) {
         t[i] = __builtin_shuffle(r[i], r[i + 1], (af_v8i){0, 8, 2, 10, 4, 12, 6, 14});
         t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (af_v8i){1, 9, 3, 11, 5, 13, 7, 15});
     }
+#pragma GCC unroll 2
     for (int i = 0; i < 8; i += 4)
+#pragma GCC unroll 2
         for (int j = 0; j < 2; j++) {
             r[i + j] = __builtin_shuffle(t[i + j], t[i + j + 2], (af_v8i){0, 1, 8, 9, 4, 5, 12, 13});
             r[i + j + 2] = __builtin_shuffle(t[i + j], t[i + j + 2], (af_v8i){2, 3, 10, 11, 6, 7, 14, 15});
         }
+#pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
         t[j] = __builtin_shuffle(r[j], r[j + 4], (af_v8i){0, 1, 2, 3, 8, 9, 10, 11});
         t[j + 4] = __builtin_shuffle(r[j], r[j + 4], (af_v8i){4, 5, 6, 7, 12, 13, 14, 15});
     }
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++)
         r[i] = t[i];
 }

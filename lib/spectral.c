@@ -117,6 +117,7 @@ float af_spectral_flatness(const float *mag)
  */
 #define ROLLOFF_LANES 8
 #define ROLLOFF_BATCH (2 * ROLLOFF_LANES)
+_Static_assert(ROLLOFF_BATCH == AF_ROLLOFF_BATCH, "spectral.h names the batch size");
 #define ROLLOFF_BLOCKS ((AF_N_BINS + 7) / 8)
 
 _Static_assert(ROLLOFF_BLOCKS * 8 <= AF_MAG_STRIDE, "rolloff reads whole blocks of a row");
@@ -134,7 +135,8 @@ static size_t rolloff_bin(const float *row, size_t block, float before, float th
     return AF_N_BINS;
 }
 
-AF_SIMD_CLONES
+/* AVX-512's 32 registers hold both tiles and the sums; AVX2's 16 spill them. */
+AF_SIMD_CLONES16
 static void rolloff_batch(const float *mag, size_t n, float *out)
 {
     af_v8f block_end[2][ROLLOFF_BLOCKS];
@@ -144,12 +146,16 @@ static void rolloff_batch(const float *mag, size_t n, float *out)
     af_v8f acc[2] = {af_splat8(0.0f), af_splat8(0.0f)};
     for (size_t b = 0; b < ROLLOFF_BLOCKS; b++) {
         af_v8f tile[2][8];
+#pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 8
             for (int l = 0; l < 8; l++)
                 tile[h][l] = af_load8(row[h * ROLLOFF_LANES + l] + 8 * b);
             af_transpose8x8(tile[h]);
         }
+#pragma GCC unroll 8
         for (int j = 0; j < 8; j++)
+#pragma GCC unroll 2
             for (int h = 0; h < 2; h++)
                 acc[h] += tile[h][j];
         block_end[0][b] = acc[0];

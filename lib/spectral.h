@@ -30,6 +30,8 @@ float af_spectral_flatness(const float *mag);
 /* spectral_rolloff (0.85) of n_frames rows of mag (stride AF_MAG_STRIDE),
  * with librosa's float32 running sum, so the crossing bin is the same. */
 void af_spectral_rolloff(const float *mag, size_t n_frames, float *out);
+/* Frames af_spectral_rolloff takes at once (calls for whole batches are fastest). */
+#define AF_ROLLOFF_BATCH 16
 
 struct af_contrast_band {
     uint32_t first; /* first bin of the sub-band */
