@@ -5,8 +5,9 @@
  *
  *   1. per frame: STFT magnitude (stft.c) -> mel power (mel.c), centroid,
  *      bandwidth, flatness, contrast peaks/valleys (spectral.c), piptrack
- *      peaks (chroma.c); the magnitude row is kept for the passes below;
- *   2. whole clip: rolloff, dB mel with the clip's maximum -> MFCC (mfcc.c)
+ *      peaks (chroma.c), and rolloff for each 16 frames (spectral.c); the
+ *      magnitude row is kept for the passes below;
+ *   2. whole clip: dB mel with the clip's maximum -> MFCC (mfcc.c)
  *      and onset strength (onset.c), contrast dB, tuning -> chroma, tempo
  *      (tempo.c), zero crossing rate and RMS (temporal.c), HPSS (hpss.c).
  */
