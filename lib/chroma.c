@@ -256,6 +256,9 @@ static void chroma_pair(const float *fb, const float *mag0, const float *mag1, f
     for (int c = 0; c < AF_N_CHROMA; c++)
         acc0[c] = acc1[c] = (af_v16f){0};
     for (size_t k = 0; k < AF_CHROMA_FB_STRIDE; k += 16) {
+        /* the next pair's rows (2 rows on): the matrix is far out of cache by now */
+        __builtin_prefetch(mag0 + 2 * AF_MAG_STRIDE + k);
+        __builtin_prefetch(mag1 + 2 * AF_MAG_STRIDE + k);
         af_v16f m0 = af_load16(mag0 + k), m1 = af_load16(mag1 + k);
         af_v16f p0 = m0 * m0, p1 = m1 * m1;
 #pragma GCC unroll 12
