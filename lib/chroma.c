@@ -53,15 +53,26 @@ static size_t first_bin_at_or_above(double hz)
     return k;
 }
 
+/* Five independent maxima: one would make each step wait for the one before. */
 AF_SIMD_CLONES
 static float max_magnitude(const float *mag)
 {
-    af_v8f m = af_splat8(0.0f);
-    for (size_t k = 0; k < AF_MAG_STRIDE; k += 8) /* the zero tail cannot win */
-        m = af_max8(m, af_load8(mag + k));
+    _Static_assert(AF_MAG_STRIDE % 40 == 0, "whole groups of five vectors");
+    af_v8f m[5];
+#pragma GCC unroll 5
+    for (int j = 0; j < 5; j++)
+        m[j] = af_splat8(0.0f);
+    for (size_t k = 0; k < AF_MAG_STRIDE; k += 40) /* the zero tail cannot win */
+#pragma GCC unroll 5
+        for (int j = 0; j < 5; j++)
+            m[j] = af_max8(m[j], af_load8(mag + k + 8 * j));
+    af_v8f all = m[0];
+#pragma GCC unroll 4
+    for (int j = 1; j < 5; j++)
+        all = af_max8(all, m[j]);
     float best = 0.0f;
     for (int l = 0; l < 8; l++)
-        best = m[l] > best ? m[l] : best;
+        best = all[l] > best ? all[l] : best;
     return best;
 }
 
