@@ -102,23 +102,6 @@ void af_mel_destroy(struct af_mel *mel)
     mel->weights = NULL;
 }
 
-/* Lane-wise sums of 8 vectors: out[j] = the af_hsum8 of v[j], added in the same
- * order ((0+1)+(2+3)) + ((4+5)+(6+7)), so bit for bit the same, in 21 vector
- * operations instead of 8 reductions of 7 dependent scalar adds each. */
-static inline __attribute__((always_inline)) af_v8f hsum8_of_8(const af_v8f v[8])
-{
-    const af_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
-    af_v8f pairs[4], quads[2];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++)
-        pairs[i] = __builtin_shuffle(v[2 * i], v[2 * i + 1], even) + __builtin_shuffle(v[2 * i], v[2 * i + 1], odd);
-#pragma GCC unroll 2
-    for (int i = 0; i < 2; i++)
-        quads[i] = __builtin_shuffle(pairs[2 * i], pairs[2 * i + 1], even) +
-                   __builtin_shuffle(pairs[2 * i], pairs[2 * i + 1], odd);
-    return __builtin_shuffle(quads[0], quads[1], even) + __builtin_shuffle(quads[0], quads[1], odd);
-}
-
 AF_SIMD_CLONES
 void af_mel_apply(const struct af_mel *mel, const float *mag, float out[AF_N_MELS])
 {
@@ -136,7 +119,7 @@ void af_mel_apply(const struct af_mel *mel, const float *mag, float out[AF_N_MEL
                 acc[j] += af_load8(w + i) * (x * x);
             }
         }
-        af_store8(out + m0, hsum8_of_8(acc));
+        af_store8(out + m0, af_hsum8_of_8(acc));
     }
 }
 

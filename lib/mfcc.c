@@ -7,8 +7,11 @@
 #include "mfcc.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "simd.h"
+
+#define MFCC_GROUPS ((AF_N_MFCC + 7) / 8)
 
 /* 10 * log10(max(x, 1e-10)) in place; returns the largest value. numpy rounds
  * log10 to float32 and multiplies by 10 in float32; so do we. */
@@ -74,12 +77,20 @@ void af_mfcc_frame(const struct af_mfcc *m, const float db_mel[AF_N_MELS], float
     af_v8f x[AF_N_MELS / 8];
     for (int i = 0; i < AF_N_MELS / 8; i++)
         x[i] = af_load8(db_mel + 8 * i);
+    /* each coefficient's vector of partial sums, reduced 8 at a time (af_hsum8 order) */
+    af_v8f partial[MFCC_GROUPS * 8];
     for (int k = 0; k < AF_N_MFCC; k++) {
         af_v8f acc0 = af_splat8(0.0f), acc1 = acc0;
         for (int i = 0; i < AF_N_MELS / 8; i += 2) {
             acc0 += af_load8(m->dct[k] + 8 * i) * x[i];
             acc1 += af_load8(m->dct[k] + 8 * i + 8) * x[i + 1];
         }
-        out[k] = af_hsum8(acc0 + acc1);
+        partial[k] = acc0 + acc1;
     }
+    for (int k = AF_N_MFCC; k < MFCC_GROUPS * 8; k++)
+        partial[k] = af_splat8(0.0f);
+    float sums[MFCC_GROUPS * 8];
+    for (int g = 0; g < MFCC_GROUPS; g++)
+        af_store8(sums + 8 * g, af_hsum8_of_8(partial + 8 * g));
+    memcpy(out, sums, sizeof(float) * AF_N_MFCC);
 }

@@ -65,6 +65,23 @@ AF_VEC_INLINE af_v8f af_splat8(float x)
             ((af_h8_[4] + af_h8_[5]) + (af_h8_[6] + af_h8_[7]));                                   \
     })
 
+/* Lane-wise sums of 8 vectors: out[j] = the af_hsum8 of v[j], added in the same
+ * order ((0+1)+(2+3)) + ((4+5)+(6+7)), so bit for bit the same, in 21 vector
+ * operations instead of 8 reductions of 7 dependent scalar adds each. */
+AF_VEC_INLINE af_v8f af_hsum8_of_8(const af_v8f v[8])
+{
+    const af_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
+    af_v8f pairs[4], quads[2];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++)
+        pairs[i] = __builtin_shuffle(v[2 * i], v[2 * i + 1], even) + __builtin_shuffle(v[2 * i], v[2 * i + 1], odd);
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++)
+        quads[i] = __builtin_shuffle(pairs[2 * i], pairs[2 * i + 1], even) +
+                   __builtin_shuffle(pairs[2 * i], pairs[2 * i + 1], odd);
+    return __builtin_shuffle(quads[0], quads[1], even) + __builtin_shuffle(quads[0], quads[1], odd);
+}
+
 #define af_hsum4d(v)                                                                               \
     ({                                                                                             \
         af_v4d af_h4_ = (v);                                                                       \
