@@ -59,25 +59,35 @@ void af_spectral_centroid_bandwidth(const struct af_spectral *sp, const float *m
     *bandwidth = (float)sqrt(var > 0.0 ? var : 0.0);
 }
 
-/* sum(log(max(S^2, amin))) via exponent + mantissa product: exact exponents, mantissa
- * products in double (each lane multiplies 128 values in [1,2), < 2^128). */
+/* sum(log(max(S^2, amin))) via exponent + mantissa product: exact exponents; the
+ * mantissas (in [1,2)) and the powers are first multiplied and added in float32 over
+ * FLATNESS_CHUNK blocks of 8 bins (a lane's product stays below 2^8), then taken
+ * into double, so that only one block in FLATNESS_CHUNK pays for the conversions.
+ * Each lane's double product takes 128 / FLATNESS_CHUNK values, < 2^128. */
+#define FLATNESS_CHUNK 8
+
 AF_SIMD_CLONES
 static void flatness_sums(const float *mag, double *log_sum, double *power_sum)
 {
+    _Static_assert(AF_N_BINS / 8 % FLATNESS_CHUNK == 0, "whole chunks of blocks");
     af_v4d prod_lo = {1, 1, 1, 1}, prod_hi = prod_lo, sum_lo = {0}, sum_hi = {0};
     af_v8i exp_sum = {0};
     const af_v8f amin = af_splat8(1e-10f);
-    for (size_t k = 0; k + 8 <= AF_N_BINS; k += 8) {
-        af_v8f m = af_load8(mag + k);
-        af_v8f p = m * m;
-        p = af_max8(p, amin);
-        af_v8i bits = (af_v8i)p;
-        exp_sum += (bits >> 23) - 127;
-        af_v8f mant = (af_v8f)((bits & 0x7fffff) | 0x3f800000);
-        prod_lo *= af_lo4d(mant);
-        prod_hi *= af_hi4d(mant);
-        sum_lo += af_lo4d(p);
-        sum_hi += af_hi4d(p);
+    for (size_t k0 = 0; k0 + 8 * FLATNESS_CHUNK <= AF_N_BINS; k0 += 8 * FLATNESS_CHUNK) {
+        af_v8f mant_prod = af_splat8(1.0f), power = af_splat8(0.0f);
+#pragma GCC unroll 8
+        for (size_t k = k0; k < k0 + 8 * FLATNESS_CHUNK; k += 8) {
+            af_v8f m = af_load8(mag + k);
+            af_v8f p = af_max8(m * m, amin);
+            af_v8i bits = (af_v8i)p;
+            exp_sum += (bits >> 23) - 127;
+            mant_prod *= (af_v8f)((bits & 0x7fffff) | 0x3f800000);
+            power += p;
+        }
+        prod_lo *= af_lo4d(mant_prod);
+        prod_hi *= af_hi4d(mant_prod);
+        sum_lo += af_lo4d(power);
+        sum_hi += af_hi4d(power);
     }
     double logs = 0.0;
     long exps = 0;
