@@ -350,11 +350,12 @@ static inline __mmask16 lanes_left(size_t left)
  * ladder, no branches), then the lanes' lists are merged by taking the smallest
  * (largest) lane head n times.  4n operations per 16 values.
  */
-__attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const float *x, size_t count, size_t n,
-                                                                     float *low, float *high)
+__attribute__((target("avx512f"), always_inline)) static inline void
+ladder_avx512(const float *x, size_t count, const size_t n, float *low, float *high)
 {
     const __m512 inf = _mm512_set1_ps(INFINITY), neg_inf = _mm512_set1_ps(-INFINITY);
     __m512 lo[CONTRAST_MAX_Q], hi[CONTRAST_MAX_Q]; /* lo ascending, hi descending */
+#pragma GCC unroll 16
     for (size_t j = 0; j < n; j++) {
         lo[j] = inf;
         hi[j] = neg_inf;
@@ -363,6 +364,7 @@ __attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const
         __mmask16 valid = lanes_left(count - i);
         __m512 v = _mm512_maskz_loadu_ps(valid, x + i);
         __m512 vl = _mm512_mask_blend_ps(valid, inf, v), vh = _mm512_mask_blend_ps(valid, neg_inf, v);
+#pragma GCC unroll 16
         for (size_t j = 0; j < n; j++) {
             __m512 a = lo[j];
             lo[j] = _mm512_min_ps(a, vl);
@@ -372,10 +374,12 @@ __attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const
             vh = _mm512_min_ps(b, vh);
         }
     }
+#pragma GCC unroll 16
     for (size_t r = 0; r < n; r++) {
         float m = _mm512_reduce_min_ps(lo[0]);
         __mmask16 eq = _mm512_cmp_ps_mask(lo[0], _mm512_set1_ps(m), _CMP_EQ_OQ);
         __mmask16 one = eq & (__mmask16)-eq; /* pop a single lane */
+#pragma GCC unroll 16
         for (size_t j = 0; j + 1 < n; j++)
             lo[j] = _mm512_mask_blend_ps(one, lo[j], lo[j + 1]);
         lo[n - 1] = _mm512_mask_blend_ps(one, lo[n - 1], inf);
@@ -384,12 +388,25 @@ __attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const
         float M = _mm512_reduce_max_ps(hi[0]);
         eq = _mm512_cmp_ps_mask(hi[0], _mm512_set1_ps(M), _CMP_EQ_OQ);
         one = eq & (__mmask16)-eq;
+#pragma GCC unroll 16
         for (size_t j = 0; j + 1 < n; j++)
             hi[j] = _mm512_mask_blend_ps(one, hi[j], hi[j + 1]);
         hi[n - 1] = _mm512_mask_blend_ps(one, hi[n - 1], neg_inf);
         high[n - 1 - r] = M; /* ascending */
     }
 }
+/* The ladder with n a constant, so that its lists live in registers (with n only
+ * known at run time they lived on the stack, every step a store and a load). */
+__attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const float *x, size_t count, size_t n,
+                                                                     float *low, float *high)
+{
+    switch (n) {
+    case 1: ladder_avx512(x, count, 1, low, high); break;
+    case 2: ladder_avx512(x, count, 2, low, high); break;
+    default: ladder_avx512(x, count, 3, low, high); break;
+    }
+}
+
 /*
  * AVX-512 band_extremes for larger n, with a tighter bound than the portable
  * version and no data-dependent branches on the common path: the 16 lane minima are sorted in a register
@@ -471,7 +488,7 @@ __attribute__((target("avx512f"))) static void band_extremes_bound_avx512(const 
 __attribute__((target("avx512f"))) static void band_extremes_avx512(const float *x, size_t count, size_t n,
                                                                      float *low, float *high)
 {
-    if (n < 4)
+    if (n < 4) /* band_extremes_ladder_avx512 takes n <= 3 */
         band_extremes_ladder_avx512(x, count, n, low, high);
     else
         band_extremes_bound_avx512(x, count, n, low, high);
