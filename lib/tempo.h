@@ -25,16 +25,16 @@ struct af_tempo {
     double bpm[AF_TEMPO_WIN];       /* bpm of each lag (lag 0: inf) */
     double log_prior[AF_TEMPO_WIN]; /* -inf for lags that are never chosen */
     int first_lag;                  /* first lag with bpm < 320 */
-    double cos_table[AF_TEMPO_DFT]; /* cos(2 pi i / AF_TEMPO_DFT) */
     /* one step of the sliding DFT at bin k (index k + 2): exp(2 pi i k / N) and (-1)^k */
     double step_re[AF_TEMPO_SPAN], step_im[AF_TEMPO_SPAN], sign[AF_TEMPO_SPAN];
 };
 
 struct af_tempo_buffers {
     double *re, *im; /* AF_TEMPO_SPAN: the current frame's unwindowed DFT, bin k at k + 2 */
-    double *power;   /* 2 * AF_TEMPO_SPAN: this frame's windowed |X_k|^2 (first: FFTW's input) */
+    double *power;   /* 2 * AF_TEMPO_SPAN: this frame's windowed |X_k|^2 (first: FFTW's input;
+                        last: the mean autocorrelation) */
     double *sum;     /* 2 * AF_TEMPO_SPAN: sum over frames of |X_k|^2 / lag-0 autocorrelation
-                        (first: FFTW's output) */
+                        (first: FFTW's output; last: the inverse transform's input) */
 };
 
 int af_tempo_init(struct af_tempo *tp, af_err *err);
