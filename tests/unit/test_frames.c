@@ -30,6 +30,7 @@
 #include "hpss.h"
 #include "mel.h"
 #include "mfcc.h"
+#include "onset.h"
 #include "spectral.h"
 #include "stft.h"
 #include "tempo.h"
@@ -809,6 +810,32 @@ static void test_tempo_matches_autocorrelation(void **state)
     af_tempo_buffers_destroy(&buffers);
 }
 
+/* ---- onset strength: the 8-frame path and the tail equal the definition ---- */
+
+static void test_onset_matches_definition(void **state)
+{
+    (void)state;
+    enum { FRAMES = 29 }; /* three groups of 8 after the 3 leading zeros, and a tail */
+    static float db[FRAMES * AF_N_MELS];
+    float out[FRAMES];
+    srand(9);
+    for (size_t i = 0; i < FRAMES * AF_N_MELS; i++)
+        db[i] = (float)(rand() % 2000) / 25.0f - 80.0f;
+    af_onset_strength(db, FRAMES, out);
+    for (size_t t = 0; t < FRAMES; t++) {
+        float want = 0.0f;
+        if (t >= 3) {
+            for (int m = 0; m < AF_N_MELS; m++) {
+                float d = db[(t - 2) * AF_N_MELS + (size_t)m] - db[(t - 3) * AF_N_MELS + (size_t)m];
+                want += d > 0.0f ? d : 0.0f;
+            }
+            want /= (float)AF_N_MELS;
+        }
+        if (out[t] != want)
+            fail_msg("frame %zu: onset %.9g, the definition gives %.9g", t, (double)out[t], (double)want);
+    }
+}
+
 /* ---- power_to_db: 10 log10(max(x, 1e-10)) in float32, floored at max - top_db ---- */
 
 static void test_power_to_db(void **state)
@@ -985,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_rolloff_matches_cumsum),
         cmocka_unit_test(test_tempo_matches_autocorrelation),
         cmocka_unit_test(test_power_to_db),
+        cmocka_unit_test(test_onset_matches_definition),
         cmocka_unit_test(test_threads_share_context),
         cmocka_unit_test(test_workspace_reuse_gives_same_result),
     };
