@@ -245,12 +245,13 @@ static void normalize_chroma(const float raw[AF_N_CHROMA], float out[AF_N_CHROMA
         out[c] = (float)((double)raw[c] / length);
 }
 
-AF_VEC_INLINE float hsum16(const af_v16f *v)
+/* The two halves of a 16-float vector added lane by lane. */
+AF_VEC_INLINE af_v8f fold16(af_v16f v)
 {
-    float sum = 0.0f;
-    for (int l = 0; l < 16; l++)
-        sum += (*v)[l];
-    return sum;
+    af_v8f lo, hi;
+    memcpy(&lo, &v, sizeof lo);
+    memcpy(&hi, (const float *)&v + 8, sizeof hi);
+    return lo + hi;
 }
 
 /* fb x |X|^2 for two frames at once: every filterbank load serves both
@@ -279,10 +280,18 @@ static void chroma_pair(const float *fb, const float *mag0, const float *mag1, f
             acc1[c] += w * p1;
         }
     }
+    /* 24 sums: halves folded, then reduced 8 at a time by one shuffle tree */
+    af_v8f folded[24];
+#pragma GCC unroll 12
     for (int c = 0; c < AF_N_CHROMA; c++) {
-        raw0[c] = hsum16(&acc0[c]);
-        raw1[c] = hsum16(&acc1[c]);
+        folded[c] = fold16(acc0[c]);
+        folded[AF_N_CHROMA + c] = fold16(acc1[c]);
     }
+    float sums[24];
+    for (int g = 0; g < 3; g++)
+        af_store8(sums + 8 * g, af_hsum8_of_8(folded + 8 * g));
+    memcpy(raw0, sums, sizeof(float) * AF_N_CHROMA);
+    memcpy(raw1, sums + AF_N_CHROMA, sizeof(float) * AF_N_CHROMA);
 }
 
 void af_chroma_frame(const float *fb, const float *mag, float out[AF_N_CHROMA])
