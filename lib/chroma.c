@@ -166,7 +166,8 @@ double af_tuning_from_pitches(const struct af_pitch_list *l, float *scratch)
             continue;
         /* pitch_tuning: residual = mod(12 * log2(f / 27.5), 1), moved to [-0.5, 0.5) */
         float octs = log2f(l->pitch[i] / 27.5f);
-        float residual = fmodf(12.0f * octs, 1.0f);
+        float semitones = 12.0f * octs;
+        float residual = semitones - truncf(semitones); /* = fmodf(semitones, 1), exactly */
         if (residual < 0.0f)
             residual += 1.0f;
         if (residual >= 0.5f)
