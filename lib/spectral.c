@@ -415,25 +415,8 @@ __attribute__((target("avx512f"))) static void band_extremes_ladder_avx512(const
  * of vcompressps (the memory form is microcoded on Zen 4); when at most 16, they
  * are sorted in a register too.
  */
-__attribute__((target("avx512f"))) static inline __m512 sort16_ascending(__m512 v)
-{
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-#pragma GCC unroll 4
-    for (int k = 2; k <= 16; k *= 2)
-#pragma GCC unroll 4
-        for (int j = k / 2; j > 0; j /= 2) {
-            __m512 partner = _mm512_permutexvar_ps(_mm512_xor_si512(lane, _mm512_set1_epi32(j)), v);
-            __m512 lo = _mm512_min_ps(v, partner), hi = _mm512_max_ps(v, partner);
-            /* lane i keeps the smaller value when (i & j) == 0 in an ascending run ((i & k) == 0) */
-            __mmask16 first = _mm512_testn_epi32_mask(lane, _mm512_set1_epi32(j));
-            __mmask16 ascending = _mm512_testn_epi32_mask(lane, _mm512_set1_epi32(k));
-            v = _mm512_mask_blend_ps((__mmask16) ~(first ^ ascending), hi, lo);
-        }
-    return v;
-}
-
-/* Sorts a bitonic sequence of 16 (ascending then descending) ascending: the last
- * stage of sort16_ascending. */
+/* Sorts a bitonic sequence of 16 (ascending then descending) ascending (the last
+ * stage of a bitonic sort). */
 __attribute__((target("avx512f"))) static inline __m512 bitonic16_ascending(__m512 v)
 {
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -446,28 +429,40 @@ __attribute__((target("avx512f"))) static inline __m512 bitonic16_ascending(__m5
     return v;
 }
 
+__attribute__((target("avx512f"))) static inline __m512 sort16_ascending(__m512 v)
+{
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#pragma GCC unroll 4
+    for (int k = 2; k < 16; k *= 2)
+#pragma GCC unroll 4
+        for (int j = k / 2; j > 0; j /= 2) {
+            __m512 partner = _mm512_permutexvar_ps(_mm512_xor_si512(lane, _mm512_set1_epi32(j)), v);
+            __m512 lo = _mm512_min_ps(v, partner), hi = _mm512_max_ps(v, partner);
+            /* lane i keeps the smaller value when (i & j) == 0 in an ascending run ((i & k) == 0) */
+            __mmask16 first = _mm512_testn_epi32_mask(lane, _mm512_set1_epi32(j));
+            __mmask16 ascending = _mm512_testn_epi32_mask(lane, _mm512_set1_epi32(k));
+            v = _mm512_mask_blend_ps((__mmask16) ~(first ^ ascending), hi, lo);
+        }
+    return bitonic16_ascending(v); /* two sorted runs of 8, the second descending */
+}
+
 /* The n smallest (or largest) of x[0..count) given their candidates: up to 32 are
  * sorted in registers (two sorts of 16, and the 16 smallest or largest of both by
  * one bitonic merge); more go through insertion. */
 __attribute__((target("avx512f"))) static void select_candidates(const float *cand, size_t n_cand, size_t n,
                                                                  bool smallest, float *out)
 {
-    if (n_cand <= 16) {
-        __m512 pad = _mm512_set1_ps(smallest ? INFINITY : -INFINITY);
-        float sorted[16];
-        _mm512_storeu_ps(sorted, sort16_ascending(_mm512_mask_loadu_ps(pad, lanes_left(n_cand), cand)));
-        memcpy(out, smallest ? sorted : sorted + 16 - n, n * sizeof *out);
-        return;
-    }
     if (n_cand <= 32) {
         __m512 pad = _mm512_set1_ps(smallest ? INFINITY : -INFINITY);
-        __m512 a = sort16_ascending(_mm512_loadu_ps(cand));
-        __m512 b = sort16_ascending(_mm512_mask_loadu_ps(pad, lanes_left(n_cand - 16), cand + 16));
-        const __m512i reverse = _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-        b = _mm512_permutexvar_ps(reverse, b); /* a ascending, b descending: bitonic halves */
-        __m512 keep = smallest ? _mm512_min_ps(a, b) : _mm512_max_ps(a, b);
+        __m512 best = sort16_ascending(_mm512_mask_loadu_ps(pad, lanes_left(n_cand), cand));
+        if (n_cand > 16) {
+            __m512 b = sort16_ascending(_mm512_mask_loadu_ps(pad, lanes_left(n_cand - 16), cand + 16));
+            const __m512i reverse = _mm512_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+            b = _mm512_permutexvar_ps(reverse, b); /* best ascending, b descending: bitonic halves */
+            best = bitonic16_ascending(smallest ? _mm512_min_ps(best, b) : _mm512_max_ps(best, b));
+        }
         float sorted[16];
-        _mm512_storeu_ps(sorted, bitonic16_ascending(keep));
+        _mm512_storeu_ps(sorted, best);
         memcpy(out, smallest ? sorted : sorted + 16 - n, n * sizeof *out);
         return;
     }
