@@ -19,7 +19,8 @@
 #define HPSS_HALF (HPSS_KERNEL / 2)
 #define HPSS_MAX_LANES 16 /* widest vector (AVX-512 floats) */
 #define MED_BLOCK 32      /* median31's block: one more than the kernel */
-#define MED_CAP 16        /* values a median of 31 can use from either side */
+#define MED_CAP 16        /* the median of 31 is the largest of their 16 smallest */
+_Static_assert(HPSS_KERNEL == 31 && MED_BLOCK == 32, "median31_block's networks are laid out for these");
 /* Soft masks square the medians; below HPSS_SMALL both are first scaled up by a
  * power of two (exact) so that the squares stay normal floats. */
 #define HPSS_SMALL 0x1p-60f

@@ -13,17 +13,13 @@
  * Both filters run the same lane-wise running median of 31 (median31) over
  * a sequence of vectors padded by reflection: LANES adjacent bins along time
  * for the harmonic filter, LANES frames along frequency (after an in-register
- * transpose) for the percussive one.  median31 cuts the sequence into blocks
- * of 32.  A window starting at offset i of block b is a suffix of b (32 - i
- * values) plus a prefix of b + 1 (i - 1 values), and the median of two sorted
- * lists is min over u + v = 16 of max(a[u-1], b[v-1]).  The sorted suffixes
- * of a block are built once, back to front, and the sorted prefixes of the
- * next block grow one value per output; both keep only their 16 smallest
- * values, which is all the median can use.  Everything is min/max of whole
- * vectors, with no data-dependent branch: ~45 min/max per LANES outputs,
- * against ~120 operations (a third of them compares and blends) for sliding
- * one sorted window of 31, which this replaced (HPSS 4.2 -> 2.2-2.6 ms per
- * 30 s clip with AVX-512, bench_frames).
+ * transpose) for the percussive one.  median31_block computes 32 medians at a
+ * time by splitting groups of windows around their shared core (see there);
+ * everything is min/max of whole vectors, with no data-dependent branch:
+ * ~25 min/max per LANES outputs.  The sorted-list scheme it replaced took ~45,
+ * and sliding one sorted window of 31 before that ~120 operations, a third of
+ * them compares and blends (HPSS 4.2 -> 2.3 -> 1.8 ms per 30 s clip with
+ * AVX-512, bench_frames).
  *
  * The two filters are interleaved (hpss_energies): each block of 32 time medians
  * is followed by the frequency filter on the frames it completed, while their
@@ -34,30 +30,69 @@
 #define KCAT2(a, b) a##b
 #define KCAT(a, b) KCAT2(a, b)
 
-/* Inserts x into the ascending list s of m values, keeping its MED_CAP smallest;
- * returns the new length.  Called with constant m, so it unrolls completely. */
-static KTARGET inline __attribute__((always_inline)) int KCAT(capped_insert, KSUFFIX)(V *s, int m, V x)
+/* Inserts x into the ascending list s of m values, keeping its MED_CAP smallest.
+ * Called with constant m, so it unrolls completely. */
+static KTARGET inline __attribute__((always_inline)) void KCAT(capped_insert, KSUFFIX)(V *s, int m, V x)
 {
     int n = m < MED_CAP ? m + 1 : MED_CAP;
 #pragma GCC unroll 16
     for (int j = n - 1; j >= 1; j--)
         s[j] = VMAX(s[j - 1], j < m ? VMIN(s[j], x) : x);
     s[0] = m > 0 ? VMIN(s[0], x) : x;
-    return n;
 }
 
-/* The 16th smallest of sorted a (na values) and sorted b (31 - na values), given
- * their MED_CAP smallest values: min over u + v = 16 of max(a[u-1], b[v-1]). */
-static KTARGET inline __attribute__((always_inline)) V KCAT(median_of_two, KSUFFIX)(const V *a, int na,
-                                                                                   const V *b)
+/* Compare-exchange: afterwards a <= b. */
+#define KSORT2(a, b)                                                                                         \
+    do {                                                                                                     \
+        V lo_ = VMIN((a), (b));                                                                              \
+        (b) = VMAX((a), (b));                                                                                \
+        (a) = lo_;                                                                                           \
+    } while (0)
+
+/* Batcher's odd-even merge of s[0 .. 2n-1] whose halves are sorted (n = 1, 2, 4, 8). */
+static KTARGET inline __attribute__((always_inline)) void KCAT(merge_halves, KSUFFIX)(V *s, int n)
 {
-    int nb = HPSS_KERNEL - na;
-    int lo = MED_CAP - nb > 0 ? MED_CAP - nb : 0, hi = na < MED_CAP ? na : MED_CAP;
-    V best = lo == 0 ? b[MED_CAP - 1] : lo == MED_CAP ? a[MED_CAP - 1] : VMAX(a[lo - 1], b[MED_CAP - lo - 1]);
+#pragma GCC unroll 8
+    for (int i = 0; i < n; i++)
+        KSORT2(s[i], s[i + n]);
+#pragma GCC unroll 4
+    for (int level = 1; level <= 3; level++) {
+        int d = n >> level;
+        if (d == 0)
+            break;
 #pragma GCC unroll 16
-    for (int u = lo + 1; u <= hi; u++)
-        best = VMIN(best, u == MED_CAP ? a[MED_CAP - 1] : VMAX(a[u - 1], b[MED_CAP - u - 1]));
-    return best;
+        for (int i = d; i + d < 2 * n; i += 2 * d)
+#pragma GCC unroll 8
+            for (int j = 0; j < d; j++)
+                KSORT2(s[i + j], s[i + j + d]);
+    }
+}
+
+/* Sorts the bitonic sequence h[0 .. g-1] (g = 1, 2, 4, 8). */
+static KTARGET inline __attribute__((always_inline)) void KCAT(bitonic_merge, KSUFFIX)(V *h, int g)
+{
+#pragma GCC unroll 4
+    for (int level = 1; level <= 3; level++) {
+        int d = g >> level;
+        if (d == 0)
+            break;
+#pragma GCC unroll 8
+        for (int i = 0; i < g; i++)
+            if (!(i & d))
+                KSORT2(h[i], h[i + d]);
+    }
+}
+
+/* out = ranks g+1 .. 2g of the union of sorted r (2g values) and sorted b (g values),
+ * sorted.  min(r[i], b[2g-1-i]) with b padded by +inf are the 2g smallest of the union
+ * as one bitonic sequence; max(x[i], x[i+g]) is its upper half, still bitonic. */
+static KTARGET inline __attribute__((always_inline)) void KCAT(middle_ranks, KSUFFIX)(const V *r, const V *b, int g,
+                                                                                     V *out)
+{
+#pragma GCC unroll 8
+    for (int i = 0; i < g; i++)
+        out[i] = VMAX(r[i], VMIN(r[i + g], b[g - 1 - i]));
+    KCAT(bitonic_merge, KSUFFIX)(out, g);
 }
 
 #define SEQ(j) VLOAD(src + (ptrdiff_t)(j) * src_stride)
@@ -74,29 +109,72 @@ static KTARGET inline V KCAT(median31_first, KSUFFIX)(const float *src, ptrdiff_
 
 /* The medians of the MED_BLOCK windows seq[i .. i + 30], i = 1 .. MED_BLOCK, into
  * dst[(i - 1) * dst_stride]; seq[j] = src[j * src_stride] for j < MED_BLOCK + 31.
- * Every loop has constant bounds, so all of it unrolls into straight min/max code. */
+ *
+ * Sixteen windows i = s .. s + 15 share the core seq[s + 15 .. s + 30]; the sixteen
+ * values of that core are the only ones of its ranks that can be a median (the
+ * windows add at most 15 values either side).  Halving the group adds the values of
+ * a half (8 on its left or on its right) to the core, and again only 8 ranks of the
+ * result can be the median of a window of the half: the middle 8 (middle_ranks).
+ * So on down to one window and one rank, its median.  The added values are sorted
+ * chunks of 8, 4, 2 and 1 at aligned positions, each sorted once from the sorted
+ * chunks half its size. */
 static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t src_stride, float *dst,
                                                   ptrdiff_t dst_stride)
 {
-    V prefix[MED_CAP], suffix[MED_CAP];
-    V suffixes[MED_BLOCK][MED_CAP]; /* suffixes[na]: the MED_CAP smallest of seq[32 - na .. 31] */
+    /* sortedN[p .. p + N - 1]: seq[p .. p + N - 1] sorted, for p a multiple of N */
+    V sorted2[MED_BLOCK + HPSS_KERNEL - 1], sorted4[MED_BLOCK + HPSS_KERNEL - 3];
+    V sorted8[MED_BLOCK + HPSS_KERNEL - 7];
 #pragma GCC unroll 32
-    for (int j = MED_BLOCK - 1; j >= 1; j--) {
-        int na = MED_BLOCK - j, ns = KCAT(capped_insert, KSUFFIX)(suffix, na - 1, SEQ(j));
+    for (int p = 2; p < 62; p += 2) {
+        sorted2[p] = SEQ(p);
+        sorted2[p + 1] = SEQ(p + 1);
+        KCAT(merge_halves, KSUFFIX)(sorted2 + p, 1);
+    }
 #pragma GCC unroll 16
-        for (int u = na > MED_CAP ? na - MED_CAP : 0; u < ns; u++) /* what median_of_two reads */
-            suffixes[na][u] = suffix[u];
+    for (int p = 4; p < 60; p += 4) {
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            sorted4[p + j] = sorted2[p + j];
+        KCAT(merge_halves, KSUFFIX)(sorted4 + p, 2);
     }
-#pragma GCC unroll 32
-    for (int i = 1; i < MED_BLOCK; i++) {
-        if (i >= 2)
-            KCAT(capped_insert, KSUFFIX)(prefix, i - 2, SEQ(MED_BLOCK + i - 2));
-        VSTORE(dst + (i - 1) * dst_stride,
-               KCAT(median_of_two, KSUFFIX)(suffixes[MED_BLOCK - i], MED_BLOCK - i, prefix));
+#pragma GCC unroll 8
+    for (int p = 8; p < 56; p += 8) {
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++)
+            sorted8[p + j] = sorted4[p + j];
+        KCAT(merge_halves, KSUFFIX)(sorted8 + p, 4);
     }
-    /* the window that starts the next block is a prefix of 31 */
-    KCAT(capped_insert, KSUFFIX)(prefix, HPSS_KERNEL - 1, SEQ(MED_BLOCK + HPSS_KERNEL - 1));
-    VSTORE(dst + (MED_BLOCK - 1) * dst_stride, prefix[MED_CAP - 1]);
+    /* A group of w windows at offset o (windows b + 1 + o ..) splits into halves whose
+     * added values start at b + o + w/2 (left) and b + o + 32 (right). */
+#pragma GCC unroll 2
+    for (int b = 0; b < MED_BLOCK; b += 16) {
+        V core[16];
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++)
+            core[j] = sorted8[b + 16 + j];
+        KCAT(merge_halves, KSUFFIX)(core, 8);
+#pragma GCC unroll 2
+        for (int o8 = 0; o8 < 16; o8 += 8) {
+            V r8[8];
+            KCAT(middle_ranks, KSUFFIX)(core, sorted8 + b + (o8 ? 32 : 8), 8, r8);
+#pragma GCC unroll 2
+            for (int o4 = o8; o4 < o8 + 8; o4 += 4) {
+                V r4[4];
+                KCAT(middle_ranks, KSUFFIX)(r8, sorted4 + b + (o4 > o8 ? o8 + 32 : o8 + 4), 4, r4);
+#pragma GCC unroll 2
+                for (int o2 = o4; o2 < o4 + 4; o2 += 2) {
+                    V r2[2];
+                    KCAT(middle_ranks, KSUFFIX)(r4, sorted2 + b + (o2 > o4 ? o4 + 32 : o4 + 2), 2, r2);
+#pragma GCC unroll 2
+                    for (int o = o2; o < o2 + 2; o++) {
+                        V one = SEQ(b + (o > o2 ? o2 + 32 : o2 + 1)), median;
+                        KCAT(middle_ranks, KSUFFIX)(r2, &one, 1, &median);
+                        VSTORE(dst + (b + o) * dst_stride, median);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #undef SEQ
@@ -216,6 +294,7 @@ static KTARGET void KCAT(hpss_energies, KSUFFIX)(const float *mag, size_t n_fram
                                       harmonic_energy, percussive_energy);
 }
 
+#undef KSORT2
 #undef KCAT
 #undef KCAT2
 #undef KSUFFIX

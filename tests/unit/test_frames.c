@@ -579,16 +579,8 @@ static void test_stft_matches_direct_dft(void **state)
 
 /* ---- HPSS: every instruction set equals the slow sort-based reference ---- */
 
-static void check_hpss_variants(const float *y, size_t n)
+static void check_hpss_on_magnitude(const float *mag, size_t T)
 {
-    size_t T = af_n_frames(n);
-    static struct af_stft stft;
-    struct af_stft_buffers buffers;
-    assert_int_equal(af_stft_init(&stft, NULL), 0);
-    assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
-    float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE * T);
-    for (size_t t = 0; t < T; t++)
-        af_stft_magnitude(&stft, &buffers, y, n, t, mag + t * AF_MAG_STRIDE);
     float *scratch = aligned_alloc(64, (af_hpss_scratch_floats() + 15) / 16 * 16 * sizeof(float));
     float *ref_scratch = malloc(T * AF_MAG_STRIDE * sizeof(float));
     float *ref_h = malloc(T * sizeof(float)), *ref_p = malloc(T * sizeof(float));
@@ -606,6 +598,19 @@ static void check_hpss_variants(const float *y, size_t n)
     free(ref_p);
     free(scratch);
     free(ref_scratch);
+}
+
+static void check_hpss_variants(const float *y, size_t n)
+{
+    size_t T = af_n_frames(n);
+    static struct af_stft stft;
+    struct af_stft_buffers buffers;
+    assert_int_equal(af_stft_init(&stft, NULL), 0);
+    assert_int_equal(af_stft_buffers_init(&buffers, NULL), 0);
+    float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE * T);
+    for (size_t t = 0; t < T; t++)
+        af_stft_magnitude(&stft, &buffers, y, n, t, mag + t * AF_MAG_STRIDE);
+    check_hpss_on_magnitude(mag, T);
     free(mag);
     af_stft_buffers_destroy(&buffers);
 }
@@ -623,6 +628,28 @@ static void test_hpss_matches_reference(void **state)
     memset(y + 8 * AF_HOP, 0, 40 * AF_HOP * sizeof *y); /* silence: runs of equal values (ties) */
     check_hpss_variants(y, 100 * AF_HOP);
     free(y);
+}
+
+/* The median networks on random magnitudes: 3 levels (ties everywhere), then 40 and
+ * 10^6 levels (nearly all distinct) on a sawtooth along time or along frequency, so
+ * that a window's median comes from any of its positions. */
+static void test_hpss_random_magnitudes(void **state)
+{
+    (void)state;
+    const size_t T = 200;
+    float *mag = aligned_alloc(64, sizeof(float) * AF_MAG_STRIDE * T);
+    srand(13);
+    const int levels[] = {3, 40, 1000000};
+    for (int round = 0; round < 6; round++) {
+        for (size_t t = 0; t < T; t++)
+            for (size_t k = 0; k < AF_MAG_STRIDE; k++) {
+                float trend = round % 2 ? (float)(t % 64) : (float)(k % 64); /* slopes in time or frequency */
+                mag[t * AF_MAG_STRIDE + k] =
+                    k < AF_N_BINS ? (float)(rand() % levels[round / 2]) + trend * (float)(round / 2) : 0.0f;
+            }
+        check_hpss_on_magnitude(mag, T);
+    }
+    free(mag);
 }
 
 static void test_hpss_splits_tone_and_clicks(void **state)
@@ -1007,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_is_rejected),
         cmocka_unit_test(test_stft_matches_direct_dft),
         cmocka_unit_test(test_hpss_matches_reference),
+        cmocka_unit_test(test_hpss_random_magnitudes),
         cmocka_unit_test(test_hpss_splits_tone_and_clicks),
         cmocka_unit_test(test_contrast_paths_agree),
         cmocka_unit_test(test_rolloff_matches_cumsum),
