@@ -97,6 +97,25 @@ static KTARGET inline __attribute__((always_inline)) void KCAT(middle_ranks, KSU
 
 #define SEQ(j) VLOAD(src + (ptrdiff_t)(j) * src_stride)
 
+/* out = seq[p .. p + n - 1] sorted (n = 1, 2, 4, 8), by merging sorted halves. */
+static KTARGET inline __attribute__((always_inline)) void KCAT(sorted_chunk, KSUFFIX)(const float *src,
+                                                                                     ptrdiff_t src_stride, int p,
+                                                                                     int n, V *out)
+{
+#pragma GCC unroll 8
+    for (int j = 0; j < n; j++)
+        out[j] = SEQ(p + j);
+#pragma GCC unroll 4
+    for (int level = 0; level < 3; level++) {
+        int half = 1 << level;
+        if (half >= n)
+            break;
+#pragma GCC unroll 4
+        for (int j = 0; j < n; j += 2 * half)
+            KCAT(merge_halves, KSUFFIX)(out + j, half);
+    }
+}
+
 /* The median of seq[0 .. 30], where seq[j] = src[j * src_stride]. */
 static KTARGET inline V KCAT(median31_first, KSUFFIX)(const float *src, ptrdiff_t src_stride)
 {
@@ -121,29 +140,10 @@ static KTARGET inline V KCAT(median31_first, KSUFFIX)(const float *src, ptrdiff_
 static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t src_stride, float *dst,
                                                   ptrdiff_t dst_stride)
 {
-    /* sortedN[p .. p + N - 1]: seq[p .. p + N - 1] sorted, for p a multiple of N */
-    V sorted2[MED_BLOCK + HPSS_KERNEL - 1], sorted4[MED_BLOCK + HPSS_KERNEL - 3];
-    V sorted8[MED_BLOCK + HPSS_KERNEL - 7];
-#pragma GCC unroll 32
-    for (int p = 2; p < 62; p += 2) {
-        sorted2[p] = SEQ(p);
-        sorted2[p + 1] = SEQ(p + 1);
-        KCAT(merge_halves, KSUFFIX)(sorted2 + p, 1);
-    }
-#pragma GCC unroll 16
-    for (int p = 4; p < 60; p += 4) {
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; j++)
-            sorted4[p + j] = sorted2[p + j];
-        KCAT(merge_halves, KSUFFIX)(sorted4 + p, 2);
-    }
+    V sorted8[MED_BLOCK + HPSS_KERNEL - 7]; /* [p .. p + 7]: seq[p .. p + 7] sorted */
 #pragma GCC unroll 8
-    for (int p = 8; p < 56; p += 8) {
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++)
-            sorted8[p + j] = sorted4[p + j];
-        KCAT(merge_halves, KSUFFIX)(sorted8 + p, 4);
-    }
+    for (int p = 8; p < 56; p += 8)
+        KCAT(sorted_chunk, KSUFFIX)(src, src_stride, p, 8, sorted8 + p);
     /* A group of w windows at offset o (windows b + 1 + o ..) splits into halves whose
      * added values start at b + o + w/2 (left) and b + o + 32 (right). */
 #pragma GCC unroll 2
@@ -159,12 +159,14 @@ static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t sr
             KCAT(middle_ranks, KSUFFIX)(core, sorted8 + b + (o8 ? 32 : 8), 8, r8);
 #pragma GCC unroll 2
             for (int o4 = o8; o4 < o8 + 8; o4 += 4) {
-                V r4[4];
-                KCAT(middle_ranks, KSUFFIX)(r8, sorted4 + b + (o4 > o8 ? o8 + 32 : o8 + 4), 4, r4);
+                V r4[4], quad[4];
+                KCAT(sorted_chunk, KSUFFIX)(src, src_stride, b + (o4 > o8 ? o8 + 32 : o8 + 4), 4, quad);
+                KCAT(middle_ranks, KSUFFIX)(r8, quad, 4, r4);
 #pragma GCC unroll 2
                 for (int o2 = o4; o2 < o4 + 4; o2 += 2) {
-                    V r2[2];
-                    KCAT(middle_ranks, KSUFFIX)(r4, sorted2 + b + (o2 > o4 ? o4 + 32 : o4 + 2), 2, r2);
+                    V r2[2], pair[2];
+                    KCAT(sorted_chunk, KSUFFIX)(src, src_stride, b + (o2 > o4 ? o4 + 32 : o4 + 2), 2, pair);
+                    KCAT(middle_ranks, KSUFFIX)(r4, pair, 2, r2);
 #pragma GCC unroll 2
                     for (int o = o2; o < o2 + 2; o++) {
                         V one = SEQ(b + (o > o2 ? o2 + 32 : o2 + 1)), median;
