@@ -6,6 +6,7 @@
  *   VLOAD(p), VSTORE(p, v)    unaligned load / store of LANES floats
  *   VSET1(x), VMIN, VMAX      broadcast, lane-wise min / max
  *   VLT(a, b), VBLEND(m, t, f) a < b as a mask; m ? t : f
+ *   VANY(m)                   whether any lane of mask m is set
  *   VADD, VMUL, VDIV          arithmetic
  *   VTRANSPOSE(rows, col, dst) dst[c * LANES + r] = rows[r][col + c] for r, c < LANES
  * and undefines them all at its end, ready for the next instruction set.
@@ -255,9 +256,12 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
         V h = t_harm[k], p = perc[k], spec = seq[HPSS_HALF + k];
         /* util.softmask(X, X_ref, power=2, split_zeros=True); see soft_masks() in hpss.c */
         V z = VMAX(h, p);
-        V scale = VBLEND(VLT(z, small), scale_up, one);
-        h = VMUL(h, scale);
-        p = VMUL(p, scale);
+        M small_lanes = VLT(z, small);
+        if (VANY(small_lanes)) { /* rare (near-silence): x * 1 is exact, so skipping it changes nothing */
+            V scale = VBLEND(small_lanes, scale_up, one);
+            h = VMUL(h, scale);
+            p = VMUL(p, scale);
+        }
         V h2 = VMUL(h, h), p2 = VMUL(p, p);
         V inv = VDIV(one, VADD(h2, p2));
         M bad = VLT(z, tiny);
@@ -311,6 +315,7 @@ static KTARGET void KCAT(hpss_energies, KSUFFIX)(const float *mag, size_t n_fram
 #undef VMAX
 #undef VLT
 #undef VBLEND
+#undef VANY
 #undef VADD
 #undef VMUL
 #undef VDIV
