@@ -138,8 +138,10 @@ static KTARGET inline V KCAT(median31_first, KSUFFIX)(const float *src, ptrdiff_
  * So on down to one window and one rank, its median.  The added values are sorted
  * chunks of 8, 4, 2 and 1 at aligned positions, each sorted once from the sorted
  * chunks half its size. */
-static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t src_stride, float *dst,
-                                                  ptrdiff_t dst_stride)
+static KTARGET inline __attribute__((always_inline)) void KCAT(median31_block, KSUFFIX)(const float *src,
+                                                                                       ptrdiff_t src_stride,
+                                                                                       float *dst,
+                                                                                       ptrdiff_t dst_stride)
 {
     V sorted8[MED_BLOCK + HPSS_KERNEL - 7]; /* [p .. p + 7]: seq[p .. p + 7] sorted */
 #pragma GCC unroll 8
@@ -182,6 +184,18 @@ static KTARGET void KCAT(median31_block, KSUFFIX)(const float *src, ptrdiff_t sr
 
 #undef SEQ
 
+/* median31_block with its strides built in, so that every address is a constant
+ * offset: between magnitude rows (harmonic filter), between vectors (the rest). */
+static KTARGET void KCAT(median31_block_rows, KSUFFIX)(const float *src, float *dst)
+{
+    KCAT(median31_block, KSUFFIX)(src, AF_MAG_STRIDE, dst, AF_MAG_STRIDE);
+}
+
+static KTARGET void KCAT(median31_block_vectors, KSUFFIX)(const V *src, V *dst)
+{
+    KCAT(median31_block, KSUFFIX)((const float *)src, LANES, (float *)dst, LANES);
+}
+
 /* Harmonic filter: median over 31 frames (time), lanes = LANES adjacent bins.  Its
  * rows go to a ring of HPSS_RING rows (frame t in row hpss_ring_row(t)). */
 static KTARGET void KCAT(median_time_first, KSUFFIX)(const float *mag, size_t n_frames, float *ring)
@@ -200,13 +214,12 @@ static KTARGET void KCAT(median_time_first, KSUFFIX)(const float *mag, size_t n_
 static KTARGET void KCAT(median_time_block, KSUFFIX)(const float *mag, size_t n_frames, size_t base, float *ring)
 {
     V edge[MED_BLOCK + HPSS_KERNEL], out[MED_BLOCK];
-    const ptrdiff_t stride = AF_MAG_STRIDE;
     /* seq[j] is frame base + j - 15 */
     bool inside = base >= HPSS_HALF && base + MED_BLOCK + HPSS_KERNEL - 1 - HPSS_HALF < n_frames;
     float *dst = ring + hpss_ring_row(base + 1) * AF_MAG_STRIDE; /* MED_BLOCK consecutive rows */
     for (size_t k0 = 0; k0 < AF_MAG_STRIDE; k0 += LANES) {
         if (inside) {
-            KCAT(median31_block, KSUFFIX)(mag + (base - HPSS_HALF) * AF_MAG_STRIDE + k0, stride, dst + k0, stride);
+            KCAT(median31_block_rows, KSUFFIX)(mag + (base - HPSS_HALF) * AF_MAG_STRIDE + k0, dst + k0);
             continue;
         }
         for (int j = 0; j < MED_BLOCK + HPSS_KERNEL; j++) {
@@ -214,7 +227,7 @@ static KTARGET void KCAT(median_time_block, KSUFFIX)(const float *mag, size_t n_
             edge[j] = t < (ptrdiff_t)n_frames + HPSS_HALF ? VLOAD(mag + hpss_reflect(t, n_frames) * AF_MAG_STRIDE + k0)
                                                            : VSET1(0.0f);
         }
-        KCAT(median31_block, KSUFFIX)((const float *)edge, LANES, (float *)out, LANES);
+        KCAT(median31_block_vectors, KSUFFIX)(edge, out);
         for (size_t i = 0; i < MED_BLOCK && base + 1 + i < n_frames; i++)
             VSTORE(dst + i * AF_MAG_STRIDE + k0, out[i]);
     }
@@ -250,7 +263,7 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
         seq[j] = VSET1(0.0f);
     perc[0] = KCAT(median31_first, KSUFFIX)((const float *)seq, LANES);
     for (size_t base = 0; base + 1 < AF_N_BINS; base += MED_BLOCK)
-        KCAT(median31_block, KSUFFIX)((const float *)(seq + base), LANES, (float *)(perc + base + 1), LANES);
+        KCAT(median31_block_vectors, KSUFFIX)(seq + base, perc + base + 1);
     V e_harm = VSET1(0.0f), e_perc = VSET1(0.0f);
     for (size_t k = 0; k < AF_N_BINS; k++) {
         V h = t_harm[k], p = perc[k], spec = seq[HPSS_HALF + k];
