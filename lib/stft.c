@@ -10,7 +10,10 @@
  * gives bins 0..M-1 and X_M = Re Z_0 - Im Z_0.  FFTW's double c2c of 1024 is a
  * quarter faster than its r2c of 2048, and the untangling is nearly free inside the
  * magnitude loop, where bins k and M-k share it: a 30-s clip's STFT went from
- * 3.8 to 3.1 ms.
+ * 3.8 to 3.1 ms.  The complex values are kept as split arrays (real parts, imaginary
+ * parts): windowing writes them without interleaving, FFTW's split codelets are a
+ * little faster than its interleaved ones, and the magnitude loop reads whole
+ * vectors of real and of imaginary parts instead of shuffling pairs apart.
  */
 #include "stft.h"
 
@@ -33,34 +36,36 @@ typedef int v8i __attribute__((vector_size(32)));
 #endif
 
 /* One plan for the process: FFTW planning is not thread-safe and costs time, and a
- * plan is read-only once made (fftw_execute_dft with each thread's own arrays).
- * FFTW_ESTIMATE (plus the wisdom below) keeps the choice of algorithm, hence every
- * rounding, the same from run to run: FFTW_MEASURE's choice depends on its timings,
- * which vary.  Never destroyed. */
+ * plan is read-only once made (fftw_execute_split_dft with each thread's own arrays).
+ * FFTW_ESTIMATE keeps the choice of algorithm, hence every rounding, the same from
+ * run to run: FFTW_MEASURE's choice depends on its timings, which vary.  Never
+ * destroyed. */
 static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
 static fftw_plan shared_plan;
 
-/* What FFTW_MEASURE picks for this transform on x86-64 with AVX: the twiddle codelet
- * t2fv_32 where FFTW_ESTIMATE takes t3fv_32 (1.6-1.8 against 1.8-2.0 us per transform;
- * t2 reads full twiddle tables, t3 derives them, so if anything t2 is more exact).
- * Given to the planner as wisdom, every run makes this same plan without timing
- * anything; where these codelets do not exist (another CPU or FFTW build), FFTW
- * ignores the wisdom and plans as FFTW_ESTIMATE always did. */
+#define HALF AF_STFT_HALF_DOUBLES
+
+/* What FFTW_PATIENT picks for this transform on x86-64 with AVX (codelet t1sv_32
+ * where FFTW_ESTIMATE takes t2sv_32, a few percent faster), given to the planner as
+ * wisdom: every run makes this same plan without timing anything.  Where these
+ * codelets do not exist (another CPU or FFTW build), FFTW ignores the wisdom and
+ * plans as FFTW_ESTIMATE. */
 static const char stft_wisdom[] =
     "(fftw-3.3.10 fftw_wisdom #x458a31c8 #x92381c4c #x4f974889 #xcd46f97e\n"
-    "  (fftw_codelet_n2fv_32_avx 0 #x10bdd #x10bdd #x0 #xfacc7de5 #x6d194dae #x7a176acb #x2f7c1f25)\n"
-    "  (fftw_codelet_t2fv_32_avx 0 #x10bdd #x10bdd #x0 #x9208a52b #x2d2ad097 #x6067ffe4 #xcda7baf8)\n"
+    "  (fftw_codelet_t1sv_32_avx 0 #x10048 #x10048 #x0 #xfb26cdba #xb818d5e1 #xc55c442b #x0d3f8eb2)\n"
+    "  (fftw_codelet_n2sv_32_avx 0 #x10048 #x10048 #x0 #x5905379c #x73c287ff #x82b1ffeb #x36ec77c9)\n"
     ")\n";
 
 static void make_plan(void)
 {
     fftw_import_wisdom_from_string(stft_wisdom); /* 0 (ignored) on another FFTW version */
-    /* The same layout as af_stft_buffers.work: input at 0, output right after it. */
+    /* The same layout as af_stft_buffers.work: in_re, in_im, out_re, out_im. */
     double *work = fftw_malloc(sizeof(double) * AF_STFT_WORK_DOUBLES);
     if (!work)
         return;
-    shared_plan = fftw_plan_dft_1d(AF_N_FFT / 2, (fftw_complex *)work, (fftw_complex *)(work + AF_N_FFT),
-                                   FFTW_FORWARD, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+    fftw_iodim dim = {.n = AF_N_FFT / 2, .is = 1, .os = 1};
+    shared_plan = fftw_plan_guru_split_dft(1, &dim, 0, NULL, work, work + HALF, work + 2 * HALF, work + 3 * HALF,
+                                           FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
     fftw_free(work);
 }
 
@@ -74,9 +79,11 @@ double af_bin_frequency(size_t k)
 int af_stft_init(struct af_stft *s, af_err *err)
 {
     /* scipy.signal.get_window('hann', 2048, fftbins=True), halved (exactly) for
-     * magnitude() */
-    for (size_t n = 0; n < AF_N_FFT; n++)
-        s->half_window[n] = 0.5 * (0.5 - 0.5 * cos(2.0 * M_PI * (double)n / (double)AF_N_FFT));
+     * magnitude(); w[n] = w[N - n], so the first half of each table holds it all */
+    for (size_t j = 0; j <= AF_N_FFT / 4; j++)
+        s->half_window_even[j] = 0.5 * (0.5 - 0.5 * cos(2.0 * M_PI * (double)(2 * j) / (double)AF_N_FFT));
+    for (size_t j = 0; j < AF_N_FFT / 4; j++)
+        s->half_window_odd[j] = 0.5 * (0.5 - 0.5 * cos(2.0 * M_PI * (double)(2 * j + 1) / (double)AF_N_FFT));
     for (size_t k = 0; k < AF_N_FFT / 4; k++) {
         s->twiddle_re[k] = cos(2.0 * M_PI * (double)k / (double)AF_N_FFT);
         s->twiddle_im[k] = -sin(2.0 * M_PI * (double)k / (double)AF_N_FFT);
@@ -126,31 +133,37 @@ static inline __attribute__((always_inline)) v8d load8d(const double *p)
     return v;
 }
 
-/* in[n] = frame[n] * window[n], float32 samples times a float64 window. */
+static inline __attribute__((always_inline)) v8d reversed8d(v8d v)
+{
+    return __builtin_shuffle(v, (v8l){7, 6, 5, 4, 3, 2, 1, 0});
+}
+
+/* The 8 sample pairs from p on, times the window: even samples into re, odd into im. */
+static inline __attribute__((always_inline)) void window_pairs(const float *frame, int p, v8d w_even, v8d w_odd,
+                                                               double *re, double *im)
+{
+    v8f a, b;
+    memcpy(&a, frame + 2 * p, sizeof a);
+    memcpy(&b, frame + 2 * p + 8, sizeof b);
+    v8f even = __builtin_shuffle(a, b, (v8i){0, 2, 4, 6, 8, 10, 12, 14});
+    v8f odd = __builtin_shuffle(a, b, (v8i){1, 3, 5, 7, 9, 11, 13, 15});
+    v8d x = __builtin_convertvector(even, v8d) * w_even, y = __builtin_convertvector(odd, v8d) * w_odd;
+    memcpy(re + p, &x, sizeof x);
+    memcpy(im + p, &y, sizeof y);
+}
+
+/* re[p] + i im[p] = (frame[2p] w[2p]) + i (frame[2p+1] w[2p+1]), float32 samples times a
+ * float64 window; the second half reads the window's first half backwards. */
 STFT_CLONES
-static void window_frame(const float *frame, const double *window, double *in)
+static void window_frame(const float *frame, const double *w_even, const double *w_odd, double *re, double *im)
 {
-    for (int n = 0; n < AF_N_FFT; n += 8) {
-        v8f x;
-        memcpy(&x, frame + n, sizeof x);
-        v8d w = __builtin_convertvector(x, v8d) * load8d(window + n);
-        memcpy(in + n, &w, sizeof w);
-    }
-}
-
-static inline __attribute__((always_inline)) void deinterleave8d(const double *p, v8d *re, v8d *im)
-{
-    v8d a = load8d(p), b = load8d(p + 8);
-    *re = __builtin_shuffle(a, b, (v8l){0, 2, 4, 6, 8, 10, 12, 14});
-    *im = __builtin_shuffle(a, b, (v8l){1, 3, 5, 7, 9, 11, 13, 15});
-}
-
-/* Reversed: lane j holds the value at p[7 - j]. */
-static inline __attribute__((always_inline)) void deinterleave8d_reversed(const double *p, v8d *re, v8d *im)
-{
-    v8d a = load8d(p), b = load8d(p + 8);
-    *re = __builtin_shuffle(a, b, (v8l){14, 12, 10, 8, 6, 4, 2, 0});
-    *im = __builtin_shuffle(a, b, (v8l){15, 13, 11, 9, 7, 5, 3, 1});
+    const int quarter = AF_N_FFT / 4, half = AF_N_FFT / 2;
+    for (int p = 0; p < quarter; p += 8)
+        window_pairs(frame, p, load8d(w_even + p), load8d(w_odd + p), re, im);
+    /* lane j: w[2(p+j)] = w[N - 2(p+j)] = even[half - p - j], and odd[half - 1 - p - j] */
+    for (int p = quarter; p < half; p += 8)
+        window_pairs(frame, p, reversed8d(load8d(w_even + half - p - 7)), reversed8d(load8d(w_odd + half - p - 8)),
+                     re, im);
 }
 
 /* |x| in float32: the float64 square rounded once, then sqrtf.  librosa rounds x to
@@ -166,18 +179,18 @@ static inline __attribute__((always_inline)) v8f magnitude8(v8d re, v8d im)
 }
 
 /* |X_k| for k <= M from z, the c2c output for the frame times half the window
- * (so z = Z / 2 and the halves in E_k and O_k disappear), M+1 interleaved
- * complex values with z_M = z_0.  Bins k and M-k share their work:
+ * (so z = Z / 2 and the halves in E_k and O_k disappear), M+1 split complex
+ * values with z_M = z_0.  Bins k and M-k share their work:
  * with E_k = z_k + conj z_{M-k} and D_k = -i (z_k - conj z_{M-k}),
  * X_k = E_k + W^k D_k and X_{M-k} = conj(E_k - W^k D_k). */
 STFT_CLONES
-static void magnitude(const double *z, const double *twiddle_re, const double *twiddle_im, float *mag)
+static void magnitude(const double *z_re, const double *z_im, const double *twiddle_re, const double *twiddle_im,
+                      float *mag)
 {
     const int m = AF_N_FFT / 2;
     for (int k = 0; k < m / 2; k += 8) {
-        v8d zr, zi, rr, ri;
-        deinterleave8d(z + 2 * k, &zr, &zi);
-        deinterleave8d_reversed(z + 2 * (m - k - 7), &rr, &ri); /* z_{M-k-j} */
+        v8d zr = load8d(z_re + k), zi = load8d(z_im + k);
+        v8d rr = reversed8d(load8d(z_re + m - k - 7)), ri = reversed8d(load8d(z_im + m - k - 7)); /* z_{M-k-j} */
         v8d er = zr + rr, ei = zi - ri;
         v8d dr = zi + ri, di = rr - zr;
         v8d wr = load8d(twiddle_re + k), wi = load8d(twiddle_im + k);
@@ -188,20 +201,21 @@ static void magnitude(const double *z, const double *twiddle_re, const double *t
         memcpy(mag + m - k - 7, &high, sizeof high);
     }
     /* k = M/2 pairs with itself: W^k = -i, so X_k = conj(Z_k) = conj(2 z_k) */
-    v8d re = {2.0 * z[m]}, im = {2.0 * z[m + 1]};
+    v8d re = {2.0 * z_re[m / 2]}, im = {2.0 * z_im[m / 2]};
     mag[m / 2] = magnitude8(re, im)[0];
 }
 
 void af_stft_magnitude(const struct af_stft *s, struct af_stft_buffers *b, const float *y,
                        size_t n_samples, size_t t, float *mag)
 {
+    const int m = AF_N_FFT / 2;
     const float *frame = frame_samples(y, n_samples, t, b->frame);
-    double *in = b->work, *out = b->work + AF_N_FFT;
-    window_frame(frame, s->half_window, in);
-    fftw_execute_dft(s->plan, (fftw_complex *)in, (fftw_complex *)out);
-    out[AF_N_FFT] = out[0]; /* Z_M = Z_0, so that bin 0 needs no special case */
-    out[AF_N_FFT + 1] = out[1];
-    magnitude(out, s->twiddle_re, s->twiddle_im, mag);
+    double *in_re = b->work, *in_im = in_re + HALF, *out_re = in_im + HALF, *out_im = out_re + HALF;
+    window_frame(frame, s->half_window_even, s->half_window_odd, in_re, in_im);
+    fftw_execute_split_dft(s->plan, in_re, in_im, out_re, out_im);
+    out_re[m] = out_re[0]; /* Z_M = Z_0, so that bin 0 needs no special case */
+    out_im[m] = out_im[0];
+    magnitude(out_re, out_im, s->twiddle_re, s->twiddle_im, mag);
     for (size_t k = AF_N_BINS; k < AF_MAG_STRIDE; k++)
         mag[k] = 0.0f;
 }

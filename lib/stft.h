@@ -28,15 +28,20 @@
  * so that SIMD code can walk whole 16-float groups; the tail is kept at 0. */
 #define AF_MAG_STRIDE 1040
 
-/* the windowed frame (AF_N_FFT), then its half-length complex spectrum with one
- * more value (Z_M = Z_0): 2 * (AF_N_FFT / 2 + 1) */
-#define AF_STFT_WORK_DOUBLES (AF_N_FFT + 2 * AF_N_BINS)
+/* Split complex arrays of one half-length transform: AF_N_FFT / 2 values, one more
+ * (Z_M = Z_0), rounded up to whole 8-double vectors. */
+#define AF_STFT_HALF_DOUBLES (AF_N_FFT / 2 + 8)
+/* in_re, in_im (the windowed frame's even and odd samples), out_re, out_im */
+#define AF_STFT_WORK_DOUBLES (4 * AF_STFT_HALF_DOUBLES)
 
 struct af_stft {
-    double half_window[AF_N_FFT]; /* periodic Hann / 2, float64 like scipy.signal.get_window */
+    /* the periodic Hann window / 2 (float64, like scipy.signal.get_window) at even and
+     * odd samples; both halves mirror each other, so only the first halves are kept:
+     * even[j] = w[2j] for j <= AF_N_FFT / 4, odd[j] = w[2j + 1] for j < AF_N_FFT / 4 */
+    double half_window_even[AF_N_FFT / 4 + 8], half_window_odd[AF_N_FFT / 4];
     /* exp(-2 pi i k / AF_N_FFT), k < AF_N_FFT / 4: bins k and AF_N_FFT / 2 - k share one */
     double twiddle_re[AF_N_FFT / 4], twiddle_im[AF_N_FFT / 4];
-    fftw_plan plan; /* c2c of AF_N_FFT / 2 complex doubles, process-wide */
+    fftw_plan plan; /* split-format c2c of AF_N_FFT / 2 complex doubles, process-wide */
 };
 
 struct af_stft_buffers {
