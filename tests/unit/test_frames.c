@@ -871,31 +871,73 @@ static void test_onset_matches_definition(void **state)
 
 /* ---- power_to_db: 10 log10(max(x, 1e-10)) in float32, floored at max - top_db ---- */
 
+/* Inputs that probe the log: powers of two, mantissas either side of sqrt(2) (where
+ * the reduction changes exponent), 1 (exactly 0 dB), random values over 24 decades,
+ * and values below amin. */
+static void power_to_db_inputs(float *x, size_t n)
+{
+    srand(3);
+    for (size_t i = 0; i < n; i++) {
+        switch (i % 5) {
+        case 0: x[i] = ldexpf(1.0f, (int)(i % 80) - 40); break;
+        case 1: x[i] = (i % 2 ? 1.41421354f : 1.41421366f) * ldexpf(1.0f, (int)(i % 60) - 30); break;
+        case 2: x[i] = (float)rand() / (float)RAND_MAX * powf(10.0f, (float)(rand() % 25 - 12)); break;
+        case 3: x[i] = i % 3 ? 1.0f : 1.0000001f; break;
+        default: x[i] = i % 8 == 3 ? 0.0f : 1e-11f;
+        }
+    }
+}
+
 static void test_power_to_db(void **state)
 {
     (void)state;
-    enum { N = 4003 }; /* not a multiple of 8: the scalar tail too */
-    static float x[N], want[N];
-    srand(3);
-    for (size_t i = 0; i < N; i++) {
-        switch (i % 4) {
-        case 0: x[i] = ldexpf(1.0f, (int)(i % 80) - 40); break;              /* powers of two */
-        case 1: x[i] = 1.41421356f * ldexpf(1.0f, (int)(i % 60) - 30); break; /* mantissa near sqrt 2 */
-        case 2: x[i] = (float)rand() / (float)RAND_MAX * powf(10.0f, (float)(rand() % 25 - 12)); break;
-        default: x[i] = i % 8 == 3 ? 0.0f : 1e-11f; /* below amin */
-        }
-    }
+    enum { N = 4003 }; /* not a multiple of 8: the tail too */
+    static float x[N], raw[N];
+    power_to_db_inputs(x, N);
+    memcpy(raw, x, sizeof x);
+    af_power_to_db(raw, N, 1e4f); /* no floor */
+    /* numpy: 10 * np.log10 in float32.  Our log10 is within one ulp of the correctly
+     * rounded one (exact at 1), so each value is 10 times it or a neighbour of it. */
     float max_db = -INFINITY;
     for (size_t i = 0; i < N; i++) {
-        want[i] = 10.0f * (float)log10(fmax((double)x[i], 1e-10));
-        max_db = fmaxf(max_db, want[i]);
+        float l = (float)log10(fmax((double)x[i], 1e-10));
+        float ok[3] = {10.0f * nextafterf(l, -INFINITY), 10.0f * l, 10.0f * nextafterf(l, INFINITY)};
+        if (raw[i] != ok[0] && raw[i] != ok[1] && raw[i] != ok[2])
+            fail_msg("value %zu (%.9g): %.9g dB, want %.9g", i, (double)x[i], (double)raw[i], (double)ok[1]);
+        if (x[i] == 1.0f && raw[i] != 0.0f)
+            fail_msg("value %zu: 1 is %.9g dB, want 0", i, (double)raw[i]);
+        max_db = fmaxf(max_db, raw[i]);
     }
-    for (size_t i = 0; i < N; i++)
-        want[i] = fmaxf(want[i], max_db - 80.0f);
+    /* top_db: everything below max - 80 is raised to it, the rest is unchanged */
     af_power_to_db(x, N, 80.0f);
     for (size_t i = 0; i < N; i++)
-        if (x[i] != want[i])
-            fail_msg("value %zu: %.9g dB, want %.9g", i, (double)x[i], (double)want[i]);
+        assert_true(x[i] == fmaxf(raw[i], max_db - 80.0f));
+}
+
+/* The log over every 97th float from 1e-10 to 1e20: within one ulp of double log10. */
+static void test_power_to_db_range(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16 };
+    static float x[N];
+    float from = 1e-10f, to = 1e20f;
+    uint32_t bits, end;
+    memcpy(&bits, &from, sizeof bits);
+    memcpy(&end, &to, sizeof end);
+    while (bits < end) {
+        size_t n = 0;
+        for (; n < N && bits < end; n++, bits += 97)
+            memcpy(&x[n], &bits, sizeof bits);
+        static float db[N];
+        memcpy(db, x, n * sizeof(float));
+        af_power_to_db(db, n, 1e4f);
+        for (size_t i = 0; i < n; i++) {
+            float l = (float)log10((double)x[i]);
+            if (db[i] != 10.0f * l && db[i] != 10.0f * nextafterf(l, -INFINITY) &&
+                db[i] != 10.0f * nextafterf(l, INFINITY))
+                fail_msg("%.9g: %.9g dB, want %.9g", (double)x[i], (double)db[i], (double)(10.0f * l));
+        }
+    }
 }
 
 /* ---- rolloff: the batched running sums equal np.cumsum frame by frame ---- */
@@ -1046,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_rolloff_matches_cumsum),
         cmocka_unit_test(test_tempo_matches_autocorrelation),
         cmocka_unit_test(test_power_to_db),
+        cmocka_unit_test(test_power_to_db_range),
         cmocka_unit_test(test_onset_matches_definition),
         cmocka_unit_test(test_threads_share_context),
         cmocka_unit_test(test_workspace_reuse_gives_same_result),
