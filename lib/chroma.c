@@ -255,65 +255,80 @@ AF_VEC_INLINE af_v8f fold16(af_v16f v)
     return lo + hi;
 }
 
-/* fb x |X|^2 for two frames at once: every filterbank load serves both
- * (the 50 kB filterbank does not fit in L1, the loads are the cost). */
+#define QUAD 4             /* frames per pass over the filterbank */
+#define CHROMA_PART 6      /* chroma bins per pass: QUAD x CHROMA_PART accumulators */
+
+/* fb x |X|^2 for four frames, in two passes of six chroma bins each.  The 50 kB
+ * filterbank does not fit in L1, so its loads from L2 are the cost: each now serves
+ * four frames, not two (0.45 -> 0.40 ms per clip).  The 24 accumulators stay in
+ * registers (AVX-512 has 32); each frame's sums are taken in the same order as
+ * before, one frame at a time. */
 AF_SIMD_CLONES16
-static void chroma_pair(const float *fb, const float *mag0, const float *mag1, float raw0[AF_N_CHROMA],
-                        float raw1[AF_N_CHROMA])
+static void chroma_quad(const float *fb, const float *const mag[QUAD], float raw[QUAD][AF_N_CHROMA])
 {
     _Static_assert(AF_CHROMA_FB_STRIDE % 16 == 0, "whole 16-float vectors per row");
-    /* Unrolled, so that the 24 accumulators live in registers (AVX-512 has 32):
-     * in memory, each update waited for the previous store (0.8-1.1 ms per clip). */
-    af_v16f acc0[AF_N_CHROMA], acc1[AF_N_CHROMA];
-#pragma GCC unroll 12
-    for (int c = 0; c < AF_N_CHROMA; c++)
-        acc0[c] = acc1[c] = (af_v16f){0};
-    for (size_t k = 0; k < AF_CHROMA_FB_STRIDE; k += 16) {
-        /* the next pair's rows (2 rows on): the matrix is far out of cache by now */
-        __builtin_prefetch(mag0 + 2 * AF_MAG_STRIDE + k);
-        __builtin_prefetch(mag1 + 2 * AF_MAG_STRIDE + k);
-        af_v16f m0 = af_load16(mag0 + k), m1 = af_load16(mag1 + k);
-        af_v16f p0 = m0 * m0, p1 = m1 * m1;
-#pragma GCC unroll 12
-        for (int c = 0; c < AF_N_CHROMA; c++) {
-            af_v16f w = af_load16(fb + (size_t)c * AF_CHROMA_FB_STRIDE + k);
-            acc0[c] += w * p0;
-            acc1[c] += w * p1;
+    _Static_assert(QUAD * CHROMA_PART % 8 == 0 && AF_N_CHROMA % CHROMA_PART == 0, "whole shuffle trees");
+#pragma GCC unroll 2
+    for (int part = 0; part < AF_N_CHROMA; part += CHROMA_PART) {
+        const float *w_rows = fb + (size_t)part * AF_CHROMA_FB_STRIDE;
+        af_v16f acc[QUAD][CHROMA_PART];
+#pragma GCC unroll 4
+        for (int f = 0; f < QUAD; f++)
+#pragma GCC unroll 6
+            for (int c = 0; c < CHROMA_PART; c++)
+                acc[f][c] = (af_v16f){0};
+        for (size_t k = 0; k < AF_CHROMA_FB_STRIDE; k += 16) {
+            af_v16f p[QUAD];
+#pragma GCC unroll 4
+            for (int f = 0; f < QUAD; f++) {
+                if (part == 0) /* the next four frames' rows: by chroma's turn, out of cache */
+                    __builtin_prefetch(mag[f] + QUAD * AF_MAG_STRIDE + k);
+                af_v16f m = af_load16(mag[f] + k);
+                p[f] = m * m;
+            }
+#pragma GCC unroll 6
+            for (int c = 0; c < CHROMA_PART; c++) {
+                af_v16f w = af_load16(w_rows + (size_t)c * AF_CHROMA_FB_STRIDE + k);
+#pragma GCC unroll 4
+                for (int f = 0; f < QUAD; f++)
+                    acc[f][c] += w * p[f];
+            }
         }
+        af_v8f folded[QUAD * CHROMA_PART];
+#pragma GCC unroll 4
+        for (int f = 0; f < QUAD; f++)
+#pragma GCC unroll 6
+            for (int c = 0; c < CHROMA_PART; c++)
+                folded[f * CHROMA_PART + c] = fold16(acc[f][c]);
+        float sums[QUAD * CHROMA_PART];
+        for (int g = 0; g < QUAD * CHROMA_PART / 8; g++)
+            af_store8(sums + 8 * g, af_hsum8_of_8(folded + 8 * g));
+        for (int f = 0; f < QUAD; f++)
+            memcpy(raw[f] + part, sums + f * CHROMA_PART, sizeof(float) * CHROMA_PART);
     }
-    /* 24 sums: halves folded, then reduced 8 at a time by one shuffle tree */
-    af_v8f folded[24];
-#pragma GCC unroll 12
-    for (int c = 0; c < AF_N_CHROMA; c++) {
-        folded[c] = fold16(acc0[c]);
-        folded[AF_N_CHROMA + c] = fold16(acc1[c]);
-    }
-    float sums[24];
-    for (int g = 0; g < 3; g++)
-        af_store8(sums + 8 * g, af_hsum8_of_8(folded + 8 * g));
-    memcpy(raw0, sums, sizeof(float) * AF_N_CHROMA);
-    memcpy(raw1, sums + AF_N_CHROMA, sizeof(float) * AF_N_CHROMA);
 }
 
 void af_chroma_frame(const float *fb, const float *mag, float out[AF_N_CHROMA])
 {
-    float raw[AF_N_CHROMA], unused[AF_N_CHROMA];
-    chroma_pair(fb, mag, mag, raw, unused);
-    normalize_chroma(raw, out);
+    const float *rows[QUAD] = {mag, mag, mag, mag};
+    float raw[QUAD][AF_N_CHROMA];
+    chroma_quad(fb, rows, raw);
+    normalize_chroma(raw[0], out);
 }
 
 void af_chroma_frames(const float *fb, const float *mag, size_t n_frames, float *out)
 {
-    for (size_t t = 0; t < n_frames; t += 2) {
-        size_t t1 = t + 1 < n_frames ? t + 1 : t;
-        float raw0[AF_N_CHROMA], raw1[AF_N_CHROMA], c0[AF_N_CHROMA], c1[AF_N_CHROMA];
-        chroma_pair(fb, mag + t * AF_MAG_STRIDE, mag + t1 * AF_MAG_STRIDE, raw0, raw1);
-        normalize_chroma(raw0, c0);
-        normalize_chroma(raw1, c1);
-        for (int i = 0; i < AF_N_CHROMA; i++) {
-            out[(size_t)i * n_frames + t] = c0[i];
-            if (t1 != t)
-                out[(size_t)i * n_frames + t1] = c1[i];
+    for (size_t t = 0; t < n_frames; t += QUAD) {
+        const float *rows[QUAD]; /* past the end: the last frame again */
+        for (size_t f = 0; f < QUAD; f++)
+            rows[f] = mag + (t + f < n_frames ? t + f : n_frames - 1) * AF_MAG_STRIDE;
+        float raw[QUAD][AF_N_CHROMA];
+        chroma_quad(fb, rows, raw);
+        for (size_t f = 0; f < QUAD && t + f < n_frames; f++) {
+            float c[AF_N_CHROMA];
+            normalize_chroma(raw[f], c);
+            for (int i = 0; i < AF_N_CHROMA; i++)
+                out[(size_t)i * n_frames + t + f] = c[i];
         }
     }
 }
