@@ -260,28 +260,47 @@ static bool isa_available(enum af_hpss_isa isa)
 #endif
 }
 
-void af_hpss_energies_isa(enum af_hpss_isa isa, const float *mag, size_t n_frames, float *scratch,
-                          float *harmonic_energy, float *percussive_energy)
+void af_hpss_begin(struct af_hpss_run *run, enum af_hpss_isa isa, const float *mag, size_t n_frames,
+                   float *scratch, float *harmonic_energy, float *percussive_energy)
 {
-    float *ring = scratch, *work = scratch + HPSS_RING * AF_MAG_STRIDE;
     if (isa == AF_HPSS_AUTO || !isa_available(isa))
         isa = best_isa();
-    switch (isa) {
+    *run = (struct af_hpss_run){.isa = isa,
+                                .mag = mag,
+                                .n_frames = n_frames,
+                                .scratch = scratch,
+                                .harmonic_energy = harmonic_energy,
+                                .percussive_energy = percussive_energy};
+}
+
+void af_hpss_advance(struct af_hpss_run *run, size_t ready)
+{
+    if (run->finished || run->n_frames == 0)
+        return;
+    switch (run->isa) {
 #ifdef HPSS_X86
     case AF_HPSS_AVX512:
-        hpss_energies_avx512(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
+        hpss_advance_avx512(run, ready);
         return;
     case AF_HPSS_AVX2:
-        hpss_energies_avx2(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
+        hpss_advance_avx2(run, ready);
         return;
     case AF_HPSS_SSE2:
-        hpss_energies_sse2(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
+        hpss_advance_sse2(run, ready);
         return;
 #endif
     default:
-        hpss_energies_scalar(mag, n_frames, ring, work, harmonic_energy, percussive_energy);
+        hpss_advance_scalar(run, ready);
         return;
     }
+}
+
+void af_hpss_energies_isa(enum af_hpss_isa isa, const float *mag, size_t n_frames, float *scratch,
+                          float *harmonic_energy, float *percussive_energy)
+{
+    struct af_hpss_run run;
+    af_hpss_begin(&run, isa, mag, n_frames, scratch, harmonic_energy, percussive_energy);
+    af_hpss_advance(&run, n_frames);
 }
 
 size_t af_hpss_scratch_floats(void)

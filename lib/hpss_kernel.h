@@ -296,21 +296,34 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
 /* Both filters, interleaved: after each time block, the frequency filter takes every
  * group of LANES frames whose harmonic rows are complete, while their magnitude rows
  * are still in cache.  A group's rows are at most 48 frames behind the newest, so a
- * ring of 64 harmonic rows is enough. */
-static KTARGET void KCAT(hpss_energies, KSUFFIX)(const float *mag, size_t n_frames, float *ring, float *work,
-                                                   float *harmonic_energy, float *percussive_energy)
+ * ring of 64 harmonic rows is enough.  Goes as far as rows 0 .. ready - 1 allow: a
+ * block of time medians reads 15 frames past its last one. */
+static KTARGET void KCAT(hpss_advance, KSUFFIX)(struct af_hpss_run *r, size_t ready)
 {
-    KCAT(median_time_first, KSUFFIX)(mag, n_frames, ring);
-    size_t next = 0; /* first frame of the next group */
-    for (size_t base = 0; base + 1 < n_frames; base += MED_BLOCK) {
-        KCAT(median_time_block, KSUFFIX)(mag, n_frames, base, ring);
-        size_t done = base + MED_BLOCK < n_frames - 1 ? base + MED_BLOCK : n_frames - 1;
-        for (; next + LANES < n_frames && next + LANES - 1 <= done; next += LANES)
-            KCAT(median_freq_energy, KSUFFIX)(mag, ring, n_frames, next, work, harmonic_energy, percussive_energy);
+    const size_t n = r->n_frames;
+    float *ring = r->scratch, *work = r->scratch + HPSS_RING * AF_MAG_STRIDE;
+    if (!r->started) {
+        if (ready < (n < HPSS_HALF + 1 ? n : HPSS_HALF + 1))
+            return;
+        KCAT(median_time_first, KSUFFIX)(r->mag, n, ring);
+        r->started = true;
     }
+    for (; r->next_block + 1 < n; r->next_block += MED_BLOCK) {
+        size_t base = r->next_block, needs = base + MED_BLOCK + HPSS_HALF + 1;
+        if (ready < (needs < n ? needs : n))
+            return;
+        KCAT(median_time_block, KSUFFIX)(r->mag, n, base, ring);
+        size_t done = base + MED_BLOCK < n - 1 ? base + MED_BLOCK : n - 1;
+        for (; r->next_group + LANES < n && r->next_group + LANES - 1 <= done; r->next_group += LANES)
+            KCAT(median_freq_energy, KSUFFIX)(r->mag, ring, n, r->next_group, work, r->harmonic_energy,
+                                              r->percussive_energy);
+    }
+    if (r->finished || ready < n)
+        return;
     /* the last group ends at the last frame (it may overlap the one before) */
-    KCAT(median_freq_energy, KSUFFIX)(mag, ring, n_frames, n_frames > LANES ? n_frames - LANES : 0, work,
-                                      harmonic_energy, percussive_energy);
+    KCAT(median_freq_energy, KSUFFIX)(r->mag, ring, n, n > LANES ? n - LANES : 0, work, r->harmonic_energy,
+                                      r->percussive_energy);
+    r->finished = true;
 }
 
 #undef KSORT2
