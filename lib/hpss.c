@@ -26,7 +26,7 @@ _Static_assert(HPSS_KERNEL == 31 && MED_BLOCK == 32, "median31_block's networks 
 #define HPSS_SMALL 0x1p-60f
 #define HPSS_SCALE_UP 0x1p64f
 
-/* Rows of harmonic (time) medians kept at once; see hpss_energies in hpss_kernel.h. */
+/* Rows of harmonic (time) medians kept at once; see hpss_advance in hpss_kernel.h. */
 #define HPSS_RING 64
 /* Vectors of work space the frequency filter needs (see hpss_kernel.h). */
 #define HPSS_WORK_VECTORS (AF_MAG_STRIDE + 2 * (AF_N_BINS + MED_BLOCK + HPSS_KERNEL))
