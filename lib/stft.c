@@ -46,7 +46,7 @@ static fftw_plan shared_plan;
 #define HALF AF_STFT_HALF_DOUBLES
 
 /* What FFTW_PATIENT picks for this transform on x86-64 with AVX (codelet t1sv_32
- * where FFTW_ESTIMATE takes t2sv_32, a few percent faster), given to the planner as
+ * where FFTW_ESTIMATE takes t2sv_32; about 1% faster alone), given to the planner as
  * wisdom: every run makes this same plan without timing anything.  Where these
  * codelets do not exist (another CPU or FFTW build), FFTW ignores the wisdom and
  * plans as FFTW_ESTIMATE. */
