@@ -3,6 +3,8 @@
  * and the per-thread workspace, and runs the feature modules in an order that
  * reads each STFT frame while it is hot:
  *
+ *   0. the waveform, in one pass: every sample checked, zero crossings and
+ *      squares summed per hop block -> zero crossing rate and RMS (temporal.c);
  *   1. per frame: STFT magnitude (stft.c) -> mel power (mel.c), centroid,
  *      bandwidth, flatness, contrast peaks/valleys (spectral.c), piptrack
  *      peaks (chroma.c), rolloff for each 16 frames (spectral.c), and HPSS
@@ -10,7 +12,7 @@
  *      magnitude row is kept for the passes below;
  *   2. whole clip: dB mel with the clip's maximum -> MFCC (mfcc.c)
  *      and onset strength (onset.c), contrast dB, tuning -> chroma, tempo
- *      (tempo.c), zero crossing rate and RMS (temporal.c).
+ *      (tempo.c).
  */
 #include "frames.h"
 
@@ -52,7 +54,7 @@ struct af_frame_workspace {
     float *peak;     /* AF_CONTRAST_BANDS x capacity */
     float *valley;   /* AF_CONTRAST_BANDS x capacity */
     float *scratch;  /* af_tempo_scratch_floats(capacity) */
-    double *blocks;  /* 2 * AF_CONTRAST_BANDS * capacity + 4: zcr/rms blocks, contrast dB */
+    double *blocks;  /* 2 * AF_CONTRAST_BANDS * capacity: zcr/rms blocks, contrast dB */
     struct af_pitch_list pitches;
     float *pitch_scratch;
     size_t pitch_scratch_cap;
@@ -151,7 +153,7 @@ static int reserve_frames(struct af_frame_workspace *ws, size_t n_frames, af_err
     ws->peak = malloc(AF_CONTRAST_BANDS * cap * sizeof(float));
     ws->valley = malloc(AF_CONTRAST_BANDS * cap * sizeof(float));
     ws->scratch = malloc(af_tempo_scratch_floats(cap) * sizeof(float));
-    ws->blocks = malloc((2 * AF_CONTRAST_BANDS * cap + 4) * sizeof(double));
+    ws->blocks = malloc(2 * AF_CONTRAST_BANDS * cap * sizeof(double));
     if (!ws->mag || !ws->mel_db || !ws->peak || !ws->valley || !ws->scratch || !ws->blocks) {
         free_frame_arrays(ws);
         return af_err_set(err, "frame features: out of memory for %zu frames", n_frames);
@@ -175,38 +177,22 @@ static const float *chroma_filterbank_for(struct af_frame_workspace *ws, double 
     return ws->chroma_fb[i];
 }
 
-/* True if every sample is a number with |x| <= MAX_ABS_SAMPLE (NaN fails the compare). */
-AF_SIMD_CLONES
-static bool samples_in_range(const float *y, size_t n)
-{
-    const af_v8f limit = af_splat8(MAX_ABS_SAMPLE), neg_limit = af_splat8(-MAX_ABS_SAMPLE);
-    af_v8i ok = (af_v8i){0} == 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        af_v8f x = af_load8(y + i);
-        ok &= (x <= limit) & (x >= neg_limit);
-    }
-    bool all = true;
-    for (int l = 0; l < 8; l++)
-        all = all && ok[l];
-    for (; i < n; i++)
-        all = all && fabsf(y[i]) <= MAX_ABS_SAMPLE;
-    return all;
-}
-
-static int check_input(const float *y, size_t n_samples, af_err *err)
+static int check_length(const float *y, size_t n_samples, af_err *err)
 {
     if (!y)
         return af_err_set(err, "frame features: no samples");
     if (n_samples < AF_N_FFT)
         return af_err_set(err, "frame features: %zu samples, need at least %d", n_samples, AF_N_FFT);
-    if (samples_in_range(y, n_samples))
-        return 0;
+    return 0;
+}
+
+static int refuse_sample_out_of_range(const float *y, size_t n_samples, af_err *err)
+{
     for (size_t i = 0; i < n_samples; i++)
         if (!(fabsf(y[i]) <= MAX_ABS_SAMPLE))
             return af_err_set(err, "frame features: sample %zu is %g (must be finite, |x| <= %g)", i,
                               (double)y[i], (double)MAX_ABS_SAMPLE);
-    return 0;
+    return af_err_set(err, "frame features: a sample is out of range"); /* not reached */
 }
 
 static float *row_of(struct af_frame_features *out, int row)
@@ -287,6 +273,12 @@ static int compute_all(const struct af_frame_ctx *ctx, struct af_frame_workspace
                        size_t n_samples, struct af_frame_features *out, af_err *err)
 {
     size_t n = out->n_frames;
+    /* the one pass over the waveform checks every sample before anything else reads it */
+    double *block_crossings = ws->blocks, *block_squares = ws->blocks + n;
+    if (!af_waveform_blocks(y, n_samples, MAX_ABS_SAMPLE, block_crossings, block_squares))
+        return refuse_sample_out_of_range(y, n_samples, err);
+    af_zero_crossing_rate(y, n_samples, n, block_crossings, row_of(out, AF_ROW_ZCR));
+    af_rms(n_samples, n, block_squares, row_of(out, AF_ROW_RMS));
     if (per_frame_pass(ctx, ws, y, n_samples, out, err))
         return -1;
     mfcc_and_onset(ctx, ws, out);
@@ -294,8 +286,6 @@ static int compute_all(const struct af_frame_ctx *ctx, struct af_frame_workspace
     if (chroma_pass(ws, out, err))
         return -1;
     out->tempo = af_tempo_estimate(&ctx->tempo, &ws->tempo, row_of(out, AF_ROW_ONSET), n, ws->scratch, NULL);
-    af_zero_crossing_rate(y, n_samples, n, ws->blocks, row_of(out, AF_ROW_ZCR));
-    af_rms(y, n_samples, n, ws->blocks, row_of(out, AF_ROW_RMS));
     return 0;
 }
 
@@ -305,7 +295,7 @@ int af_frames_compute(const struct af_frame_ctx *ctx, struct af_frame_workspace 
     memset(out, 0, sizeof *out);
     if (!ctx || !ws)
         return af_err_set(err, "frame features: no context or workspace");
-    if (check_input(y, n_samples, err))
+    if (check_length(y, n_samples, err))
         return -1;
     size_t n = af_n_frames(n_samples);
     if (reserve_frames(ws, n, err))

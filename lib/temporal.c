@@ -4,7 +4,10 @@
  * A centred 2048-sample frame t spans samples [512t - 1024, 512t + 1024), i.e.
  * hop blocks t-2 .. t+1, so both features are sums of four per-block sums:
  * O(n) overall, and a silent block contributes exactly 0 (no running-sum
- * cancellation).
+ * cancellation).  The per-block sums come from one pass over the waveform,
+ * which also checks every sample's range for frames.c: the signal is 2.6 MB per
+ * 30-s clip, more than L2, so each pass of its own cost a trip to L3 (three passes
+ * took 0.24 ms per clip, perf).
  */
 #include "temporal.h"
 
@@ -16,56 +19,74 @@
 
 #define FRAME_BLOCKS (AF_N_FFT / AF_HOP) /* 4 */
 
+/* zero_crossings(threshold=1e-10, zero_pos=True): |x| <= 1e-10 becomes +0, so a
+ * sample counts as negative exactly when x < -1e-10 (NaN: never; it is refused). */
+#define NEGATIVE_BELOW (-1e-10f)
+
 static bool negative_sign(float x)
 {
-    /* zero_crossings(threshold=1e-10, zero_pos=True): tiny values become +0 */
-    return fabsf(x) > 1e-10f && signbit(x);
+    return x < NEGATIVE_BELOW;
 }
 
-/* -1 in lanes of x[0..8) that count as negative, else 0 */
-AF_VEC_INLINE af_v8i negative_lanes(const float *x)
-{
-    const af_v8i abs_mask = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
-                             0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff};
-    af_v8f v = af_load8(x);
-    af_v8f magnitude = (af_v8f)((af_v8i)v & abs_mask);
-    return (magnitude > af_splat8(1e-10f)) & ((af_v8i)v < 0);
-}
-
-/* Crossings between samples i-1 and i for i in [start, end), 1 <= start. */
+/* Crossings between samples i-1 and i for i in [start, end) (start >= 1), the sum of
+ * squares of [start, end) (squared in float32 like librosa, summed in double), and
+ * whether every sample there is a number with |x| <= max_abs. */
 AF_SIMD_CLONES
-static double crossings(const float *y, size_t start, size_t end)
+static bool block_sums(const float *y, size_t start, size_t end, float max_abs, double *crossings,
+                       double *squares)
 {
-    af_v8i acc = {0};
+    const af_v8f below = af_splat8(NEGATIVE_BELOW), limit = af_splat8(max_abs);
+    af_v8i count = {0}, in_range = count == 0;
+    af_v4d sum_lo = {0}, sum_hi = {0};
     size_t i = start;
-    for (; i + 8 <= end; i += 8)
-        acc -= negative_lanes(y + i) ^ negative_lanes(y + i - 1);
-    int count = 0;
-    for (int l = 0; l < 8; l++)
-        count += acc[l];
-    for (; i < end; i++)
-        count += negative_sign(y[i]) != negative_sign(y[i - 1]);
-    return count;
+    for (; i + 8 <= end; i += 8) {
+        af_v8f x = af_load8(y + i), before = af_load8(y + i - 1);
+        count -= (x < below) ^ (before < below);
+        in_range &= (x <= limit) & (x >= -limit);
+        af_v8f square = x * x;
+        sum_lo += af_lo4d(square);
+        sum_hi += af_hi4d(square);
+    }
+    int total = 0;
+    bool ok = true;
+    double sum = 0.0;
+    for (int l = 0; l < 8; l++) {
+        total += count[l];
+        ok = ok && in_range[l];
+    }
+    for (int l = 0; l < 4; l++)
+        sum += sum_lo[l] + sum_hi[l];
+    for (; i < end; i++) {
+        total += negative_sign(y[i]) != negative_sign(y[i - 1]);
+        ok = ok && fabsf(y[i]) <= max_abs;
+        float square = y[i] * y[i];
+        sum += square;
+    }
+    *crossings = total;
+    *squares = sum;
+    return ok;
 }
 
-/* Sum of squares (squared in float32 like librosa, summed in double). */
-AF_SIMD_CLONES
-static double sum_of_squares(const float *y, size_t n)
+static size_t block_end(size_t b, size_t n_samples)
 {
-    af_v4d a = {0}, b = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        af_v8f x = af_load8(y + i);
-        af_v8f sq = x * x;
-        a += af_lo4d(sq);
-        b += af_hi4d(sq);
+    return (b + 1) * AF_HOP < n_samples ? (b + 1) * AF_HOP : n_samples;
+}
+
+bool af_waveform_blocks(const float *y, size_t n_samples, float max_abs, double *block_crossings,
+                        double *block_squares)
+{
+    if (n_samples == 0)
+        return true;
+    /* sample 0 has no predecessor: edge padding repeats it, so no crossing */
+    float square0 = y[0] * y[0];
+    bool ok = fabsf(y[0]) <= max_abs;
+    size_t n_blocks = (n_samples + AF_HOP - 1) / AF_HOP;
+    for (size_t b = 0; b < n_blocks && ok; b++) {
+        size_t start = b == 0 ? 1 : b * AF_HOP;
+        ok = block_sums(y, start, block_end(b, n_samples), max_abs, &block_crossings[b], &block_squares[b]);
     }
-    double s = af_hsum4d(a + b);
-    for (; i < n; i++) {
-        float sq = y[i] * y[i];
-        s += sq;
-    }
-    return s;
+    block_squares[0] += square0;
+    return ok;
 }
 
 /* Sum of the per-block values of blocks t-2 .. t+1 (blocks outside the signal are 0). */
@@ -78,21 +99,14 @@ static double frame_sum(const double *blocks, size_t n_blocks, size_t t)
     return s;
 }
 
-static size_t block_end(size_t b, size_t n_samples)
-{
-    return (b + 1) * AF_HOP < n_samples ? (b + 1) * AF_HOP : n_samples;
-}
-
-void af_zero_crossing_rate(const float *y, size_t n_samples, size_t n_frames, double *block_scratch,
+void af_zero_crossing_rate(const float *y, size_t n_samples, size_t n_frames, const double *block_crossings,
                            float *out)
 {
     size_t n_blocks = (n_samples + AF_HOP - 1) / AF_HOP;
-    for (size_t b = 0; b < n_blocks; b++) /* crossing(i): samples i-1 and i differ in sign */
-        block_scratch[b] = crossings(y, b == 0 ? 1 : b * AF_HOP, block_end(b, n_samples));
     for (size_t t = 0; t < n_frames; t++) {
         /* The frame's first sample has no predecessor inside the frame: drop the
          * crossing at the first sample of block t-2. */
-        double count = frame_sum(block_scratch, n_blocks, t);
+        double count = frame_sum(block_crossings, n_blocks, t);
         if (t >= 2) {
             size_t first = (t - 2) * AF_HOP;
             if (first > 0 && first < n_samples)
@@ -102,11 +116,9 @@ void af_zero_crossing_rate(const float *y, size_t n_samples, size_t n_frames, do
     }
 }
 
-void af_rms(const float *y, size_t n_samples, size_t n_frames, double *block_scratch, float *out)
+void af_rms(size_t n_samples, size_t n_frames, const double *block_squares, float *out)
 {
     size_t n_blocks = (n_samples + AF_HOP - 1) / AF_HOP;
-    for (size_t b = 0; b < n_blocks; b++)
-        block_scratch[b] = sum_of_squares(y + b * AF_HOP, block_end(b, n_samples) - b * AF_HOP);
     for (size_t t = 0; t < n_frames; t++)
-        out[t] = sqrtf((float)(frame_sum(block_scratch, n_blocks, t) / AF_N_FFT));
+        out[t] = sqrtf((float)(frame_sum(block_squares, n_blocks, t) / AF_N_FFT));
 }

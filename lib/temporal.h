@@ -7,11 +7,22 @@
 #ifndef AF_TEMPORAL_H
 #define AF_TEMPORAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-/* block_scratch: at least n_frames + 4 doubles. */
-void af_zero_crossing_rate(const float *y, size_t n_samples, size_t n_frames, double *block_scratch,
+/* One pass over y[0..n_samples) by hop blocks b (samples [512b, 512b + 512)):
+ * block_crossings[b] = the sign changes between samples i-1 and i for i >= 1 in
+ * the block, block_squares[b] = its sum of squares.  Each array holds
+ * ceil(n_samples / 512) <= af_n_frames(n_samples) values.  Returns false as soon
+ * as a block holds a sample that is NaN or has |x| > max_abs (the sums are then
+ * incomplete). */
+bool af_waveform_blocks(const float *y, size_t n_samples, float max_abs, double *block_crossings,
+                        double *block_squares);
+
+/* One value per frame from af_waveform_blocks' sums (zcr also reads y at block
+ * edges). */
+void af_zero_crossing_rate(const float *y, size_t n_samples, size_t n_frames, const double *block_crossings,
                            float *out);
-void af_rms(const float *y, size_t n_samples, size_t n_frames, double *block_scratch, float *out);
+void af_rms(size_t n_samples, size_t n_frames, const double *block_squares, float *out);
 
 #endif

@@ -71,7 +71,7 @@ enum { ST_STFT, ST_MEL, ST_MOMENTS, ST_FLAT, ST_CONTRAST, ST_PIPTRACK, ST_ROLLOF
        ST_CONTRAST_DB, ST_TUNING, ST_CHROMA_FB, ST_CHROMA, ST_TEMPO, ST_ZCR_RMS, ST_HPSS, ST_N };
 static const char *stage_name[ST_N] = {"stft (fft+magnitude)", "mel", "centroid+bandwidth", "flatness",
                                        "contrast (per frame)", "piptrack", "rolloff", "dB + mfcc", "onset",
-                                       "contrast dB", "tuning", "chroma filterbank", "chroma", "tempo", "zcr+rms",
+                                       "contrast dB", "tuning", "chroma filterbank", "chroma", "tempo", "check+zcr+rms",
                                        "hpss"};
 
 int main(int argc, char **argv)
@@ -190,8 +190,10 @@ int main(int argc, char **argv)
         volatile double bpm = af_tempo_estimate(&tempo, &tb, rows + 40 * T, T, scratch, NULL);
         (void)bpm;
         t[++s] = now_ms();
+        if (!af_waveform_blocks(y, n, AF_MAX_ABS_SAMPLE, blocks, blocks + T))
+            abort();
         af_zero_crossing_rate(y, n, T, blocks, rows + 12 * T);
-        af_rms(y, n, T, blocks, rows + 13 * T);
+        af_rms(n, T, blocks + T, rows + 13 * T);
         t[++s] = now_ms();
         af_hpss_energies(mag, T, harm, rows + 14 * T, rows + 15 * T);
         t[++s] = now_ms();

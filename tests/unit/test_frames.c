@@ -485,6 +485,47 @@ static void test_dc_and_clipping_stay_finite(void **state)
     free(y);
 }
 
+/* zero_crossing_rate (edge padding) and rms (zero padding) frame by frame, straight
+ * from librosa's definitions, against the one-pass block sums: random signs, exact
+ * zeros, values on both sides of the 1e-10 threshold, a length that is not a
+ * multiple of the hop or of a vector. */
+static void test_zcr_rms_equal_direct_frames(void **state)
+{
+    (void)state;
+    size_t n = 7 * AF_HOP + 333;
+    float *y = malloc(n * sizeof *y);
+    const float tiny[] = {0.0f, -0.0f, 1e-10f, -1e-10f, -1.1e-10f, 1.1e-10f, -0.25f, 0.75f};
+    srand(11);
+    for (size_t i = 0; i < n; i++)
+        y[i] = rand() % 3 ? tiny[rand() % 8] : (float)(rand() % 2001 - 1000) / 1000.0f;
+    struct af_frame_features f;
+    compute(y, n, &f);
+    for (size_t t = 0; t < f.n_frames; t++) {
+        long start = (long)t * AF_HOP - AF_N_FFT / 2;
+        int crossings = 0;
+        double squares = 0.0;
+        for (long j = start; j < start + AF_N_FFT; j++) {
+            long i = j < 0 ? 0 : j >= (long)n ? (long)n - 1 : j; /* edge padding */
+            long p = j - 1 < 0 ? 0 : j - 1 >= (long)n ? (long)n - 1 : j - 1;
+            if (j > start) {
+                bool neg = fabsf(y[i]) > 1e-10f && y[i] < 0.0f, prev_neg = fabsf(y[p]) > 1e-10f && y[p] < 0.0f;
+                crossings += neg != prev_neg;
+            }
+            if (j >= 0 && j < (long)n) { /* zero padding */
+                float sq = y[j] * y[j];
+                squares += sq;
+            }
+        }
+        if (row(&f, AF_ROW_ZCR)[t] != (float)crossings / AF_N_FFT)
+            fail_msg("zcr frame %zu: %g, want %d / 2048", t, (double)row(&f, AF_ROW_ZCR)[t], crossings);
+        float want = sqrtf((float)(squares / AF_N_FFT));
+        if (fabsf(row(&f, AF_ROW_RMS)[t] - want) > 1e-6f * want)
+            fail_msg("rms frame %zu: %.9g, want %.9g", t, (double)row(&f, AF_ROW_RMS)[t], (double)want);
+    }
+    af_frame_features_free(&f);
+    free(y);
+}
+
 static void test_bad_input_is_rejected(void **state)
 {
     (void)state;
@@ -500,6 +541,27 @@ static void test_bad_input_is_rejected(void **state)
     assert_int_equal(af_frames_compute(ctx, ws, y, AF_N_FFT, &f, &err), -1);
     assert_int_equal(af_frames_compute(ctx, ws, NULL, AF_N_FFT, &f, &err), -1);
     af_frame_features_free(&f); /* safe on a cleared struct */
+
+    /* a bad sample anywhere (vector bodies, tails, block edges) is found and named */
+    size_t n = 5 * AF_HOP + 5;
+    float *z = calloc(n, sizeof *z);
+    const size_t where[] = {0, 1, 8, 9, AF_HOP - 1, AF_HOP, AF_HOP + 7, 5 * AF_HOP + 1, n - 1};
+    const float bad[] = {NAN, -INFINITY, 2e6f, -1.5e6f};
+    for (size_t w = 0; w < sizeof where / sizeof *where; w++)
+        for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+            z[where[w]] = bad[b];
+            assert_int_equal(af_frames_compute(ctx, ws, z, n, &f, &err), -1);
+            assert_null(f.data);
+            char want[32];
+            snprintf(want, sizeof want, "sample %zu is", where[w]);
+            if (!strstr(err.msg, want))
+                fail_msg("bad sample at %zu: \"%s\"", where[w], err.msg);
+            z[where[w]] = 0.0f;
+        }
+    z[n - 1] = 1e6f; /* the limit itself is allowed */
+    assert_int_equal(af_frames_compute(ctx, ws, z, n, &f, &err), 0);
+    af_frame_features_free(&f);
+    free(z);
 }
 
 /* ---- STFT: magnitudes against a direct DFT in long double ---- */
@@ -1098,6 +1160,7 @@ int main(void)
         cmocka_unit_test(test_sine_tuning),
         cmocka_unit_test(test_silence_is_finite_and_zero),
         cmocka_unit_test(test_dc_and_clipping_stay_finite),
+        cmocka_unit_test(test_zcr_rms_equal_direct_frames),
         cmocka_unit_test(test_bad_input_is_rejected),
         cmocka_unit_test(test_stft_matches_direct_dft),
         cmocka_unit_test(test_hpss_matches_reference),
