@@ -46,6 +46,23 @@ AF_VEC_INLINE af_v16f af_load16(const float *p)
     return v;
 }
 
+/* The two halves of a 16-float vector added lane by lane. */
+AF_VEC_INLINE af_v8f af_fold16(af_v16f v)
+{
+    af_v8f lo, hi;
+    memcpy(&lo, &v, sizeof lo);
+    memcpy(&hi, (const float *)&v + 8, sizeof hi);
+    return lo + hi;
+}
+
+/* Whether any lane of a comparison mask is set. */
+AF_VEC_INLINE int af_any8(af_v8i mask)
+{
+    unsigned long long words[4];
+    memcpy(words, &mask, sizeof words);
+    return (words[0] | words[1] | words[2] | words[3]) != 0;
+}
+
 /* Helpers taking vectors are macros (GCC statement expressions): see above. */
 #define af_store8(p, v)                                                                            \
     do {                                                                                           \

@@ -390,6 +390,16 @@ static void test_piptrack_peaks(void **state)
             memset(mag, 0, sizeof mag);
             mag[14] = mag[100] = mag[101] = mag[371] = 5.0f;
         }
+        if (round % 3 == 2) { /* a few peaks over low noise, some right at sqrt(ref) */
+            for (size_t k = 0; k < AF_N_BINS; k++)
+                mag[k] = (float)(rand() % 100) / 100.0f;
+            mag[20 + rand() % 340] = 1000.0f;
+            float edge = sqrtf(0.1f * (1000.0f * 1000.0f));
+            const float near[] = {nextafterf(edge, 0.0f), edge, nextafterf(edge, INFINITY),
+                                  nextafterf(nextafterf(edge, INFINITY), INFINITY)};
+            for (int p = 0; p < 8; p++)
+                mag[14 + rand() % 358] = near[p % 4];
+        }
         expected_peaks(mag, &want);
         got.n = 0;
         assert_int_equal(af_piptrack_frame(mag, &got, &err), 0);
