@@ -81,9 +81,22 @@ int af_mel_init(struct af_mel *mel, af_err *err)
         }
         mel->band[m].first = first == AF_N_BINS ? 0 : (uint32_t)first; /* empty band: no bins */
         mel->band[m].count = first == AF_N_BINS ? 0 : (uint32_t)(last - first + 1);
-        mel->band[m].offset = (uint32_t)total;
-        mel->band[m].padded = (mel->band[m].count + 7) / 8 * 8;
-        total += mel->band[m].padded;
+    }
+    /* af_mel_apply takes bands 8 at a time, all as wide as the group's widest, so that
+     * its loop runs the same number of times for the 8 (one loop per band, each of
+     * its own length, mispredicted most of their exits: 0.41 -> ms per clip, perf) */
+    for (int m0 = 0; m0 < AF_N_MELS; m0 += 8) {
+        uint32_t widest = 0;
+        for (int m = m0; m < m0 + 8; m++)
+            widest = mel->band[m].count > widest ? mel->band[m].count : widest;
+        for (int m = m0; m < m0 + 8; m++) {
+            struct af_mel_band *b = &mel->band[m];
+            b->offset = (uint32_t)total;
+            b->padded = (widest + 7) / 8 * 8;
+            total += b->padded;
+            if (b->first + b->padded > AF_MAG_STRIDE)
+                return af_err_set(err, "mel: band %d would read past a magnitude row", m);
+        }
     }
     mel->weights = calloc(total ? total : 1, sizeof(float));
     if (!mel->weights)
@@ -107,18 +120,17 @@ void af_mel_apply(const struct af_mel *mel, const float *mag, float out[AF_N_MEL
 {
     _Static_assert(AF_N_MELS % 8 == 0, "bands are reduced 8 at a time");
     for (int m0 = 0; m0 < AF_N_MELS; m0 += 8) {
+        const struct af_mel_band *b = &mel->band[m0];
         af_v8f acc[8];
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            const struct af_mel_band *b = &mel->band[m0 + j];
-            const float *w = mel->weights + b->offset;
-            const float *s = mag + b->first;
+        for (int j = 0; j < 8; j++)
             acc[j] = af_splat8(0.0f);
-            for (uint32_t i = 0; i < b->padded; i += 8) {
-                af_v8f x = af_load8(s + i);
-                acc[j] += af_load8(w + i) * (x * x);
+        for (uint32_t i = 0; i < b->padded; i += 8) /* the same for the group's 8 bands */
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                af_v8f x = af_load8(mag + b[j].first + i);
+                acc[j] += af_load8(mel->weights + b[j].offset + i) * (x * x);
             }
-        }
         af_store8(out + m0, af_hsum8_of_8(acc));
     }
 }

@@ -18,7 +18,8 @@ struct af_mel_band {
     uint32_t first;  /* first FFT bin with a non-zero weight */
     uint32_t count;  /* number of consecutive bins */
     uint32_t offset; /* index of the first weight in af_mel.weights (a multiple of 8) */
-    uint32_t padded; /* count rounded up to a multiple of 8; extra weights are 0 */
+    uint32_t padded; /* the widest count of its group of 8 bands, rounded up to a multiple
+                      * of 8: the bins af_mel_apply reads; extra weights are 0 */
 };
 
 struct af_mel {
