@@ -26,6 +26,8 @@ void af_spectral_centroid_bandwidth(const struct af_spectral *sp, const float *m
 
 /* spectral_flatness (power=2, amin=1e-10) of one frame. */
 float af_spectral_flatness(const float *mag);
+/* The same without AVX-512 (for tests: both paths must agree). */
+float af_spectral_flatness_portable(const float *mag);
 
 /* spectral_rolloff (0.85) of n_frames rows of mag (stride AF_MAG_STRIDE),
  * with librosa's float32 running sum, so the crossing bin is the same. */

@@ -765,6 +765,35 @@ static void test_hpss_splits_tone_and_clicks(void **state)
     free(y);
 }
 
+/* ---- spectral flatness: both paths equal the definition in long double ---- */
+
+static void test_flatness_paths_agree(void **state)
+{
+    (void)state;
+    static float mag[AF_MAG_STRIDE];
+    srand(5);
+    for (int round = 0; round < 200; round++) {
+        for (size_t k = 0; k < AF_N_BINS; k++) {
+            /* magnitudes over 14 decades, some zero and some below sqrt(amin) */
+            float decade = powf(10.0f, (float)(rand() % 14) - 9.0f);
+            mag[k] = round % 4 == 0 && k % 7 == 0 ? 0.0f : decade * (float)(rand() % 1000) / 1000.0f;
+        }
+        if (round == 1)
+            memset(mag, 0, sizeof mag); /* silence: amin everywhere, flatness 1 */
+        long double log_sum = 0.0L, power_sum = 0.0L;
+        for (size_t k = 0; k < AF_N_BINS; k++) {
+            long double p = (long double)mag[k] * mag[k];
+            p = p > 1e-10L ? p : (long double)1e-10f;
+            log_sum += logl(p);
+            power_sum += p;
+        }
+        double want = (double)(expl(log_sum / AF_N_BINS) / (power_sum / AF_N_BINS));
+        float fast = af_spectral_flatness(mag), portable = af_spectral_flatness_portable(mag);
+        if (fabs(fast - want) > 2e-6 * want || fabs(portable - want) > 2e-6 * want)
+            fail_msg("round %d: flatness %.9g (portable %.9g), want %.9g", round, (double)fast, (double)portable, want);
+    }
+}
+
 /* ---- spectral contrast: both paths equal a sort of each band ---- */
 
 static int compare_floats(const void *a, const void *b)
@@ -1176,6 +1205,7 @@ int main(void)
         cmocka_unit_test(test_hpss_matches_reference),
         cmocka_unit_test(test_hpss_random_magnitudes),
         cmocka_unit_test(test_hpss_splits_tone_and_clicks),
+        cmocka_unit_test(test_flatness_paths_agree),
         cmocka_unit_test(test_contrast_paths_agree),
         cmocka_unit_test(test_rolloff_matches_cumsum),
         cmocka_unit_test(test_tempo_matches_autocorrelation),
