@@ -136,25 +136,6 @@ static void first_frame(struct af_tempo_buffers *b, const float *padded)
     memset(b->sum, 0, sizeof(double) * AF_TEMPO_SPAN);
 }
 
-/* One sample on: drop p_out, take p_in (every index, guards included). */
-AF_SIMD_CLONES
-static void slide(const struct af_tempo *tp, struct af_tempo_buffers *b, double p_out, double p_in)
-{
-    const af_v4d out4 = af_splat4d(p_out), in4 = af_splat4d(p_in);
-    for (int i = 0; i < AF_TEMPO_SPAN; i += 4) {
-        af_v4d re, im, c, s, sign;
-        memcpy(&re, b->re + i, sizeof re);
-        memcpy(&im, b->im + i, sizeof im);
-        memcpy(&c, tp->step_re + i, sizeof c);
-        memcpy(&s, tp->step_im + i, sizeof s);
-        memcpy(&sign, tp->sign + i, sizeof sign);
-        af_v4d a = re - out4 + sign * in4;
-        af_v4d new_re = c * a - s * im, new_im = c * im + s * a;
-        memcpy(b->re + i, &new_re, sizeof new_re);
-        memcpy(b->im + i, &new_im, sizeof new_im);
-    }
-}
-
 /* S at bins -2, -1, 345, 346 from the real input's symmetry S[N-k] = conj S[k]. */
 static void fill_guards(struct af_tempo_buffers *b)
 {
@@ -164,6 +145,25 @@ static void fill_guards(struct af_tempo_buffers *b)
         b->re[GUARD + AF_TEMPO_BINS - 1 + j] = b->re[GUARD + AF_TEMPO_BINS - 1 - j];
         b->im[GUARD + AF_TEMPO_BINS - 1 + j] = -b->im[GUARD + AF_TEMPO_BINS - 1 - j];
     }
+}
+
+/* The frame's sum of squares (Parseval) from the vector sum of power[k] over whole
+ * vectors of k < AF_TEMPO_BINS: bins 1 .. N/2 - 1 stand for their mirror images too,
+ * 0 and N/2 do not, and the bins past N/2 in the last vector are not bins. */
+static double lag0_from(const struct af_tempo_buffers *b, af_v4d total)
+{
+    double sum = 2.0 * af_hsum4d(total);
+    for (int k = AF_TEMPO_BINS; k < AF_TEMPO_BINS / 4 * 4 + 4; k++)
+        sum -= 2.0 * b->power[k];
+    sum -= b->power[0] + b->power[AF_TEMPO_BINS - 1];
+    return sum / TEMPO_N;
+}
+
+/* |X[k]|^2 for the 4 bins whose S[k - 2], S[k] and S[k + 2] are at lo, mid and hi. */
+AF_VEC_INLINE af_v4d hann_power(af_v4d lo_re, af_v4d mid_re, af_v4d hi_re, af_v4d lo_im, af_v4d mid_im, af_v4d hi_im)
+{
+    af_v4d xr = 0.5 * mid_re - 0.25 * (lo_re + hi_re), xi = 0.5 * mid_im - 0.25 * (lo_im + hi_im);
+    return xr * xr + xi * xi;
 }
 
 /* power[k] = |X[k]|^2 of the windowed frame for k < AF_TEMPO_BINS (and a few
@@ -181,17 +181,73 @@ static double windowed_power(struct af_tempo_buffers *b)
         memcpy(&i0, im + k, sizeof i0);
         memcpy(&i_lo, im + k - 2, sizeof i_lo);
         memcpy(&i_hi, im + k + 2, sizeof i_hi);
-        af_v4d xr = 0.5 * r0 - 0.25 * (r_lo + r_hi), xi = 0.5 * i0 - 0.25 * (i_lo + i_hi);
-        af_v4d p = xr * xr + xi * xi;
+        af_v4d p = hann_power(r_lo, r0, r_hi, i_lo, i0, i_hi);
         memcpy(b->power + k, &p, sizeof p);
         total += p;
     }
-    /* bins 1 .. N/2 - 1 stand for their mirror images too; 0 and N/2 do not */
-    double sum = 2.0 * af_hsum4d(total);
-    for (int k = AF_TEMPO_BINS; k < AF_TEMPO_BINS / 4 * 4 + 4; k++)
-        sum -= 2.0 * b->power[k];
-    sum -= b->power[0] + b->power[AF_TEMPO_BINS - 1];
-    return sum / TEMPO_N;
+    return lag0_from(b, total);
+}
+
+/*
+ * One frame on, in one pass over the bins: the sliding DFT's step (drop p_out,
+ * take p_in, at every index), the guards (as fill_guards), windowed_power, and
+ * the previous frame's add_scaled with prev_scale, each power value added into
+ * the sum just before it is overwritten.  Vector v of the span is slid at step
+ * v; the power of bins 4(v-1) .. 4v-1 needs S two bins past them, so it follows
+ * one step behind, from vectors v-1 and v in registers (the middle one by a
+ * shuffle).  The same operations in the same order as the four loops it replaced
+ * (tempo 0.385 -> 0.353 ms per clip, bench_frames).  Returns the frame's lag-0
+ * autocorrelation.
+ */
+AF_SIMD_CLONES
+static double slide_power_add(const struct af_tempo *tp, struct af_tempo_buffers *b, double p_out, double p_in,
+                              double prev_scale)
+{
+    _Static_assert(GUARD == 2 && AF_TEMPO_SPAN == 352 && AF_TEMPO_BINS == 345,
+                   "the guards are patched in vectors 0, 86 and 87");
+    const af_v4d out4 = af_splat4d(p_out), in4 = af_splat4d(p_in), scale = af_splat4d(prev_scale);
+    const af_v4l middle = {2, 3, 4, 5};
+    af_v4d total = {0}, prev_re = {0}, prev_im = {0};
+    for (int v = 0; v < AF_TEMPO_SPAN / 4; v++) {
+        int i = 4 * v;
+        af_v4d re, im, c, s, sign;
+        memcpy(&re, b->re + i, sizeof re);
+        memcpy(&im, b->im + i, sizeof im);
+        memcpy(&c, tp->step_re + i, sizeof c);
+        memcpy(&s, tp->step_im + i, sizeof s);
+        memcpy(&sign, tp->sign + i, sizeof sign);
+        af_v4d a = re - out4 + sign * in4;
+        af_v4d new_re = c * a - s * im, new_im = c * im + s * a;
+        if (v == 1) { /* bins -2, -1 (vector 0) mirror bins 2, 1 */
+            prev_re[0] = new_re[0];
+            prev_im[0] = -new_im[0];
+            prev_re[1] = prev_re[3];
+            prev_im[1] = -prev_im[3];
+        } else if (v == 86) { /* bin 345 mirrors bin 343 */
+            new_re[3] = new_re[1];
+            new_im[3] = -new_im[1];
+        } else if (v == 87) { /* bin 346 mirrors bin 342 */
+            new_re[0] = prev_re[0];
+            new_im[0] = -prev_im[0];
+        }
+        memcpy(b->re + i, &new_re, sizeof new_re);
+        memcpy(b->im + i, &new_im, sizeof new_im);
+        if (v > 0) {
+            int k = i - 4; /* bins k .. k + 3: S[k - 2] at span k, S[k + 2] at span k + 4 */
+            af_v4d p = hann_power(prev_re, __builtin_shuffle(prev_re, new_re, middle), new_re, prev_im,
+                                  __builtin_shuffle(prev_im, new_im, middle), new_im);
+            af_v4d old, acc;
+            memcpy(&old, b->power + k, sizeof old);
+            memcpy(&acc, b->sum + k, sizeof acc);
+            acc += old * scale;
+            memcpy(b->sum + k, &acc, sizeof acc);
+            memcpy(b->power + k, &p, sizeof p);
+            total += p;
+        }
+        prev_re = new_re;
+        prev_im = new_im;
+    }
+    return lag0_from(b, total);
 }
 
 /* sum[k] += power[k] * scale */
@@ -220,21 +276,23 @@ static void autocorrelation(struct af_tempo_buffers *b)
     fftw_execute_dft_c2r(inverse_plan, (fftw_complex *)(void *)in, b->power);
 }
 
+/* The weight of a frame's power in the sum: 1 / lag 0.  util.normalize(norm=inf)
+ * leaves frames with lag 0 below tiny as they are (~0): they add nothing. */
+static double frame_scale(double lag0)
+{
+    return lag0 >= DBL_MIN ? 1.0 / lag0 : 0.0;
+}
+
 double af_tempo_estimate(const struct af_tempo *tp, struct af_tempo_buffers *b, const float *onset,
                          size_t n_frames, float *scratch, double *margin)
 {
     pad_envelope(onset, n_frames, scratch);
     first_frame(b, scratch);
-    for (size_t t = 0; t < n_frames; t++) {
-        if (t > 0)
-            slide(tp, b, scratch[t - 1], scratch[t - 1 + AF_TEMPO_WIN]);
-        fill_guards(b);
-        double lag0 = windowed_power(b);
-        /* util.normalize(norm=inf) leaves frames with lag 0 below tiny as they are
-         * (~0): they add nothing */
-        if (lag0 >= DBL_MIN)
-            add_scaled(b, 1.0 / lag0);
-    }
+    fill_guards(b);
+    double lag0 = windowed_power(b);
+    for (size_t t = 1; t < n_frames; t++)
+        lag0 = slide_power_add(tp, b, scratch[t - 1], scratch[t - 1 + AF_TEMPO_WIN], frame_scale(lag0));
+    add_scaled(b, frame_scale(lag0));
 
     autocorrelation(b);
     const double norm = 1.0 / ((double)TEMPO_N * (double)n_frames);
