@@ -22,11 +22,14 @@ typedef double af_v4d __attribute__((vector_size(32)));
 typedef int af_v8i __attribute__((vector_size(32)));
 
 typedef float af_v16f __attribute__((vector_size(64)));
+typedef int af_v16i __attribute__((vector_size(64)));
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define AF_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-/* for loops written with 16-float vectors, which AVX-512 runs in one register */
-#define AF_SIMD_CLONES16 __attribute__((target_clones("avx512f", "avx2", "default")))
+/* for loops written with 16-float vectors, which AVX-512 runs in one register;
+ * x86-64-v4 (AVX-512 F, BW, DQ, VL) also turns comparison masks into vectors in one
+ * instruction, where plain AVX-512F goes lane by lane */
+#define AF_SIMD_CLONES16 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define AF_SIMD_CLONES
 #define AF_SIMD_CLONES16
@@ -61,6 +64,17 @@ AF_VEC_INLINE int af_any8(af_v8i mask)
     unsigned long long words[4];
     memcpy(words, &mask, sizeof words);
     return (words[0] | words[1] | words[2] | words[3]) != 0;
+}
+
+AF_VEC_INLINE af_v16f af_splat16(float x)
+{
+    return (af_v16f){0} + x;
+}
+
+AF_VEC_INLINE af_v16f af_max16(af_v16f a, af_v16f b)
+{
+    af_v16i m = a > b;
+    return (af_v16f)(((af_v16i)a & m) | ((af_v16i)b & ~m));
 }
 
 /* Helpers taking vectors are macros (GCC statement expressions): see above. */
