@@ -280,9 +280,12 @@ static KTARGET void KCAT(median_freq_energy, KSUFFIX)(const float *mag, const fl
         }
         V h2 = VMUL(h, h), p2 = VMUL(p, p);
         V inv = VDIV(one, VADD(h2, p2));
-        M bad = VLT(z, tiny);
-        V mask_h = VBLEND(bad, half, VMUL(h2, inv));
-        V mask_p = VBLEND(bad, half, VMUL(p2, inv));
+        V mask_h = VMUL(h2, inv), mask_p = VMUL(p2, inv);
+        if (VANY(small_lanes)) { /* only lanes below HPSS_SMALL can be below FLT_MIN */
+            M bad = VLT(z, tiny);
+            mask_h = VBLEND(bad, half, mask_h);
+            mask_p = VBLEND(bad, half, mask_p);
+        }
         V hh = VMUL(spec, mask_h), pp = VMUL(spec, mask_p);
         e_harm = VADD(e_harm, VMUL(hh, hh));
         e_perc = VADD(e_perc, VMUL(pp, pp));
