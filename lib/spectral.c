@@ -14,6 +14,11 @@
 #include "simd.h"
 #include "stft.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define SPECTRAL_AVX512 1 /* flatness and contrast have AVX-512 paths */
+#endif
+
 _Static_assert(AF_SPECTRAL_STRIDE == AF_MAG_STRIDE, "spectral tables follow the magnitude row layout");
 
 void af_spectral_init(struct af_spectral *sp)
@@ -105,16 +110,13 @@ static void flatness_sums(const float *mag, double *log_sum, double *power_sum)
     *power_sum = psum;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-#define SPECTRAL_AVX512 1
-
+#ifdef SPECTRAL_AVX512
 /* flatness_sums with AVX-512's exponent and mantissa instructions: vgetexpps and
  * vgetmantps take a float apart in one operation each, where the bit arithmetic
  * above takes five per 8 bins (flatness samples -37% in perf; 0.28 -> 0.24 ms in
- * bench_frames).  Each lane's
- * float32 product takes FLATNESS_CHUNK mantissas (< 2^8), its double product the
- * chunks' (< 2^64); exponents are summed exactly as floats. */
+ * bench_frames).  Each lane's float32 product takes FLATNESS_CHUNK mantissas
+ * (< 2^8), its double product the chunks' (< 2^64); exponents are summed exactly
+ * as floats. */
 __attribute__((target("avx512f"))) static void flatness_sums_avx512(const float *mag, double *log_sum,
                                                                     double *power_sum)
 {
@@ -407,9 +409,7 @@ static void band_extremes(const float *x, size_t count, size_t n, float *low, fl
         keep_largest(high, &n_high, n, cand_high[i]);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-#define CONTRAST_AVX512 1
+#ifdef SPECTRAL_AVX512
 
 /* The lanes of a 16-float step that are still inside a band of `left` values. */
 static inline __mmask16 lanes_left(size_t left)
@@ -615,7 +615,7 @@ __attribute__((target("avx512f"))) static void band_extremes_avx512(const float 
 
 static void band_extremes_best(const float *x, size_t count, size_t n, float *low, float *high, bool allow_avx512)
 {
-#ifdef CONTRAST_AVX512
+#ifdef SPECTRAL_AVX512
     if (allow_avx512 && __builtin_cpu_supports("avx512f")) {
         band_extremes_avx512(x, count, n, low, high);
         return;
