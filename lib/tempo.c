@@ -147,12 +147,14 @@ static void fill_guards(struct af_tempo_buffers *b)
     }
 }
 
-/* The frame's sum of squares (Parseval) from the vector sum of power[k] over whole
+/* The frame's sum of squares (Parseval) from total, the sum of power[k] over whole
  * vectors of k < AF_TEMPO_BINS: bins 1 .. N/2 - 1 stand for their mirror images too,
- * 0 and N/2 do not, and the bins past N/2 in the last vector are not bins. */
-static double lag0_from(const struct af_tempo_buffers *b, af_v4d total)
+ * 0 and N/2 do not, and the bins past N/2 in the last vector are not bins.  (total
+ * comes as a double: a vector argument would be passed differently by the callers'
+ * AVX2 clones and this function, compiled for the baseline, when not inlined.) */
+static double lag0_from(const struct af_tempo_buffers *b, double total)
 {
-    double sum = 2.0 * af_hsum4d(total);
+    double sum = 2.0 * total;
     for (int k = AF_TEMPO_BINS; k < AF_TEMPO_BINS / 4 * 4 + 4; k++)
         sum -= 2.0 * b->power[k];
     sum -= b->power[0] + b->power[AF_TEMPO_BINS - 1];
@@ -185,7 +187,7 @@ static double windowed_power(struct af_tempo_buffers *b)
         memcpy(b->power + k, &p, sizeof p);
         total += p;
     }
-    return lag0_from(b, total);
+    return lag0_from(b, af_hsum4d(total));
 }
 
 /*
@@ -247,7 +249,7 @@ static double slide_power_add(const struct af_tempo *tp, struct af_tempo_buffers
         prev_re = new_re;
         prev_im = new_im;
     }
-    return lag0_from(b, total);
+    return lag0_from(b, af_hsum4d(total));
 }
 
 /* sum[k] += power[k] * scale */
