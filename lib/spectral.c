@@ -169,24 +169,23 @@ static float flatness_from_sums(double log_sum, double power_sum)
     return gmean / amean;
 }
 
-float af_spectral_flatness(const float *mag)
-{
-    double log_sum, power_sum;
-#ifdef SPECTRAL_AVX512
-    if (__builtin_cpu_supports("avx512f")) {
-        flatness_sums_avx512(mag, &log_sum, &power_sum);
-        return flatness_from_sums(log_sum, power_sum);
-    }
-#endif
-    flatness_sums(mag, &log_sum, &power_sum);
-    return flatness_from_sums(log_sum, power_sum);
-}
-
 float af_spectral_flatness_portable(const float *mag)
 {
     double log_sum, power_sum;
     flatness_sums(mag, &log_sum, &power_sum);
     return flatness_from_sums(log_sum, power_sum);
+}
+
+float af_spectral_flatness(const float *mag)
+{
+#ifdef SPECTRAL_AVX512
+    if (__builtin_cpu_supports("avx512f")) {
+        double log_sum, power_sum;
+        flatness_sums_avx512(mag, &log_sum, &power_sum);
+        return flatness_from_sums(log_sum, power_sum);
+    }
+#endif
+    return af_spectral_flatness_portable(mag);
 }
 
 /*
