@@ -1,8 +1,10 @@
 # AudioFiler build.
 #
 # Layout the rules rely on (add files, not rules):
-#   lib/*.c              shared library (libaf.a) used by every program
-#   <stage>/af-*.c       one program each (stage = ingest, extract, train, sql)
+#   lib/*.c              infrastructure (config, database, HTTP, runs, logs)
+#   analysis/**/*.c      the audio analysis library (decoding, librosa-equal features)
+#                        both go into libaf.a, used by every program
+#   <stage>/af-*.c       one program each (stage = ingest, fetch, extract, train, sql)
 #   <stage>/*.c          other files: modules private to that stage's programs
 #   sql/NNN_*.sql        migrations, compiled into the programs
 #   tests/unit/test_*.c  cmocka test programs (linked with everything)
@@ -23,7 +25,7 @@ TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 VERSION := $(shell cat VERSION)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 # -fno-math-errno: nothing reads errno after math functions, and it lets sqrtf vectorise.
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -fno-math-errno $(WARN) -iquote lib -iquote build-gen $(PKG_CFLAGS) \
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -fno-math-errno $(WARN) -iquote lib -iquote analysis -iquote build-gen $(PKG_CFLAGS) \
 	-DAF_VERSION='"$(VERSION)"' -DAF_PROJECT_DIR='"$(CURDIR)"'
 OPT_CFLAGS := -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -31,8 +33,8 @@ CFLAGS ?=
 # `make V=1` shows whole compiler command lines.
 Q := $(if $(V),,@)
 
-STAGES := ingest extract train sql
-LIB_SRC := $(wildcard lib/*.c)
+STAGES := ingest fetch extract train sql
+LIB_SRC := $(wildcard lib/*.c analysis/*.c analysis/*/*.c)
 PROGRAM_SRC := $(wildcard $(addsuffix /af-*.c,$(STAGES)))
 STAGE_SRC := $(filter-out $(PROGRAM_SRC),$(wildcard $(addsuffix /*.c,$(STAGES))))
 TEST_SRC := $(wildcard tests/unit/test_*.c)

@@ -16,7 +16,7 @@
 #include "analysis.h"
 #include "app.h"
 #include "exitcode.h"
-#include "feature_vectors.h"
+#include "featureset/feature_vectors.h"
 #include "log.h"
 
 static const char usage[] =

@@ -10,7 +10,7 @@
 #include <libpq-fe.h>
 
 #include "error.h"
-#include "feature_vectors.h"
+#include "featureset/feature_vectors.h"
 
 /* Finds or creates the set named params->name (creating its analyst views) and
  * returns its id; fails (AF_EXIT_USAGE) when a set of that name exists with other

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
-#include "decode.h"
+#include "decode/decode.h"
 #include "exitcode.h"
 #include "log.h"
 #include "normalise.h"

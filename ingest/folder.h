@@ -1,7 +1,7 @@
 /*
  * folder.h — `af-ingest dir PATH`: audio files from a folder.
  *
- * Every regular file under PATH is read and decoded (lib/decode.h) to check it is
+ * Every regular file under PATH is read and decoded (analysis/decode/decode.h) to check it is
  * audio and to take its duration and artist/title tags; its bytes are stored once
  * per content in `audio` (sha256) and linked to its track in `track_audio`.  The
  * label is the folder a file sits in under PATH (GTZAN: PATH/<genre>/<file>), or

@@ -1,5 +1,5 @@
 /*
- * bench_decode.c — decode speed (x realtime) of lib/decode.c on real MP3s,
+ * bench_decode.c — decode speed (x realtime) of analysis/decode/decode.c on real MP3s,
  * next to a bare FFmpeg decode loop (demux + decode, frames discarded) measured
  * in the same run as the ceiling, and the cost of a probe (af_decode_probe_memory,
  * what af-fetch verifies previews with) as a ratio to the full decode of the same
@@ -24,7 +24,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 
 #define RUNS 15
 #ifndef AF_PROJECT_DIR

@@ -1,5 +1,5 @@
 /*
- * bench_frames.c — speed of the frame-level features (lib/frames.c and the
+ * bench_frames.c — speed of the frame-level features (analysis/frames.c and the
  * modules behind it) on 30 s of 22.05 kHz audio, broken down by stage.
  * Built by `make bench` (build/bench/bench_frames); by hand, from the project root,
  * after `make build/libaf.a`:
@@ -17,16 +17,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "chroma.h"
+#include "descriptors/spectral.h"
+#include "descriptors/temporal.h"
 #include "frames.h"
-#include "hpss.h"
-#include "mel.h"
-#include "mfcc.h"
-#include "onset.h"
-#include "spectral.h"
-#include "stft.h"
-#include "tempo.h"
-#include "temporal.h"
+#include "hpss/hpss.h"
+#include "rhythm/onset.h"
+#include "rhythm/tempo.h"
+#include "spectral/chroma.h"
+#include "spectral/mel.h"
+#include "spectral/mfcc.h"
+#include "spectral/stft.h"
 
 #define RUNS 15
 

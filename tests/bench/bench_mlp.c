@@ -8,7 +8,7 @@
  *
  *   mkdir -p build/bench && cc -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror \
  *      -Wshadow -Wstrict-prototypes -Wno-unused-parameter -iquote lib \
- *      tests/bench/bench_mlp.c $(find train -name '*.c' ! -name 'af-*') lib/error.c \
+ *      tests/bench/bench_mlp.c $(find train -name '*.c' ! -name 'af-*') lib/error.c lib/rng.c \
  *      -lopenblas -lm -lpthread -o build/bench/bench_mlp
  *   build/bench/bench_mlp [epochs per thread count, default 5]
  *
@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "../../train/mlp.h"
-#include "../../train/rng.h"
 #include "../../train/scaler.h"
+#include "rng.h"
 
 enum { N_TRAIN = 100000, N_TEST = 10000, DIM = 200, CLASSES = 10 };
 

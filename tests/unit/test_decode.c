@@ -1,5 +1,5 @@
 /*
- * test_decode.c — lib/decode.c on audio the test makes itself: WAVs written
+ * test_decode.c — analysis/decode/decode.c on audio the test makes itself: WAVs written
  * here (exact sample checks), the same signal encoded by the ffmpeg CLI as
  * MP3, M4A (AAC), Ogg Vorbis, Opus, FLAC and AU, and every way an input can
  * be refused.  Where the librosa reference outputs exist (shared/reference,
@@ -23,7 +23,7 @@
 
 #include <jansson.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 #include "frames.h"
 #include "npy.h"
 

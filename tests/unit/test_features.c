@@ -1,5 +1,5 @@
 /*
- * test_features.c — feature set v1 (lib/features.c): names, windowing
+ * test_features.c — feature set v1 (analysis/featureset/feature_vectors.c): names, windowing
  * arithmetic, parameter JSON, and vectors computed from hand-built frame
  * features (no audio, no frames.c: the frame features are the input here).
  */
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feature_vectors.h"
+#include "featureset/feature_vectors.h"
 
 #define assert_close(a, b, tol)                                                          \
     do {                                                                                 \

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "../../ingest/fetch_match.h"
+#include "../../fetch/fetch_match.h"
 
 static void check_norm(const char *in, const char *want)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ingest/fetch_providers.h"
+#include "../../fetch/fetch_providers.h"
 
 static char *load(const char *name, size_t *len)
 {

@@ -1,5 +1,5 @@
 /*
- * test_frames.c — frame-level features (lib/frames.h and the modules behind
+ * test_frames.c — frame-level features (analysis/frames.h and the modules behind
  * it) against librosa 0.10.1's own outputs for the synthetic signals in
  * tests/data/librosa/synth, plus analytic cases (sines, silence, DC,
  * clipping), input validation, HPSS against its slow reference, threads and
@@ -24,16 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chroma.h"
-#include "decode.h"
+#include "decode/decode.h"
+#include "descriptors/spectral.h"
 #include "frames.h"
-#include "hpss.h"
-#include "mel.h"
-#include "mfcc.h"
-#include "onset.h"
-#include "spectral.h"
-#include "stft.h"
-#include "tempo.h"
+#include "hpss/hpss.h"
+#include "rhythm/onset.h"
+#include "rhythm/tempo.h"
+#include "spectral/chroma.h"
+#include "spectral/mel.h"
+#include "spectral/mfcc.h"
+#include "spectral/stft.h"
 #include "testdata.h"
 
 #define TOLERANCE 1e-4

@@ -15,7 +15,7 @@
 
 #include "../../train/kernels.h"
 #include "../../train/mlp.h"
-#include "../../train/rng.h"
+#include "rng.h"
 
 /* ---- synthetic data ---- */
 

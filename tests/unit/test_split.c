@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../train/rng.h"
 #include "../../train/split.h"
+#include "rng.h"
 
 enum { N_GENRES = 10 };
 

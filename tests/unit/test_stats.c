@@ -1,5 +1,5 @@
 /*
- * test_stats.c — window statistics (lib/stats.c) against values worked out by
+ * test_stats.c — window statistics (analysis/stats/stats.c) against values worked out by
  * hand, which are also what scipy.stats / numpy give: mean, np.std (ddof 0),
  * scipy.stats.skew and scipy.stats.kurtosis with their defaults (bias=True,
  * Fisher), np.median.
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
+#include "stats/stats.h"
 
 #define TOL 1e-12
 

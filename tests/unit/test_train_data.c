@@ -20,8 +20,8 @@
 #include "../../train/evaluation.h"
 #include "../../train/report_html.h"
 #include "../../train/split.h"
-#include "../../train/strbuf.h"
 #include "../../train/trainer.h"
+#include "strbuf.h"
 
 /* Three tracks (ids 30, 10, 20) of genres rock, jazz, rock in train/val/test. */
 static void make_small(af_dataset *ds)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "simd.h"
-#include "stft.h"
+#include "spectral/stft.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>

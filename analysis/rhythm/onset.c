@@ -1,8 +1,8 @@
 /* onset.c — onset strength envelope; see onset.h. float32 like librosa. */
 #include "onset.h"
 
-#include "mel.h"
 #include "simd.h"
+#include "spectral/mel.h"
 
 #define ONSET_LAG 1
 #define ONSET_SHIFT (ONSET_LAG + 2048 / (2 * 512)) /* lag + n_fft // (2 * hop) */

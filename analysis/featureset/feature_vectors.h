@@ -46,7 +46,7 @@
 
 #include "error.h"
 #include "frames.h"
-#include "stats.h"
+#include "stats/stats.h"
 
 /* The feature definition this code computes, and the default feature set name. A set
  * may have any name: the name labels one choice of the durations below. */

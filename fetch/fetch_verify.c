@@ -1,4 +1,4 @@
-/* fetch_verify.c — preview checks with lib/decode.h's probe on a thread pool; see fetch_verify.h. */
+/* fetch_verify.c — preview checks with analysis/decode/decode.h's probe on a thread pool; see fetch_verify.h. */
 #include "fetch_verify.h"
 
 #include <pthread.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 
 void af_verify_audio(struct af_verify_item *item, double min_seconds, double max_seconds)
 {

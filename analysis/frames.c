@@ -22,16 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chroma.h"
-#include "hpss.h"
-#include "mel.h"
-#include "mfcc.h"
-#include "onset.h"
+#include "descriptors/spectral.h"
+#include "descriptors/temporal.h"
+#include "hpss/hpss.h"
+#include "rhythm/onset.h"
+#include "rhythm/tempo.h"
 #include "simd.h"
-#include "spectral.h"
-#include "stft.h"
-#include "tempo.h"
-#include "temporal.h"
+#include "spectral/chroma.h"
+#include "spectral/mel.h"
+#include "spectral/mfcc.h"
+#include "spectral/stft.h"
 
 /* Larger samples could overflow float32 power sums; decoded audio is within +-1. */
 #define MAX_ABS_SAMPLE AF_MAX_ABS_SAMPLE

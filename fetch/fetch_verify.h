@@ -1,6 +1,6 @@
 /*
  * fetch_verify.h — checking a downloaded preview before it is stored: it must
- * pass lib/decode.h's probe (af_decode_probe_memory: an audio stream FFmpeg
+ * pass analysis/decode/decode.h's probe (af_decode_probe_memory: an audio stream FFmpeg
  * decodes, not HTML or garbage, and not truncated: the audio really reaches the
  * end its header declares) and last between min and max seconds.  The probe
  * decodes ~2.5 s of a preview (the first second and the last 1.5 s, no

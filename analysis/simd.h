@@ -3,7 +3,7 @@
  * (mel, mfcc, spectral, chroma, tempo).  Plain C with vector types: without
  * -march flags they compile to SSE2 pairs, and functions marked
  * AF_SIMD_CLONES also get an AVX2 clone picked at load time by the CPU.
- * Internal to lib/; not part of any public contract.
+ * Internal to analysis/; not part of any public contract.
  */
 #ifndef AF_SIMD_H
 #define AF_SIMD_H

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "simd.h"
-#include "stats.h"
+#include "stats/stats.h"
 #include "stft.h"
 
 void af_pitch_list_free(struct af_pitch_list *l)

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 #include "error.h"
-#include "feature_vectors.h"
+#include "featureset/feature_vectors.h"
 #include "frames.h"
 
 struct af_analyser {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stft.h"
+#include "spectral/stft.h"
 
 #define HPSS_KERNEL 31
 #define HPSS_HALF (HPSS_KERNEL / 2)

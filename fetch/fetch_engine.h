@@ -4,7 +4,7 @@
  * the audio, and records every attempt and outcome.  One thread drives all
  * HTTP transfers through libcurl's multi interface (lib/http_multi.h), paced
  * by a token bucket per provider; previews are decoded on a small thread pool
- * (fetch_verify.h).  See ingest/af-fetch.c for the user's view.
+ * (fetch_verify.h).  See fetch/af-fetch.c for the user's view.
  */
 #ifndef AF_FETCH_ENGINE_H
 #define AF_FETCH_ENGINE_H
