@@ -33,6 +33,17 @@ int ingest_label(struct ingest_ctx *ctx, const struct label_options *o, af_err *
     for (int i = 0; i < PQntuples(res); i++)
         af_run_count(ctx->run, PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
     PQclear(res);
+    /* Precedence: a person's correction (af-label, sql/050) wins over every tag source. */
+    const char *cp[] = {v, params[4]};
+    res = af_db_query(ctx->db, "SELECT status, tracks FROM af_apply_corrections($1, $2)", 2, cp,
+                      err);
+    if (!res) {
+        af_db_rollback(ctx->db);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++)
+        af_run_count(ctx->run, PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
+    PQclear(res);
     if (af_db_commit(ctx->db, err) != 0)
         return -1;
 
