@@ -24,6 +24,8 @@
 #include "log.h"
 #include "mlp.h"
 #include "model_store.h"
+#include "embeddings.h"
+#include "predictor.h"
 #include "scaler.h"
 
 static const char usage[] =
@@ -36,12 +38,15 @@ static const char usage[] =
     "      --windows          also show the prediction of every window (how it moves\n"
     "                         through the file)\n"
     "      --json             write JSON to standard output instead of text\n"
+    "      --embedding        also output the file's embedding: the mean over its windows\n"
+    "                         of the model's last hidden layer, the space af-similar\n"
+    "                         searches (JSON: \"embedding\", an array of numbers)\n"
     "\n"
     "The file's probabilities are the mean of its windows' probabilities. A model trained\n"
     "on features computed differently from this program's is refused. Exit code 1 when a\n"
     "file cannot be decoded (the others are still predicted).\n";
 
-enum { OPT_TOP = AF_OPT_FIRST_PROGRAM_OPTION, OPT_WINDOWS, OPT_JSON };
+enum { OPT_TOP = AF_OPT_FIRST_PROGRAM_OPTION, OPT_WINDOWS, OPT_JSON, OPT_EMBEDDING };
 
 struct predictor {
     af_stored_model stored;
@@ -49,73 +54,12 @@ struct predictor {
     af_scaler scaler;
     struct af_feature_params params;
     int top;
-    bool windows, json;
+    bool windows, json, embedding;
 };
-
-/* The stored feature parameters -> ours, or a clear refusal. */
-static int check_features(PGconn *db, struct predictor *p, af_err *err)
-{
-    const af_stored_model *m = &p->stored;
-    if (!m->feature_params)
-        return af_err_set(err, "model %lld records no feature parameters: it cannot be checked "
-                               "against this program's features; retrain it", m->id);
-    json_error_t jerr;
-    json_t *fp = json_loads(m->feature_params, 0, &jerr);
-    af_feature_params_init(&p->params);
-    if (fp) {
-        snprintf(p->params.name, sizeof p->params.name, "%.15s", m->feature_set);
-        p->params.window_seconds = json_number_value(json_object_get(fp, "window_seconds"));
-        p->params.hop_seconds = json_number_value(json_object_get(fp, "hop_seconds"));
-        p->params.excerpt_seconds = json_number_value(json_object_get(fp, "excerpt_seconds"));
-    }
-    const char *definition = fp ? json_string_value(json_object_get(fp, "definition")) : NULL;
-    char stored_def[64];
-    snprintf(stored_def, sizeof stored_def, "%s", definition ? definition : "?");
-    json_int_t stored_n = fp ? json_integer_value(json_object_get(fp, "n_features")) : 0;
-    json_decref(fp);
-    af_err ignored = {0};
-    char *ours = af_feature_params_check(&p->params, &ignored) == 0
-                     ? af_feature_params_json(&p->params, &ignored)
-                     : NULL;
-    int same = 0;
-    if (ours) {
-        const char *q[] = {ours, m->feature_params};
-        PGresult *res = af_db_query(db, "SELECT $1::jsonb = $2::jsonb", 2, q, err);
-        if (!res) {
-            free(ours);
-            return -1;
-        }
-        same = PQgetvalue(res, 0, 0)[0] == 't';
-        PQclear(res);
-    }
-    free(ours);
-    if (!same || af_mlp_n_inputs(p->mlp) != AF_N_FEATURES)
-        return af_err_set(err,
-                          "model %lld does not match this program's feature code: it was "
-                          "trained on feature set '%s' (definition %s, %lld features, %d model "
-                          "inputs), computed with other parameters than this program's feature "
-                          "code (definition %s, %d features) computes; retrain it on features "
-                          "extracted by this version",
-                          m->id, m->feature_set, stored_def, (long long)stored_n,
-                          af_mlp_n_inputs(p->mlp), AF_FEATURE_SET_NAME, AF_N_FEATURES);
-    return 0;
-}
 
 static int load_model(struct af_app *app, const char *spec, struct predictor *p, af_err *err)
 {
-    long long id;
-    if (af_model_resolve(app->db, spec, &id, err) != 0 ||
-        af_model_load(app->db, id, &p->stored, err) != 0)
-        return -1;
-    if (af_mlp_deserialise(p->stored.weights, p->stored.weights_len, &p->mlp, &p->scaler, err) !=
-        0)
-        return af_err_prefix(err, "model %lld", id);
-    if (af_mlp_n_classes(p->mlp) != p->stored.n_genres)
-        return af_err_set(err, "model %lld: %d outputs but %d genres stored", id,
-                          af_mlp_n_classes(p->mlp), p->stored.n_genres);
-    if (p->scaler.dim != af_mlp_n_inputs(p->mlp))
-        return af_err_set(err, "model %lld carries no feature standardiser", id);
-    return check_features(app->db, p, err);
+    return af_model_load_checked(app->db, spec, &p->stored, &p->mlp, &p->scaler, &p->params, err);
 }
 
 /* Indices of the top n probabilities, best first. */
@@ -167,7 +111,8 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
     float *probs = malloc(rows * (size_t)k * sizeof *probs);
     float *mean = calloc((size_t)k, sizeof *mean);
     int *idx = malloc((size_t)n * sizeof *idx);
-    int rc = 1;
+    int rc = 1, emb_dim = 0;
+    float *emb = NULL;
     if (!x || !probs || !mean || !idx) {
         log_error("%s: out of memory", path);
         goto out;
@@ -182,6 +127,14 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
         for (int c = 0; c < k; c++)
             mean[c] += probs[w * (size_t)k + (size_t)c] / (float)rows;
     top_n(mean, k, n, idx);
+    if (p->embedding) {
+        emb_dim = af_mlp_embedding_dim(p->mlp);
+        if (!(emb = malloc((size_t)emb_dim * sizeof *emb)) ||
+            af_embed_windows(p->mlp, &p->scaler, a.windows.data, rows, emb, &err) != 0) {
+            log_error("%s: embedding: %s", path, emb ? err.msg : "out of memory");
+            goto out;
+        }
+    }
     if (results) {
         json_t *all = json_object();
         for (int c = 0; c < k; c++)
@@ -203,6 +156,12 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
             }
             json_object_set_new(o, "windows", ws);
         }
+        if (emb) {
+            json_t *e = json_array();
+            for (int j = 0; j < emb_dim; j++)
+                json_array_append_new(e, json_real(emb[j]));
+            json_object_set_new(o, "embedding", e);
+        }
         json_array_append_new(results, o);
     } else {
         printf("%s: ", path);
@@ -217,6 +176,12 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
                 printf("\n");
             }
         }
+        if (emb) {
+            printf("  embedding (%d):", emb_dim);
+            for (int j = 0; j < emb_dim; j++)
+                printf(" %.6g", (double)emb[j]);
+            printf("\n");
+        }
     }
     rc = 0;
 out:
@@ -224,6 +189,7 @@ out:
     free(probs);
     free(mean);
     free(idx);
+    free(emb);
     af_analysis_free(&a);
     return rc;
 }
@@ -235,6 +201,7 @@ int main(int argc, char **argv)
                                             {"top", required_argument, NULL, OPT_TOP},
                                             {"windows", no_argument, NULL, OPT_WINDOWS},
                                             {"json", no_argument, NULL, OPT_JSON},
+                                            {"embedding", no_argument, NULL, OPT_EMBEDDING},
                                             {NULL, 0, NULL, 0}};
     struct af_app app;
     af_app_init(&app, "af-predict", usage, argc, argv);
@@ -253,6 +220,7 @@ int main(int argc, char **argv)
             break;
         case OPT_WINDOWS: p.windows = true; break;
         case OPT_JSON: p.json = true; break;
+        case OPT_EMBEDDING: p.embedding = true; break;
         }
     }
     if (optind == argc)

@@ -25,6 +25,7 @@
 #include "csv.h"
 #include "dataset.h"
 #include "dataset_db.h"
+#include "embeddings.h"
 #include "db.h"
 #include "evaluation.h"
 #include "exitcode.h"
@@ -452,6 +453,11 @@ static int train(struct job *j, af_err *err)
     long long model_id = 0;
     if (rc == 0)
         rc = store(j, &o, &model_id, err);
+    /* Similar tracks and clusters (embeddings.h): every track's embedding under it. */
+    if (rc == 0 && !j->csv)
+        rc = af_embeddings_after_training(j->app->db, j->app->run, model_id, j->fs.id,
+                                          o.results[o.weights_from].model,
+                                          &o.results[o.weights_from].scaler, err);
     if (rc == 0) {
         printf("Model %lld: %d genres, %d features, %zu tracks, %zu windows%s\n\n", model_id,
                j->ds.n_classes, j->ds.dim, j->ds.n_tracks, j->ds.n_windows,

@@ -736,3 +736,24 @@ int af_mlp_deserialise(const uint8_t *buf, size_t len, af_mlp **out, af_scaler *
     *out = m;
     return 0;
 }
+
+/* ---- embeddings (af-similar, af-cluster) ---- */
+
+int af_mlp_embedding_dim(const af_mlp *m) { return m->width[m->n_layers - 1]; }
+
+/* The forward pass as af_mlp_forward, keeping the activations of the last hidden
+ * layer (after ReLU) instead of the probabilities; without hidden layers, the inputs. */
+int af_mlp_embed(af_mlp *m, const float *x, size_t n, float *emb, af_err *err)
+{
+    if (n > 0 && (!x || !emb))
+        return af_err_set(err, "mlp: missing input or output matrix");
+    size_t width = (size_t)m->width[0], dim = (size_t)af_mlp_embedding_dim(m);
+    for (size_t start = 0; start < n; start += (size_t)m->ws_rows) {
+        int rows = (int)(n - start < (size_t)m->ws_rows ? n - start : (size_t)m->ws_rows);
+        const float *in = x + start * width;
+        forward_batch(m, in, rows, false, NULL, NULL, NULL);
+        const float *hidden = m->n_layers > 1 ? m->act[m->n_layers - 1] : in;
+        memcpy(emb + start * dim, hidden, (size_t)rows * dim * sizeof(float));
+    }
+    return 0;
+}

@@ -169,4 +169,12 @@ const float *af_mlp_gradients(const af_mlp *m);
 int af_mlp_compute_gradients(af_mlp *m, const float *x, const int *y, size_t n,
                              const float *class_weights, double *objective, af_err *err);
 
+/*
+ * Embeddings: the activations of the last hidden layer (after ReLU, dropout off)
+ * for n rows of x, into emb (n x af_mlp_embedding_dim).  A network without hidden
+ * layers gives its (standardised) inputs back.  Used for similar tracks and clusters.
+ */
+int af_mlp_embedding_dim(const af_mlp *m);
+int af_mlp_embed(af_mlp *m, const float *x, size_t n, float *emb, af_err *err);
+
 #endif

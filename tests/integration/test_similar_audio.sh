@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Embeddings of audio files: af-predict --embedding (text and JSON) gives, for a file of
+# the collection, the embedding af-train stored for its track; af-similar FILE lists the
+# collection's tracks nearest to a new file (its genre first); an undecodable file fails
+# naming it.
+source "$AF_PROJECT/tests/lib.sh"
+use_fresh_database similar_audio
+af-db migrate 2>/dev/null
+audio="$test_tmp/audio"
+mkdir -p "$audio"
+id=1
+for artist in 1 2 3 4 5 6 7 8 9; do
+    make_tone "$audio/low$id.wav" 9 $((120 + 15 * artist))
+    add_track_with_audio $id "$audio/low$id.wav" "Low Artist $artist" >/dev/null; id=$((id + 1))
+    make_tone "$audio/high$id.wav" 9 $((2400 + 150 * artist))
+    add_track_with_audio $id "$audio/high$id.wav" "High Artist $artist" >/dev/null; id=$((id + 1))
+    ffmpeg -nostdin -v error -y -f lavfi -i "anoisesrc=d=9:c=white:a=0.$((2 + artist % 5)):r=22050:seed=$id" "$audio/noise$id.wav"
+    add_track_with_audio $id "$audio/noise$id.wav" "Noise Artist $artist" >/dev/null; id=$((id + 1))
+done
+run af-extract --jobs 2
+expect_status 0 "af-extract"
+sql "INSERT INTO taxonomy_versions (checksum, source_file) VALUES ('t', 'test');
+     INSERT INTO genres (name) VALUES ('high'), ('low'), ('noise');
+     INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)
+     SELECT t.track_id, 1, 'labelled', g.genre_id FROM tracks t
+     JOIN genres g ON t.artist ILIKE g.name || ' %'" >/dev/null
+run af-train --hidden 32,8 --epochs 150 --patience 20
+expect_status 0 "af-train"
+expect_eq "27|8" "$(sql "SELECT count(*), min(cube_dim(embedding)) FROM track_embeddings")" "27 embeddings of 8 values"
+
+run af-predict --embedding --json "$audio/low1.wav"
+expect_status 0 "af-predict --embedding --json"
+stored=$(sql "SELECT embedding FROM track_embeddings WHERE track_id = 1")
+check=$(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+stored = [float(v) for v in sys.argv[1].strip("()").split(",")]
+e = d["embedding"]
+diff = max(abs(a - b) for a, b in zip(e, stored)) if len(e) == len(stored) else 1e9
+print("yes" if diff <= 1e-3 * max(1, max(stored)) else "no: %r vs %r" % (e, stored))' "$stored")
+expect_eq "yes" "$check" "a collection file's embedding equals the one stored for its track"
+run af-predict --embedding "$audio/low1.wav"
+expect_out '^  embedding \(8\):( [-0-9.e]+){8}$' "text output has the embedding line"
+
+make_tone "$audio/new_low.wav" 12 190
+run af-similar -k 3 "$audio/new_low.wav"
+expect_status 0 "af-similar FILE"
+expect_out "Nearest tracks to .*new_low.wav \(model 1\)" "the file is the query"
+expect_eq "low low low" "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+$/ {print $8}' | xargs)" \
+    "the three nearest tracks of a low tone are low tones"
+
+head -c 5000 /dev/urandom >"$audio/garbage.mp3"
+run af-similar "$audio/garbage.mp3"
+expect_status 1 "an undecodable file exits 1"
+expect_err "garbage.mp3" "the undecodable file is named"
