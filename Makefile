@@ -92,9 +92,14 @@ $(1)/lib$(2).a: $(patsubst %.c,$(1)/obj/%.o,$(filter $(2)/%,$(STAGE_SRC)))
 endef
 
 # $(1) = output dir, $(2) = extra CFLAGS, $(3) = program source: a program links its
-# own stage's modules and libaf only, so one stage's breakage never blocks another's.
+# own stage's modules and libaf only, so one stage's breakage never blocks another's;
+# a program that also uses another stage's modules names those stages in
+# <program>_USES (after its own stage on the link line).
+af-predict_USES := fetch
+af-similar_USES := fetch
+af-serve_USES := train fetch
 define program
-$(1)/bin/$(notdir $(3:.c=)): $(3) $(1)/lib$(patsubst %/,%,$(dir $(3))).a $(1)/libaf.a
+$(1)/bin/$(notdir $(3:.c=)): $(3) $(1)/lib$(patsubst %/,%,$(dir $(3))).a $(foreach u,$($(notdir $(3:.c=))_USES),$(1)/lib$(u).a) $(1)/libaf.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  LINK    $$@')
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$^ $(PKG_LIBS) $$(LDFLAGS) -o $$@

@@ -1,4 +1,4 @@
-"""Fake Deezer: /deezer/search and /deezer/track/isrc:X, no key.
+"""Fake Deezer: /deezer/search, /deezer/track/isrc:X and /deezer/track/ID, no key.
 
 Formats as in examples/deezer_*.json: a page {"data": [...], "total": N}, a single
 track for the ISRC route, errors inside HTTP 200 bodies (800 "no data" for an unknown
@@ -38,6 +38,15 @@ def handle(request, state):
             if "deezer" in t and t.get("isrc", "").lower() == m.group(1).lower():
                 body = _track(request, state, t)
                 body["isrc"] = t["isrc"]
+                return json_response(body)
+        return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}})
+    m = re.match(r"^/deezer/track/([0-9]+)$", request.path)
+    if m:
+        for t in common.tracks(state):
+            if "deezer" in t and t["deezer"]["id"] == int(m.group(1)):
+                body = _track(request, state, t)
+                if t.get("isrc"):
+                    body["isrc"] = t["isrc"]
                 return json_response(body)
         return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}})
     if request.path == "/deezer/search":

@@ -4,27 +4,11 @@
 # collection's tracks nearest to a new file (its genre first); an undecodable file fails
 # naming it.
 source "$AF_PROJECT/tests/lib.sh"
+source "$AF_PROJECT/tests/integration/use_model.sh"
 use_fresh_database similar_audio
 af-db migrate 2>/dev/null
 audio="$test_tmp/audio"
-mkdir -p "$audio"
-id=1
-for artist in 1 2 3 4 5 6 7 8 9; do
-    make_tone "$audio/low$id.wav" 9 $((120 + 15 * artist))
-    add_track_with_audio $id "$audio/low$id.wav" "Low Artist $artist" >/dev/null; id=$((id + 1))
-    make_tone "$audio/high$id.wav" 9 $((2400 + 150 * artist))
-    add_track_with_audio $id "$audio/high$id.wav" "High Artist $artist" >/dev/null; id=$((id + 1))
-    ffmpeg -nostdin -v error -y -f lavfi -i "anoisesrc=d=9:c=white:a=0.$((2 + artist % 5)):r=22050:seed=$id" "$audio/noise$id.wav"
-    add_track_with_audio $id "$audio/noise$id.wav" "Noise Artist $artist" >/dev/null; id=$((id + 1))
-done
-run af-extract --jobs 2
-expect_status 0 "af-extract"
-sql "INSERT INTO taxonomy_versions (checksum, source_file) VALUES ('t', 'test');
-     INSERT INTO genres (name) VALUES ('high'), ('low'), ('noise');
-     INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)
-     SELECT t.track_id, 1, 'labelled', g.genre_id FROM tracks t
-     JOIN genres g ON t.artist ILIKE g.name || ' %'" >/dev/null
-run af-train --hidden 32,8 --epochs 150 --patience 20
+tone_model "$audio" 32,8
 expect_status 0 "af-train"
 expect_eq "27|8" "$(sql "SELECT count(*), min(cube_dim(embedding)) FROM track_embeddings")" "27 embeddings of 8 values"
 
