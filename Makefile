@@ -26,14 +26,14 @@ VERSION := $(shell cat VERSION)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 # -fno-math-errno: nothing reads errno after math functions, and it lets sqrtf vectorise.
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -fno-math-errno $(WARN) -iquote lib -iquote analysis -iquote build-gen $(PKG_CFLAGS) \
-	-DAF_VERSION='"$(VERSION)"' -DAF_PROJECT_DIR='"$(CURDIR)"'
+	-DAF_VERSION='"$(VERSION)"' -DAF_PROJECT_DIR='"$(CURDIR)"' -DAF_SHARE_DIR='"$(PREFIX)/share/audiofiler"'
 OPT_CFLAGS := -O2 -g
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS ?=
 # `make V=1` shows whole compiler command lines.
 Q := $(if $(V),,@)
 
-STAGES := ingest fetch extract train sql
+STAGES := ingest fetch extract train sql serve
 LIB_SRC := $(wildcard lib/*.c analysis/*.c analysis/*/*.c)
 PROGRAM_SRC := $(wildcard $(addsuffix /af-*.c,$(STAGES)))
 STAGE_SRC := $(filter-out $(PROGRAM_SRC),$(wildcard $(addsuffix /*.c,$(STAGES))))
@@ -98,11 +98,13 @@ endef
 af-predict_USES := fetch
 af-similar_USES := fetch
 af-serve_USES := train fetch
+# and libraries of their own: <program>_LIBS.
+af-serve_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd)
 define program
 $(1)/bin/$(notdir $(3:.c=)): $(3) $(1)/lib$(patsubst %/,%,$(dir $(3))).a $(foreach u,$($(notdir $(3:.c=))_USES),$(1)/lib$(u).a) $(1)/libaf.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  LINK    $$@')
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$^ $(PKG_LIBS) $$(LDFLAGS) -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$^ $(PKG_LIBS) $$($(notdir $(3:.c=))_LIBS) $$(LDFLAGS) -o $$@
 endef
 
 $(eval $(call variant,build,$(OPT_CFLAGS)))
@@ -135,6 +137,8 @@ install: all
 	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/audiofiler/sql/
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/audiofiler/config/
+	install -d $(DESTDIR)$(PREFIX)/share/audiofiler/serve
+	install -m 644 serve/assets/* $(DESTDIR)$(PREFIX)/share/audiofiler/serve/
 
 clean:
 	rm -rf build build-asan build-gen

@@ -12,42 +12,7 @@ tone_model "$test_tmp/audio" 32,8
 expect_status 0 "af-train on the tone tracks"
 
 world=$test_tmp/world
-mkdir -p "$world"
-make_tone "$world/low.mp3" 30 190 -ac 2 -b:a 128k
-make_tone "$world/high.mp3" 30 2900 -ac 2 -b:a 128k
-make_tone "$world/short.mp3" 3 200 -b:a 128k
-cat >"$world/world.json" <<'JSON'
-{"tracks": [
- {"artist": "Low Band", "title": "Deep Tone", "isrc": "USLOW0000001", "duration": 30,
-  "deezer": {"id": 701}, "itunes": {"id": 801}, "audio": "low.mp3"},
- {"artist": "Low Band", "title": "Deep Tone (Live)", "duration": 30,
-  "deezer": {"id": 705, "preview": false}, "audio": "low.mp3"},
- {"artist": "High Band", "title": "Bright Tone", "duration": 30,
-  "deezer": {"id": 702}, "itunes": {"id": 802}, "audio": "high.mp3"},
- {"artist": "Short One", "title": "Tiny", "duration": 3, "deezer": {"id": 703}, "audio": "short.mp3"},
- {"artist": "Spot Only", "title": "Green Tone", "duration": 30,
-  "spotify": {"id": "sp4", "preview": true}, "audio": "low.mp3"}
-]}
-JSON
-start_fakeapi "$world/world.json"
-conf=$test_tmp/use.conf
-cat >"$conf" <<CONF
-[spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
-requests_per_second = 0
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
-[fetch]
-providers = spotify,deezer,itunes
-retry_base_seconds = 0.05
-retry_max_seconds = 0.1
-CONF
-export AUDIOFILER_CONFIG=$conf
+preview_world "$world"
 unset SPOTIFY_CLIENT_ID SPOTIFY_CLIENT_SECRET
 
 run af-predict --search "Low Band - Deep Tone"

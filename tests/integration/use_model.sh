@@ -23,6 +23,54 @@ tone_model() {
          INSERT INTO genre_tags (taxonomy_version, genre_id, tag_key) SELECT 1, genre_id, name FROM genres;
          INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)
          SELECT t.track_id, 1, 'labelled', g.genre_id FROM tracks t
-         JOIN genres g ON t.artist ILIKE g.name || ' %'" >/dev/null
+         JOIN genres g ON t.artist ILIKE g.name || ' %';
+         SELECT setval('tracks_track_id_seq', (SELECT max(track_id) FROM tracks))" >/dev/null
     run af-train --hidden "$hidden" --epochs 150 --patience 20
+}
+
+# preview_world DIR: the fake providers' world for looking songs up (tests/fakeapi):
+#   Low Band - Deep Tone       Deezer 701 and iTunes 801, ISRC USLOW0000001, a 190 Hz tone
+#   Low Band - Deep Tone (Live) Deezer 705 without a preview
+#   High Band - Bright Tone    Deezer 702 and iTunes 802, a 2900 Hz tone
+#   Short One - Tiny           Deezer 703, 3 s of audio (too short)
+#   Spot Only - Green Tone     Spotify sp4 only
+# starts the fake server and points $AUDIOFILER_CONFIG ($conf) at it (no Spotify
+# credentials set).
+preview_world() {
+    mkdir -p "$1"
+    make_tone "$1/low.mp3" 30 190 -ac 2 -b:a 128k
+    make_tone "$1/high.mp3" 30 2900 -ac 2 -b:a 128k
+    make_tone "$1/short.mp3" 3 200 -b:a 128k
+    cat >"$1/world.json" <<'JSON'
+{"tracks": [
+ {"artist": "Low Band", "title": "Deep Tone", "isrc": "USLOW0000001", "duration": 30,
+  "deezer": {"id": 701}, "itunes": {"id": 801}, "audio": "low.mp3"},
+ {"artist": "Low Band", "title": "Deep Tone (Live)", "duration": 30,
+  "deezer": {"id": 705, "preview": false}, "audio": "low.mp3"},
+ {"artist": "High Band", "title": "Bright Tone", "duration": 30,
+  "deezer": {"id": 702}, "itunes": {"id": 802}, "audio": "high.mp3"},
+ {"artist": "Short One", "title": "Tiny", "duration": 3, "deezer": {"id": 703}, "audio": "short.mp3"},
+ {"artist": "Spot Only", "title": "Green Tone", "duration": 30,
+  "spotify": {"id": "sp4", "preview": true}, "audio": "low.mp3"}
+]}
+JSON
+    start_fakeapi "$1/world.json"
+    conf=$test_tmp/use.conf
+    cat >"$conf" <<CONF
+[spotify]
+accounts_url = $fakeapi_url/spotify/accounts/api/token
+api_url = $fakeapi_url/spotify/v1
+requests_per_second = 0
+[deezer]
+api_url = $fakeapi_url/deezer
+requests_per_second = 0
+[itunes]
+api_url = $fakeapi_url/itunes
+requests_per_second = 0
+[fetch]
+providers = spotify,deezer,itunes
+retry_base_seconds = 0.05
+retry_max_seconds = 0.1
+CONF
+    export AUDIOFILER_CONFIG=$conf
 }

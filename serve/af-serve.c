@@ -1,0 +1,415 @@
+/*
+ * af-serve — the collection and the model on a web page: a small HTTP server
+ * (GNU libmicrohttpd) serving one page (serve/assets: HTML, JS, CSS, no build step,
+ * nothing from elsewhere) and a JSON API under /api/ (serve_engine.h):
+ *
+ *   GET  /api/status                     the model and its genres
+ *   GET  /api/search?q=ARTIST+-+TITLE    candidates at the providers (suggestions)
+ *   GET  /api/predict?q=...[&pick=N]     find, download the preview, classify
+ *   GET  /api/predict?deezer_id=ID
+ *   POST /api/predict                    classify the audio file in the body
+ *   GET  /api/similar?track=ID[&k=N]     nearest tracks of the collection
+ *   POST /api/correct                    record a correction (JSON body)
+ *   GET  /api/preview?key=PROVIDER:ID    a found preview's audio, for the player
+ *
+ * Requests are answered one at a time by the daemon's thread (one database
+ * connection, one model).  Limits: [serve] max_upload_bytes (413),
+ * requests_per_minute per client address (429), request_timeout_seconds,
+ * max_connections.  It listens on 127.0.0.1 unless [serve] listen says otherwise;
+ * then POST /api/correct needs the token of AF_SERVE_TOKEN (401 without it).
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "app.h"
+#include "config.h"
+#include "exitcode.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "serve_engine.h"
+
+static const char usage[] =
+    "Usage: af-serve [OPTION]...\n"
+    "Serve a web page and a JSON API to classify songs, find similar tracks and correct\n"
+    "labels.\n"
+    "\n"
+    "Options:\n"
+    "  -m, --model ID|latest  the model ([serve] model; default latest)\n"
+    "      --listen ADDR      IPv4 address to listen on ([serve] listen; default 127.0.0.1)\n"
+    "      --port N           TCP port ([serve] port; 0 = any free port)\n"
+    "      --port-file FILE   write the port listened on to FILE once listening\n"
+    "\n"
+    "Environment: AF_SERVE_TOKEN, the token POST /api/correct needs (header\n"
+    "'Authorization: Bearer TOKEN') when listening on another address than 127.0.0.1;\n"
+    "without it such a server refuses to start. The API's status codes: 200 ok, 201\n"
+    "correction recorded, 400 bad request, 401 token missing or wrong, 404 no such\n"
+    "route, track or match, 405 wrong method, 413 body too large, 422 audio that cannot\n"
+    "be analysed, 429 too many requests, 502 the providers failed, 503 searching off or\n"
+    "database unavailable. SIGINT/SIGTERM stop it.\n";
+
+enum { OPT_LISTEN = AF_OPT_FIRST_PROGRAM_OPTION, OPT_PORT, OPT_PORT_FILE };
+
+#define CLIENTS 64
+
+struct server {
+    struct serve_engine *engine;
+    const char *assets_dir;
+    const char *token;        /* NULL on loopback */
+    size_t max_upload;
+    double per_minute;
+    struct {
+        char addr[64];
+        struct af_rate_limiter rl;
+        bool used;
+    } clients[CLIENTS];
+    int next_client;
+};
+
+/* The body of one request as it arrives. */
+struct request {
+    char *body;
+    size_t len;
+    bool too_large;
+};
+
+static const struct asset {
+    const char *url, *file, *type;
+} assets[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/index.html", "index.html", "text/html; charset=utf-8"},
+    {"/assets/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/assets/style.css", "style.css", "text/css; charset=utf-8"},
+};
+
+static enum MHD_Result send_bytes(struct MHD_Connection *c, int status, const void *data,
+                                  size_t len, const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data: https:; media-src 'self'");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return send_bytes(c, 500, "{\"error\":\"out of memory\"}", 25, "application/json");
+    enum MHD_Result ret = send_bytes(c, status, text, strlen(text), "application/json");
+    free(text);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *msg)
+{
+    return send_json(c, status, json_pack("{s:s}", "error", msg));
+}
+
+/* Only the files of the table above, read from the assets directory. */
+static enum MHD_Result send_asset(struct server *s, struct MHD_Connection *c, const char *url)
+{
+    for (size_t i = 0; i < sizeof assets / sizeof *assets; i++) {
+        if (strcmp(url, assets[i].url) != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", s->assets_dir, assets[i].file);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            log_error("%s: cannot open: %m", path);
+            return send_error(c, 500, "asset missing");
+        }
+        char *buf = NULL;
+        size_t len = 0, cap = 0, got;
+        char chunk[16384];
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            if (len + got > cap) {
+                cap = 2 * (len + got);
+                char *more = realloc(buf, cap);
+                if (!more)
+                    break;
+                buf = more;
+            }
+            memcpy(buf + len, chunk, got);
+            len += got;
+        }
+        fclose(f);
+        enum MHD_Result ret = send_bytes(c, 200, buf ? buf : "", len, assets[i].type);
+        free(buf);
+        return ret;
+    }
+    return send_error(c, 404, "no such page");
+}
+
+static void client_address(struct MHD_Connection *c, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buf, len, "?");
+    if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)info->client_addr)->sin_addr, buf,
+                  (socklen_t)len);
+}
+
+/* A token bucket per client address (the last CLIENTS addresses seen). */
+static bool rate_ok(struct server *s, const char *addr)
+{
+    if (s->per_minute <= 0)
+        return true;
+    int slot = -1;
+    for (int i = 0; i < CLIENTS; i++)
+        if (s->clients[i].used && strcmp(s->clients[i].addr, addr) == 0)
+            slot = i;
+    if (slot < 0) {
+        slot = s->next_client;
+        s->next_client = (s->next_client + 1) % CLIENTS;
+        if (s->clients[slot].used)
+            af_rate_limiter_destroy(&s->clients[slot].rl);
+        snprintf(s->clients[slot].addr, sizeof s->clients[slot].addr, "%s", addr);
+        /* A burst of up to 30: a page load and a few searches at once. */
+        af_rate_limiter_init(&s->clients[slot].rl, s->per_minute / 60.0,
+                             s->per_minute < 30 ? s->per_minute : 30);
+        s->clients[slot].used = true;
+    }
+    return af_rate_limiter_try_take(&s->clients[slot].rl) <= 0;
+}
+
+static bool token_ok(struct server *s, struct MHD_Connection *c)
+{
+    if (!s->token)
+        return true;
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+        return false;
+    /* Constant time in the token's length. */
+    const char *given = auth + 7;
+    size_t n = strlen(s->token), m = strlen(given);
+    unsigned diff = (unsigned)(n ^ m);
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned)(s->token[i] ^ (i < m ? given[i] : 0));
+    return diff == 0;
+}
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result api(struct server *s, struct MHD_Connection *c, const char *url,
+                           const char *method, struct request *rq)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0;
+    json_t *out = NULL;
+    int status;
+    if (strcmp(url, "/api/status") == 0 && get) {
+        status = serve_status(s->engine, &out);
+    } else if (strcmp(url, "/api/search") == 0 && get) {
+        status = serve_search(s->engine, arg(c, "q"), &out);
+    } else if (strcmp(url, "/api/predict") == 0 && get) {
+        const char *pick = arg(c, "pick");
+        status = serve_predict_query(s->engine, arg(c, "q"), pick ? atoi(pick) : 0,
+                                     arg(c, "deezer_id"), &out);
+    } else if (strcmp(url, "/api/predict") == 0 && post) {
+        status = serve_predict_upload(s->engine, rq->body, rq->len, &out);
+    } else if (strcmp(url, "/api/similar") == 0 && get) {
+        const char *k = arg(c, "k");
+        status = serve_similar(s->engine, arg(c, "track"), k ? atoi(k) : 10, &out);
+    } else if (strcmp(url, "/api/correct") == 0 && post) {
+        if (!token_ok(s, c))
+            return send_error(c, 401, "corrections need 'Authorization: Bearer TOKEN' (the "
+                                      "server's AF_SERVE_TOKEN)");
+        status = serve_correct(s->engine, rq->body, rq->len, &out);
+    } else if (strcmp(url, "/api/preview") == 0 && get) {
+        size_t len;
+        const char *type;
+        const char *data = serve_preview(s->engine, arg(c, "key"), &len, &type);
+        return data ? send_bytes(c, 200, data, len, type)
+                    : send_error(c, 404, "no such preview (search and predict first)");
+    } else {
+        static const char *const routes[] = {"/api/status", "/api/search", "/api/predict",
+                                             "/api/similar", "/api/correct", "/api/preview"};
+        for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+            if (strcmp(url, routes[i]) == 0)
+                return send_error(c, 405, "method not allowed here");
+        return send_error(c, 404, "no such API route");
+    }
+    return send_json(c, status, out);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **state)
+{
+    struct server *s = cls;
+    (void)version;
+    struct request *rq = *state;
+    if (!rq) { /* headers only: check the rate now, collect the body next */
+        char addr[64];
+        client_address(c, addr, sizeof addr);
+        if (!rate_ok(s, addr))
+            return send_error(c, 429, "too many requests: slow down ([serve] "
+                                      "requests_per_minute)");
+        if (!(rq = calloc(1, sizeof *rq)))
+            return MHD_NO;
+        *state = rq;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > s->max_upload)
+            rq->too_large = true;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!rq->too_large && rq->len + *upload_size <= s->max_upload) {
+            char *more = realloc(rq->body, rq->len + *upload_size + 1);
+            if (!more)
+                return MHD_NO;
+            rq->body = more;
+            memcpy(rq->body + rq->len, upload, *upload_size);
+            rq->len += *upload_size;
+            rq->body[rq->len] = '\0';
+        } else {
+            rq->too_large = true;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_large)
+        return send_error(c, 413, "request body too large ([serve] max_upload_bytes)");
+    if (strncmp(url, "/api/", 5) == 0)
+        return api(s, c, url, method, rq);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return send_error(c, 405, "method not allowed here");
+    return send_asset(s, c, url);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **state,
+                      enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)c;
+    (void)code;
+    struct request *rq = *state;
+    if (rq) {
+        free(rq->body);
+        free(rq);
+        *state = NULL;
+    }
+}
+
+/* The project's serve/assets when this binary runs from the project, else the
+ * installed copy. */
+static const char *default_assets(void)
+{
+    static char dir[4096];
+    char index[4200];
+    snprintf(dir, sizeof dir, "%s/serve/assets", AF_PROJECT_DIR);
+    snprintf(index, sizeof index, "%s/index.html", dir);
+    FILE *f = fopen(index, "r");
+    if (f) {
+        fclose(f);
+        return dir;
+    }
+    snprintf(dir, sizeof dir, "%s", AF_SHARE_DIR "/serve");
+    return dir;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {AF_APP_LONG_OPTIONS,
+                                            {"model", required_argument, NULL, 'm'},
+                                            {"listen", required_argument, NULL, OPT_LISTEN},
+                                            {"port", required_argument, NULL, OPT_PORT},
+                                            {"port-file", required_argument, NULL, OPT_PORT_FILE},
+                                            {NULL, 0, NULL, 0}};
+    struct af_app app;
+    af_app_init(&app, "af-serve", usage, argc, argv);
+    const char *port_file = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, AF_APP_SHORT "m:", options, NULL)) != -1) {
+        if (af_app_option(&app, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'm': af_app_override(&app, "serve.model", optarg, "--model"); break;
+        case OPT_LISTEN: af_app_override(&app, "serve.listen", optarg, "--listen"); break;
+        case OPT_PORT: af_app_override(&app, "serve.port", optarg, "--port"); break;
+        case OPT_PORT_FILE: port_file = optarg; break;
+        default: af_app_usage_error(&app, "unexpected option");
+        }
+    }
+    if (optind < argc)
+        af_app_usage_error(&app, "unexpected argument '%s'", argv[optind]);
+    af_err err = {0};
+    if (af_app_start(&app, AF_APP_DB, &err) != 0)
+        return af_app_fail(&app, &err);
+    struct server s = {0};
+    const char *listen = af_config_str(app.cfg, "serve.listen");
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)af_config_int(app.cfg, "serve.port"))};
+    if (inet_pton(AF_INET, listen, &addr.sin_addr) != 1) {
+        af_err_set_code(&err, AF_EXIT_USAGE, "[serve] listen: '%s' is not an IPv4 address", listen);
+        return af_app_fail(&app, &err);
+    }
+    if (strncmp(listen, "127.", 4) != 0) {
+        s.token = getenv("AF_SERVE_TOKEN");
+        if (!s.token || strlen(s.token) < 16) {
+            af_err_set_code(&err, AF_EXIT_USAGE, "listening on %s (not loopback) needs "
+                                                 "AF_SERVE_TOKEN of at least 16 characters in "
+                                                 "the environment, for corrections", listen);
+            return af_app_fail(&app, &err);
+        }
+    }
+    const char *dir = af_config_str(app.cfg, "serve.assets_dir");
+    s.assets_dir = dir && *dir ? dir : default_assets();
+    s.max_upload = (size_t)af_config_int(app.cfg, "serve.max_upload_bytes");
+    s.per_minute = (double)af_config_int(app.cfg, "serve.requests_per_minute");
+    if (serve_engine_open(&s.engine, &app, af_config_str(app.cfg, "serve.model"), &err) != 0)
+        return af_app_fail(&app, &err);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)af_config_int(app.cfg, "serve.request_timeout_seconds"),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)af_config_int(app.cfg, "serve.max_connections"),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
+    if (!d) {
+        serve_engine_close(s.engine);
+        af_err_set(&err, "cannot listen on %s:%ld: %m", listen,
+                   af_config_int(app.cfg, "serve.port"));
+        return af_app_fail(&app, &err);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : 0;
+    log_info("listening on http://%s:%u/ (assets %s)%s", listen, port, s.assets_dir,
+             s.token ? "; corrections need the token" : "");
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (f) {
+            fprintf(f, "%u\n", port);
+            fclose(f);
+        }
+    }
+    while (!af_app_stop_requested())
+        af_sleep_seconds(0.2);
+    MHD_stop_daemon(d);
+    serve_engine_close(s.engine);
+    for (int i = 0; i < CLIENTS; i++)
+        if (s.clients[i].used)
+            af_rate_limiter_destroy(&s.clients[i].rl);
+    log_info("stopped");
+    return af_app_finish(&app, AF_EXIT_OK, NULL);
+}

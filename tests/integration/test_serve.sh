@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# af-serve: the JSON API (status, search, predict by search / Deezer id / upload,
+# preview, similar, correct) with its documented status codes, the page and nothing
+# but its assets, request size and rate limits, the token off loopback; then the page
+# in Debian's headless Chromium (tests/browser/serve.test.js, puppeteer-core): load,
+# search against the fake providers, play, bars, per-window chart, nearest tracks, a
+# correction that lands in the database.
+source "$AF_PROJECT/tests/lib.sh"
+source "$AF_PROJECT/tests/integration/use_model.sh"
+use_fresh_database serve
+af-db migrate 2>/dev/null
+tone_model "$test_tmp/audio" 32,8
+expect_status 0 "af-train on the tone tracks"
+world=$test_tmp/world
+preview_world "$world"
+unset SPOTIFY_CLIENT_ID SPOTIFY_CLIENT_SECRET AF_SERVE_TOKEN
+printf '[serve]\nmax_upload_bytes = 1000000\nrequests_per_minute = 0\n' >>"$conf"
+
+serve_pids=()
+stop_servers() { for p in "${serve_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+trap 'stop_servers; kill $fakeapi_pid 2>/dev/null; cleanup_lib' EXIT
+# start_serve NAME [ARGS...]: starts af-serve on a free port; sets $url.
+start_serve() {
+    local name=$1
+    shift
+    rm -f "$test_tmp/$name.port"
+    af-serve --port 0 --port-file "$test_tmp/$name.port" "$@" >"$test_tmp/$name.log" 2>&1 &
+    serve_pids+=($!)
+    for _ in $(seq 200); do [ -s "$test_tmp/$name.port" ] && break; sleep 0.05; done
+    [ -s "$test_tmp/$name.port" ] || { echo "not ok - af-serve $name did not start"; cat "$test_tmp/$name.log"; return 1; }
+    url="http://127.0.0.1:$(cat "$test_tmp/$name.port")"
+}
+# req METHOD PATH [curl args...]: sets $code and $body.
+req() {
+    local method=$1 path=$2
+    shift 2
+    code=$(curl -s --path-as-is -o "$test_tmp/body" -w '%{http_code}' -X "$method" "$@" "$url$path")
+    body=$(tr -d '\0' <"$test_tmp/body")
+}
+json() { printf '%s' "$body" | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+start_serve main || exit 1
+main_url=$url
+expect_eq "t" "$(grep -q 'listening on http://127.0.0.1:' "$test_tmp/main.log" && echo t)" "af-serve listens on 127.0.0.1 by default"
+
+req GET /api/status
+expect_eq "200 1 high,low,noise True" "$code $(json 'd["model"], ",".join(d["genres"]), d["similar"]')" "GET /api/status: model, genres, similar"
+req GET /
+expect_eq "200" "$code" "GET / serves the page"
+expect_eq "t" "$(printf '%s' "$body" | grep -q '<script src="/assets/app.js">' && echo t)" "the page loads its script from af-serve itself"
+expect_no 'https?://' "$(cat "$AF_PROJECT/serve/assets/index.html" "$AF_PROJECT/serve/assets/app.js" "$AF_PROJECT/serve/assets/style.css" | grep -v 'http://www.w3.org/2000/svg')" \
+    "the assets load nothing from elsewhere (no CDN)"
+req GET /assets/app.js
+expect_eq "200" "$code" "GET /assets/app.js"
+for path in /../Makefile /assets/../../Makefile /assets/%2e%2e/%2e%2e/Makefile /etc/passwd /assets/; do
+    req GET "$path"
+    expect_eq "404" "$code" "GET $path is refused (only the page's own files)"
+done
+
+req GET "/api/search?q=Low%20Band%20-%20Deep%20Tone"
+expect_eq "200 3 deezer 701 True" "$code $(json 'len(d["candidates"]), d["candidates"][0]["provider"], d["candidates"][0]["id"], d["candidates"][0]["preview"]')" \
+    "GET /api/search lists the providers' candidates, best first"
+req GET /api/search
+expect_eq "400" "$code" "GET /api/search without q: 400"
+
+req GET "/api/predict?q=Low%20Band%20-%20Deep%20Tone"
+expect_eq "200" "$code" "GET /api/predict?q= classifies the found preview"
+expect_eq "deezer 701 10 3 8 /api/preview?key=deezer:701" \
+    "$(json 'd["track"]["provider"], d["track"]["id"], len(d["windows"]), len(d["windows"][0]["probabilities"]), len(d["similar"]), d["preview"]["url"]')" \
+    "the answer has the track, 10 windows of 3 genres, 8 nearest tracks and the preview's URL"
+expect_eq "True" "$(json 'abs(sum(d["probabilities"].values()) - 1) < 0.01')" "the probabilities sum to 1"
+req GET "/api/preview?key=deezer:701"
+expect_eq "200 481533" "$code $(stat -c %s "$test_tmp/body")" "GET /api/preview serves the cached preview"
+before=$(fakeapi_count /previews/)
+req GET "/api/predict?q=Low%20Band%20-%20Deep%20Tone"
+expect_eq "$before" "$(fakeapi_count /previews/)" "a second prediction reuses the cached preview"
+req GET "/api/preview?key=deezer:999"
+expect_eq "404" "$code" "an uncached preview: 404"
+req GET "/api/predict?deezer_id=702"
+expect_eq "200 High Band" "$code $(json 'd["track"]["artist"]')" "GET /api/predict?deezer_id="
+req GET "/api/predict?q=Low%20Band%20-%20Deep%20Tone&pick=2"
+expect_eq "200 itunes" "$code $(json 'd["track"]["provider"]')" "pick=2 takes the second candidate"
+req GET "/api/predict?q=Nobody%20-%20Nothing"
+expect_eq "404" "$code" "no match: 404"
+req GET "/api/predict?q=Short%20One%20-%20Tiny"
+expect_eq "422" "$code" "an unusable preview: 422"
+expect_eq "True" "$(json '"too_short" in d["error"]')" "the error says why"
+req GET "/api/predict?deezer_id=abc"
+expect_eq "400" "$code" "a malformed deezer_id: 400"
+
+req POST /api/predict --data-binary "@$test_tmp/audio/low1.wav" -H 'Content-Type: application/octet-stream'
+expect_eq "200 3" "$code $(json 'len(d["windows"])')" "POST /api/predict classifies an uploaded file"
+req POST /api/predict --data-binary "@$AF_PROJECT/Makefile"
+expect_eq "422" "$code" "an upload that is not audio: 422"
+req POST /api/predict
+expect_eq "400" "$code" "an empty upload: 400"
+head -c 1500000 /dev/zero >"$test_tmp/big.bin"
+req POST /api/predict --data-binary "@$test_tmp/big.bin"
+expect_eq "413" "$code" "an upload above max_upload_bytes: 413"
+
+req GET "/api/similar?track=1&k=3"
+expect_eq "200 3 low" "$code $(json 'len(d["similar"]), d["similar"][0]["label"]')" "GET /api/similar lists the nearest tracks"
+req GET "/api/similar?track=999"
+expect_eq "404" "$code" "an unknown track: 404"
+req GET "/api/similar?track=abc"
+expect_eq "400" "$code" "a malformed track: 400"
+
+req POST /api/correct -H 'Content-Type: application/json' -d '{"track_id": 2, "genre": "noise", "by": "api test", "note": "hiss"}'
+expect_eq "201 2 noise" "$code $(json 'd["track_id"], d["genre"]')" "POST /api/correct records a correction: 201"
+expect_eq "noise|api test|hiss|web" "$(sql "SELECT g.name, corrected_by, note, origin FROM label_corrections JOIN genres g USING (genre_id) WHERE track_id = 2")" \
+    "the correction is in the database (origin web)"
+req POST /api/correct -H 'Content-Type: application/json' \
+    -d '{"track": {"provider": "deezer", "id": "702", "artist": "High Band", "title": "Bright Tone"}, "genre": "high", "by": "api test"}'
+new=$(json 'd["track_id"]')
+expect_eq "201" "$code" "a correction of a song outside the collection: 201"
+expect_eq "High Band|Bright Tone|702|web|deezer:702|high" \
+    "$(sql "SELECT t.artist, t.title, t.deezer_id, s.source, s.source_key, g.name FROM tracks t JOIN track_sources s USING (track_id) JOIN label_corrections c USING (track_id) JOIN genres g ON g.genre_id = c.genre_id WHERE t.track_id = $new")" \
+    "the song joins the collection (source web) with its correction"
+req POST /api/correct -H 'Content-Type: application/json' \
+    -d '{"track": {"provider": "deezer", "id": "702", "artist": "High Band", "title": "Bright Tone"}, "genre": "noise", "by": "api test"}'
+expect_eq "201 $new" "$code $(json 'd["track_id"]')" "a second correction finds the added track again"
+req POST /api/correct -d '{"track_id": 2, "genre": "polka", "by": "x"}'
+expect_eq "400" "$code" "an unknown genre: 400"
+req POST /api/correct -d '{"track_id": 2, "genre": "low"}'
+expect_eq "400" "$code" "a correction without a name: 400"
+req POST /api/correct -d '{"track_id": 424242, "genre": "low", "by": "x"}'
+expect_eq "404" "$code" "a correction of an unknown track: 404"
+req POST /api/correct -d 'not json'
+expect_eq "400" "$code" "a body that is not JSON: 400"
+req GET /api/correct
+expect_eq "405" "$code" "GET /api/correct: 405"
+req DELETE /api/predict
+expect_eq "405" "$code" "DELETE /api/predict: 405"
+req GET /api/nothing
+expect_eq "404" "$code" "an unknown API route: 404"
+
+# Rate limit per client.
+sed 's/^requests_per_minute = 0$/requests_per_minute = 3/' "$conf" >"$test_tmp/slow_all.conf"
+AUDIOFILER_CONFIG="$test_tmp/slow_all.conf" start_serve slow
+codes=""
+for i in 1 2 3 4; do req GET /api/status; codes="$codes$code "; done
+expect_eq "200 200 200 429 " "$codes" "beyond requests_per_minute: 429"
+
+# Off loopback: a token is required to start, and for corrections.
+run af-serve --listen 0.0.0.0 --port 0
+expect_status 2 "listening beyond loopback without AF_SERVE_TOKEN exits 2"
+expect_err "needs AF_SERVE_TOKEN" "the missing token is explained"
+AF_SERVE_TOKEN=0123456789abcdef-secret start_serve open --listen 0.0.0.0
+req POST /api/correct -d '{"track_id": 3, "genre": "noise", "by": "x"}'
+expect_eq "401" "$code" "off loopback, a correction without the token: 401"
+req POST /api/correct -H 'Authorization: Bearer wrong-token-wrong-token' -d '{"track_id": 3, "genre": "noise", "by": "x"}'
+expect_eq "401" "$code" "a wrong token: 401"
+req POST /api/correct -H 'Authorization: Bearer 0123456789abcdef-secret' -d '{"track_id": 3, "genre": "noise", "by": "x"}'
+expect_eq "201" "$code" "the right token: 201"
+expect_no "0123456789abcdef-secret" "$(cat "$test_tmp/open.log"; sql "SELECT arguments::text FROM runs")" "the token is never logged"
+
+# The page in a real browser.
+if [ ! -d "$AF_PROJECT/tests/browser/node_modules/puppeteer-core" ]; then
+    (cd "$AF_PROJECT/tests/browser" && npm ci --no-audit --no-fund >"$test_tmp/npm.log" 2>&1) ||
+        { echo "not ok - npm ci in tests/browser"; cat "$test_tmp/npm.log"; exit 1; }
+fi
+run node "$AF_PROJECT/tests/browser/serve.test.js" "$main_url" "$test_tmp/page.png"
+expect_status 0 "the browser test ran"
+printf '%s\n' "$out" | grep -E '^(ok|not ok|#)'
+expect_eq "browser test|Low Band|Deep Tone" \
+    "$(sql "SELECT c.corrected_by, t.artist, t.title FROM label_corrections c JOIN tracks t USING (track_id) WHERE c.corrected_by = 'browser test' AND c.cleared_at IS NULL")" \
+    "the correction made on the page is in the database"
+[ -n "${AF_SCREENSHOT:-}" ] && cp "$test_tmp/page.png" "$AF_SCREENSHOT"
+true
