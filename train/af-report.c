@@ -13,6 +13,7 @@
 #include "log.h"
 #include "model_store.h"
 #include "report_html.h"
+#include "report_use.h"
 
 static const char usage[] =
     "Usage: af-report [OPTION]... [--model ID|latest] [-o FILE]\n"
@@ -169,7 +170,13 @@ static int write_report(struct af_app *app, const char *spec, const char *path, 
     PQclear(res);
     if (load_curves(app->db, id, &d, err) != 0 || load_evals(app->db, id, &d, err) != 0)
         goto out;
+    af_sb extra = {0};
+    if (af_report_use_sections(app->db, model_id, &extra, err) != 0) {
+        af_sb_free(&extra);
+        goto out;
+    }
     af_report r = {
+        .extra_html = af_sb_str(&extra),
         .model_id = model_id,
         .created = d.model.created,
         .feature_set = d.model.feature_set,
@@ -183,7 +190,9 @@ static int write_report(struct af_app *app, const char *spec, const char *path, 
         .confusion = {d.confusion[0], d.confusion[1]},
     };
     af_sb html = {0};
-    if (!af_report_html(&r, &html)) {
+    int built = af_report_html(&r, &html);
+    af_sb_free(&extra);
+    if (!built) {
         af_sb_free(&html);
         af_err_set(err, "out of memory");
         goto out;

@@ -216,6 +216,8 @@ int af_report_html(const af_report *r, af_sb *b)
         af_sb_puts(b, "<h2>Per genre (window level)</h2>\n");
         per_class_table(b, r, r->confusion[0]);
     }
+    if (r->extra_html)
+        af_sb_puts(b, r->extra_html);
     af_sb_puts(b, "<h2>Hyperparameters</h2>\n<pre>");
     af_sb_html(b, r->hyperparameters ? r->hyperparameters : "{}");
     af_sb_puts(b, "</pre>\n</body></html>\n");

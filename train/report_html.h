@@ -37,6 +37,8 @@ typedef struct af_report {
     /* confusion[level] = n_genres^2 counts [true][predicted], summed over the folds;
      * NULL when there is no evaluation of that level */
     const long *confusion[2];
+    /* HTML sections added before the hyperparameters (report_use.h), or NULL */
+    const char *extra_html;
 } af_report;
 
 /* Appends the page to out; false when out of memory. */

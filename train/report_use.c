@@ -1,0 +1,258 @@
+/* report_use.c — af-report's dataset, corrections, PCA map and hyperparameter sections;
+ * see report_use.h. */
+#include "report_use.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "db.h"
+
+static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+/* A query's rows as an HTML table under headers (n_cols of them). */
+static int table(PGconn *db, const char *sql, const char *id, const char *const *headers,
+                 int n_cols, af_sb *out, af_err *err)
+{
+    const char *p[] = {id};
+    PGresult *res = af_db_query(db, sql, 1, p, err);
+    if (!res)
+        return -1;
+    af_sb_puts(out, "<table><thead><tr>");
+    for (int c = 0; c < n_cols; c++) {
+        af_sb_puts(out, "<th>");
+        af_sb_html(out, headers[c]);
+        af_sb_puts(out, "</th>");
+    }
+    af_sb_puts(out, "</tr></thead><tbody>\n");
+    for (int r = 0; r < PQntuples(res); r++) {
+        af_sb_puts(out, "<tr>");
+        for (int c = 0; c < n_cols && c < PQnfields(res); c++) {
+            af_sb_puts(out, "<td>");
+            af_sb_html(out, PQgetvalue(res, r, c));
+            af_sb_puts(out, "</td>");
+        }
+        af_sb_puts(out, "</tr>\n");
+    }
+    af_sb_puts(out, "</tbody></table>\n");
+    PQclear(res);
+    return 0;
+}
+
+static int dataset(PGconn *db, const char *id, af_sb *out, af_err *err)
+{
+    af_sb_puts(out, "<h2>Dataset</h2>\n<p>Tracks per genre and split of the model's split "
+                    "scheme, under its taxonomy version (labelled and selected), and where "
+                    "their labels came from (<i>correction</i>: set by a person with af-label "
+                    "or af-serve).</p>\n");
+    static const char *h1[] = {"genre", "train", "val", "test", "all"};
+    if (table(db,
+              "SELECT g.name, count(*) FILTER (WHERE s.split = 'train'),"
+              "       count(*) FILTER (WHERE s.split = 'val'), count(*) FILTER (WHERE s.split = 'test'),"
+              "       count(*)"
+              "  FROM models m JOIN track_labels l ON l.taxonomy_version = m.taxonomy_version"
+              "  JOIN genres g ON g.genre_id = l.genre_id"
+              "  JOIN track_splits s ON s.split_scheme_id = m.split_scheme_id AND s.track_id = l.track_id"
+              " WHERE m.model_id = $1::bigint AND l.status = 'labelled' AND l.selected"
+              "   AND g.name = ANY (m.genres)"
+              " GROUP BY g.name ORDER BY g.name",
+              id, h1, 5, out, err) != 0)
+        return -1;
+    static const char *h2[] = {"label source", "tracks", "of which corrections"};
+    return table(db,
+                 "SELECT coalesce(array_to_string(l.sources, ' + '), '-'), count(*),"
+                 "       count(*) FILTER (WHERE 'correction' = ANY (l.sources))"
+                 "  FROM models m JOIN track_labels l ON l.taxonomy_version = m.taxonomy_version"
+                 " WHERE m.model_id = $1::bigint AND l.status = 'labelled' AND l.selected"
+                 " GROUP BY 1 ORDER BY 2 DESC",
+                 id, h2, 3, out, err);
+}
+
+int af_pca2(const float *x, size_t n, int dim, double *xy, af_err *err)
+{
+    if (n == 0 || dim < 1)
+        return af_err_set(err, "PCA: no data");
+    double *c = malloc(n * (size_t)dim * sizeof *c), *v = malloc((size_t)dim * sizeof *v);
+    double *w = malloc((size_t)dim * sizeof *w), *mean = calloc((size_t)dim, sizeof *mean);
+    if (!c || !v || !w || !mean) {
+        free(c), free(v), free(w), free(mean);
+        return af_err_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < dim; j++)
+            mean[j] += x[i * (size_t)dim + (size_t)j] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < dim; j++)
+            c[i * (size_t)dim + (size_t)j] = x[i * (size_t)dim + (size_t)j] - mean[j];
+    for (int axis = 0; axis < 2; axis++) {
+        /* Power iteration on C^T C without forming it; a fixed start for determinism. */
+        for (int j = 0; j < dim; j++)
+            v[j] = 1.0 / sqrt((double)dim) * (1 + 0.01 * j);
+        for (int it = 0; it < 200; it++) {
+            memset(w, 0, (size_t)dim * sizeof *w);
+            for (size_t i = 0; i < n; i++) {
+                double s = 0;
+                for (int j = 0; j < dim; j++)
+                    s += c[i * (size_t)dim + (size_t)j] * v[j];
+                for (int j = 0; j < dim; j++)
+                    w[j] += s * c[i * (size_t)dim + (size_t)j];
+            }
+            double norm = 0;
+            for (int j = 0; j < dim; j++)
+                norm += w[j] * w[j];
+            norm = sqrt(norm);
+            if (norm == 0)
+                break;
+            for (int j = 0; j < dim; j++)
+                v[j] = w[j] / norm;
+        }
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (int j = 0; j < dim; j++)
+                s += c[i * (size_t)dim + (size_t)j] * v[j];
+            xy[i * 2 + (size_t)axis] = s;
+            for (int j = 0; j < dim; j++) /* deflate: remove this axis */
+                c[i * (size_t)dim + (size_t)j] -= s * v[j];
+        }
+    }
+    free(c), free(v), free(w), free(mean);
+    return 0;
+}
+
+/* Numbers of a cube's text "(a, b, ...)" into out (dim values); the count read. */
+static int cube_values(const char *s, float *out, int dim)
+{
+    int n = 0;
+    while (*s && n < dim) {
+        if (strchr("(), ", *s)) {
+            s++;
+            continue;
+        }
+        char *end;
+        out[n++] = strtof(s, &end);
+        if (end == s)
+            return -1;
+        s = end;
+    }
+    return n;
+}
+
+static int pca_map(PGconn *db, const char *id, af_sb *out, af_err *err)
+{
+    const char *p[] = {id};
+    PGresult *res = af_db_query(
+        db,
+        "SELECT e.embedding::text, cube_dim(e.embedding), coalesce(lab.name, ''), m.genres"
+        "  FROM track_embeddings e JOIN models m USING (model_id)"
+        "  LEFT JOIN LATERAL (SELECT g.name FROM track_labels l JOIN genres g USING (genre_id)"
+        "                      WHERE l.track_id = e.track_id AND l.status = 'labelled'"
+        "                      ORDER BY l.taxonomy_version DESC LIMIT 1) lab ON true"
+        " WHERE e.model_id = $1::bigint ORDER BY e.track_id LIMIT 20000",
+        1, p, err);
+    if (!res)
+        return -1;
+    size_t n = (size_t)PQntuples(res);
+    af_sb_puts(out, "<h2>Map of the tracks</h2>\n");
+    if (n < 3) {
+        af_sb_puts(out, "<p>No embeddings stored for this model (see af-train).</p>\n");
+        PQclear(res);
+        return 0;
+    }
+    int dim = atoi(PQgetvalue(res, 0, 1));
+    float *x = malloc(n * (size_t)dim * sizeof *x);
+    double *xy = malloc(n * 2 * sizeof *xy);
+    int rc = x && xy ? 0 : af_err_set(err, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (cube_values(PQgetvalue(res, (int)i, 0), x + i * (size_t)dim, dim) != dim)
+            rc = af_err_set(err, "an embedding of model %s is malformed", id);
+    if (rc == 0)
+        rc = af_pca2(x, n, dim, xy, err);
+    if (rc == 0) {
+        double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+        for (size_t i = 0; i < n; i++)
+            for (int a = 0; a < 2; a++) {
+                lo[a] = fmin(lo[a], xy[i * 2 + (size_t)a]);
+                hi[a] = fmax(hi[a], xy[i * 2 + (size_t)a]);
+            }
+        af_sb_printf(out, "<p>The %zu tracks' embeddings (the last hidden layer, %d values) on "
+                          "their first two principal axes, coloured by label (grey: unlabelled)."
+                          "</p>\n<svg width=\"620\" height=\"460\" viewBox=\"0 0 620 460\" "
+                          "role=\"img\" aria-label=\"PCA map\"><rect width=\"460\" height=\"460\" "
+                          "fill=\"#fff\" stroke=\"#ccc\"/>\n", n, dim);
+        /* the model's genres, for colours and the legend */
+        char genres[1024];
+        snprintf(genres, sizeof genres, "%s", PQgetvalue(res, 0, 3));
+        for (size_t i = 0; i < n; i++) {
+            const char *label = PQgetvalue(res, (int)i, 2);
+            const char *colour = "#bbb";
+            char key[80];
+            snprintf(key, sizeof key, "%s", label);
+            int g = 0;
+            for (char *save = NULL, *t = strtok_r(genres, "{},\"", &save); t;
+                 t = strtok_r(NULL, "{},\"", &save), g++)
+                if (label[0] && strcmp(t, key) == 0)
+                    colour = colours[g % 10];
+            snprintf(genres, sizeof genres, "%s", PQgetvalue(res, 0, 3));
+            double px = 10 + 440 * (xy[i * 2] - lo[0]) / (hi[0] - lo[0] > 0 ? hi[0] - lo[0] : 1);
+            double py = 450 - 440 * (xy[i * 2 + 1] - lo[1]) / (hi[1] - lo[1] > 0 ? hi[1] - lo[1] : 1);
+            af_sb_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\" "
+                              "fill-opacity=\"0.7\"/>\n", px, py, colour);
+        }
+        int g = 0;
+        for (char *save = NULL, *t = strtok_r(genres, "{},\"", &save); t;
+             t = strtok_r(NULL, "{},\"", &save), g++) {
+            af_sb_printf(out, "<circle cx=\"480\" cy=\"%d\" r=\"5\" fill=\"%s\"/><text x=\"492\" "
+                              "y=\"%d\" font-size=\"12\">", 20 + 18 * g, colours[g % 10],
+                         24 + 18 * g);
+            af_sb_html(out, t);
+            af_sb_puts(out, "</text>\n");
+        }
+        af_sb_puts(out, "</svg>\n");
+    }
+    free(x);
+    free(xy);
+    PQclear(res);
+    return rc;
+}
+
+static int hyperparameters(PGconn *db, const char *id, af_sb *out, af_err *err)
+{
+    const char *p[] = {id};
+    PGresult *res = af_db_query(db, "SELECT hyperparameters::text FROM models WHERE model_id = $1::bigint",
+                                1, p, err);
+    if (!res)
+        return -1;
+    json_t *h = json_loads(PQntuples(res) ? PQgetvalue(res, 0, 0) : "{}", 0, NULL);
+    PQclear(res);
+    af_sb_puts(out, "<h2>Hyperparameters (table)</h2>\n<table><thead><tr><th>parameter</th>"
+                    "<th>value</th></tr></thead><tbody>\n");
+    const char *key;
+    json_t *v;
+    json_object_foreach(h, key, v) {
+        if (json_is_object(v))
+            continue; /* nested objects (feature parameters) stay in the JSON below */
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        af_sb_puts(out, "<tr><td>");
+        af_sb_html(out, key);
+        af_sb_puts(out, "</td><td>");
+        af_sb_html(out, text ? text : "?");
+        af_sb_puts(out, "</td></tr>\n");
+        free(text);
+    }
+    af_sb_puts(out, "</tbody></table>\n");
+    json_decref(h);
+    return 0;
+}
+
+int af_report_use_sections(PGconn *db, long long model_id, af_sb *out, af_err *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", model_id);
+    if (dataset(db, id, out, err) != 0 || pca_map(db, id, out, err) != 0 ||
+        hyperparameters(db, id, out, err) != 0)
+        return -1;
+    return af_sb_ok(out) ? 0 : af_err_set(err, "out of memory");
+}
