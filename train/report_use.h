@@ -1,7 +1,8 @@
 /*
  * report_use.h — the sections af-report adds after the training's own (dataset,
- * label sources and corrections, the misclassified test tracks, a 2-D PCA map of the track embeddings coloured by
- * label, the hyperparameters as a table), read from the database as HTML text for
+ * label sources and corrections, the misclassified test tracks, a 2-D PCA map of
+ * the track embeddings coloured by label, the hyperparameters as a table), read
+ * from the database as HTML text for
  * af_report.extra_html (report_html.h).  Self-contained like the rest: inline SVG,
  * no scripts.
  */
