@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "exitcode.h"
 #include "fetch_match.h"
 #include "http.h"
@@ -266,6 +268,47 @@ static double score(const struct af_lookup_query *q, const struct af_fetch_candi
                           c->title ? c->title : "", c->duration);
 }
 
+/* The cover of result `id` in a provider's answer (the parsers of fetch_providers.h
+ * keep no covers; this reads the same JSON for them): Deezer album.cover_medium (or
+ * its md5_image on the image CDN), iTunes artworkUrl100, Spotify the album's second
+ * image (300 px) or its first. */
+static void cover_of(enum kind kind, json_t *answer, const char *id, char *out, size_t len)
+{
+    out[0] = '\0';
+    json_t *list = kind == DEEZER   ? json_object_get(answer, "data")
+                   : kind == ITUNES ? json_object_get(answer, "results")
+                                    : json_object_get(json_object_get(answer, "tracks"), "items");
+    size_t n = json_is_array(list) ? json_array_size(list) : 1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_is_array(list) ? json_array_get(list, i) : answer;
+        json_t *tid = json_object_get(t, kind == ITUNES ? "trackId" : "id");
+        char text[64];
+        if (json_is_integer(tid))
+            snprintf(text, sizeof text, "%lld", (long long)json_integer_value(tid));
+        else
+            snprintf(text, sizeof text, "%s", json_string_value(tid) ? json_string_value(tid) : "");
+        if (strcmp(text, id) != 0)
+            continue;
+        const char *url = NULL, *md5 = NULL;
+        if (kind == DEEZER) {
+            url = json_string_value(json_object_get(json_object_get(t, "album"), "cover_medium"));
+            md5 = json_string_value(json_object_get(t, "md5_image"));
+        } else if (kind == ITUNES) {
+            url = json_string_value(json_object_get(t, "artworkUrl100"));
+        } else {
+            json_t *images = json_object_get(json_object_get(t, "album"), "images");
+            json_t *img = json_array_get(images, json_array_size(images) > 1 ? 1 : 0);
+            url = json_string_value(json_object_get(img, "url"));
+        }
+        if (url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0))
+            snprintf(out, len, "%s", url);
+        else if (md5 && strspn(md5, "0123456789abcdef") == strlen(md5) && strlen(md5) == 32)
+            snprintf(out, len, "https://e-cdns-images.dzcdn.net/images/cover/%s/"
+                               "250x250-000000-80-0-0.jpg", md5);
+        return;
+    }
+}
+
 static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_query *q,
                struct af_lookup_hits *hits, af_err *err)
 {
@@ -285,6 +328,7 @@ static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_
         return -1;
     struct af_fetch_results r = {0};
     rc = parse(p, &resp, &r, err);
+    json_t *answer = rc == 0 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
     af_http_response_free(&resp);
     if (rc != 0) {
         af_fetch_results_free(&r);
@@ -292,6 +336,7 @@ static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_
     }
     struct af_lookup_hit *more = realloc(hits->items, (size_t)(hits->n + r.n + 1) * sizeof *more);
     if (!more) {
+        json_decref(answer);
         af_fetch_results_free(&r);
         return af_err_set(err, "out of memory");
     }
@@ -301,8 +346,10 @@ static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_
         h->provider = kind_names[p->kind];
         h->c = r.items[i];
         h->score = score(q, &h->c);
+        cover_of(p->kind, answer, h->c.id, h->cover_url, sizeof h->cover_url);
         memset(&r.items[i], 0, sizeof r.items[i]); /* moved */
     }
+    json_decref(answer);
     af_fetch_results_free(&r);
     return 0;
 }

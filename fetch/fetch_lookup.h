@@ -38,6 +38,7 @@ struct af_lookup_hit {
     const char *provider;           /* "spotify", "deezer", "itunes" */
     struct af_fetch_candidate c;    /* owned */
     double score;                   /* match score in [0, 1] (1: ISRC or id look-up) */
+    char cover_url[320];            /* the album cover, "" when the provider gave none */
 };
 
 struct af_lookup_hits {

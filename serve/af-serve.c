@@ -99,7 +99,7 @@ static enum MHD_Result send_bytes(struct MHD_Connection *c, int status, const vo
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' data: https:; media-src 'self'");
+                            "default-src 'self'; img-src 'self' data: https: http:; media-src 'self'");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;

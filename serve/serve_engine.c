@@ -130,10 +130,11 @@ static json_t *hit_json(const struct af_lookup_hit *h)
     snprintf(artists, sizeof artists, "%s", h->c.artists ? h->c.artists : "");
     for (char *c = artists; (c = strchr(c, '\n'));)
         *c = ',';
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:f,s:f,s:b}", "provider", h->provider, "id", h->c.id,
-                     "artist", artists, "title", h->c.title ? h->c.title : "", "isrc",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:f,s:f,s:b,s:s?}", "provider", h->provider, "id",
+                     h->c.id, "artist", artists, "title", h->c.title ? h->c.title : "", "isrc",
                      h->c.isrc[0] ? h->c.isrc : NULL, "duration", h->c.duration, "score",
-                     round(h->score * 1000) / 1000, "preview", h->c.preview_url != NULL);
+                     round(h->score * 1000) / 1000, "preview", h->c.preview_url != NULL, "cover",
+                     h->cover_url[0] ? h->cover_url : NULL);
 }
 
 static int search_hits(struct serve_engine *e, const struct af_lookup_query *q,

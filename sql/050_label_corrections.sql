@@ -20,6 +20,7 @@ CREATE TABLE label_corrections (
     run_id        bigint REFERENCES runs
 );
 CREATE UNIQUE INDEX label_corrections_one_active ON label_corrections (track_id) WHERE cleared_at IS NULL;
+CREATE INDEX label_corrections_track ON label_corrections (track_id);  -- history; ON DELETE CASCADE
 
 -- Records a correction, replacing the track's active one (kept as history).
 CREATE FUNCTION af_correct_label(p_track bigint, p_genre integer, p_by text, p_note text,

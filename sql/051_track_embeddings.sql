@@ -17,6 +17,8 @@ CREATE TABLE track_embeddings (
     PRIMARY KEY (model_id, track_id)
 );
 CREATE INDEX track_embeddings_knn ON track_embeddings USING gist (model_id, embedding);
+-- Deleting a track (ON DELETE CASCADE) finds its embeddings without a scan.
+CREATE INDEX track_embeddings_track ON track_embeddings (track_id);
 
 -- The k nearest tracks of a model to a point (p_point: a cube, e.g. cube(ARRAY[...]) or
 -- another track's embedding), with artist, title, current label and distance.

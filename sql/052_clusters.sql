@@ -28,6 +28,7 @@ CREATE TABLE track_clusters (
     PRIMARY KEY (cluster_run_id, track_id)
 );
 CREATE INDEX track_clusters_cluster ON track_clusters (cluster_run_id, cluster);
+CREATE INDEX track_clusters_track ON track_clusters (track_id);  -- ON DELETE CASCADE from tracks
 
 -- Each track's cluster with its current label (NULL: unlabelled), per run.
 CREATE VIEW track_clusters_labelled AS

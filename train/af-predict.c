@@ -240,11 +240,11 @@ static void print_hits(const struct af_lookup_hits *h)
 
 static json_t *json_hit(const struct af_lookup_hit *h)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:f,s:f,s:b}", "provider", h->provider, "id", h->c.id,
-                     "artist", h->c.artists ? h->c.artists : "", "title",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:f,s:f,s:b,s:s?}", "provider", h->provider, "id",
+                     h->c.id, "artist", h->c.artists ? h->c.artists : "", "title",
                      h->c.title ? h->c.title : "", "isrc", h->c.isrc[0] ? h->c.isrc : NULL,
                      "duration", h->c.duration, "score", h->score, "preview",
-                     h->c.preview_url != NULL);
+                     h->c.preview_url != NULL, "cover", h->cover_url[0] ? h->cover_url : NULL);
 }
 
 /* Search, choose, download, classify.  0 done, 1 no usable match (reported). */

@@ -87,7 +87,10 @@ function show(r, fileName) {
   $("result").hidden = false;
   const name = r.track ? `${r.track.artist} - ${r.track.title}` : fileName;
   $("title").textContent = name;
-  $("cover").src = r.track && r.track.cover ? r.track.cover : coverFor(name);
+  // The provider's album cover; initials when there is none or it does not load.
+  const cover = $("cover");
+  cover.onerror = () => { cover.onerror = null; cover.src = coverFor(name); };
+  cover.src = r.track && r.track.cover ? r.track.cover : coverFor(name);
   $("source").textContent = r.track
     ? `preview from ${r.preview.source} (track ${r.track.id}), model ${r.model}` +
       (r.collection_track ? `; in the collection as track ${r.collection_track.track_id}` +

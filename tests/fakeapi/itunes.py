@@ -15,7 +15,8 @@ def _result(request, t):
     r = {"wrapperType": "track", "kind": "song", "artistId": 40000 + it["id"], "collectionId": 50000 + it["id"],
          "trackId": it["id"], "artistName": t["artist"], "collectionName": t.get("album", "Album"),
          "trackName": t["title"], "trackTimeMillis": int(t.get("duration", 200) * 1000),
-         "country": "USA", "currency": "USD", "primaryGenreName": "Rock", "isStreamable": True}
+         "country": "USA", "currency": "USD", "primaryGenreName": "Rock", "isStreamable": True,
+         "artworkUrl100": "https://is1-ssl.mzstatic.com/image/thumb/Music/v4/%d/source/100x100bb.jpg" % it["id"]}
     if it.get("preview", True):
         r["previewUrl"] = common.preview_url(request, t, "itunes")
     return r

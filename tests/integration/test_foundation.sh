@@ -10,6 +10,8 @@ db_args() {
     af-db) echo status ;;
     af-ingest) echo label ;;
     af-predict) echo "$AF_PROJECT/tests/data/librosa/synth/tones.wav" ;;
+    af-label) echo list ;;
+    af-similar) echo 1 ;;
     *) echo "" ;;
     esac
 }

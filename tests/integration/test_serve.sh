@@ -69,6 +69,8 @@ expect_eq "deezer 701 10 3 8 /api/preview?key=deezer:701" \
     "$(json 'd["track"]["provider"], d["track"]["id"], len(d["windows"]), len(d["windows"][0]["probabilities"]), len(d["similar"]), d["preview"]["url"]')" \
     "the answer has the track, 10 windows of 3 genres, 8 nearest tracks and the preview's URL"
 expect_eq "True" "$(json 'abs(sum(d["probabilities"].values()) - 1) < 0.01')" "the probabilities sum to 1"
+expect_eq "https://e-cdns-images.dzcdn.net/images/cover/48ae26b1d898c9825d1c0ef9b9e9e49a/250x250-000000-80-0-0.jpg" \
+    "$(json 'd["track"]["cover"]')" "the album cover comes from Deezer's md5_image"
 req GET "/api/preview?key=deezer:701"
 expect_eq "200 481533" "$code $(stat -c %s "$test_tmp/body")" "GET /api/preview serves the cached preview"
 before=$(fakeapi_count /previews/)
@@ -79,7 +81,8 @@ expect_eq "404" "$code" "an uncached preview: 404"
 req GET "/api/predict?deezer_id=702"
 expect_eq "200 High Band" "$code $(json 'd["track"]["artist"]')" "GET /api/predict?deezer_id="
 req GET "/api/predict?q=Low%20Band%20-%20Deep%20Tone&pick=2"
-expect_eq "200 itunes" "$code $(json 'd["track"]["provider"]')" "pick=2 takes the second candidate"
+expect_eq "200 itunes https://is1-ssl.mzstatic.com/image/thumb/Music/v4/801/source/100x100bb.jpg" \
+    "$code $(json 'd["track"]["provider"], d["track"]["cover"]')" "pick=2 takes the second candidate, with iTunes' artwork"
 req GET "/api/predict?q=Nobody%20-%20Nothing"
 expect_eq "404" "$code" "no match: 404"
 req GET "/api/predict?q=Short%20One%20-%20Tiny"
