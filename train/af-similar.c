@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -21,6 +22,7 @@
 #include "db.h"
 #include "embeddings.h"
 #include "exitcode.h"
+#include "../fetch/fetch_lookup.h"
 #include "log.h"
 #include "predictor.h"
 #include "table.h"
@@ -36,7 +38,9 @@ static const char usage[] =
     "  -k, --count N          how many tracks (default 10, at most 1000)\n"
     "      --search TEXT      find the query track in the collection by \"artist - title\"\n"
     "                         (exact after normalisation, else the closest containing the\n"
-    "                         words)\n"
+    "                         words); a song not in the collection is looked up at the\n"
+    "                         preview providers as af-predict --search does, and its\n"
+    "                         preview embedded\n"
     "      --json             write JSON to standard output instead of a table\n"
     "\n"
     "The distance is Euclidean between embeddings (cube's <->), answered by PostgreSQL's\n"
@@ -150,6 +154,51 @@ out:
     return cube;
 }
 
+/* A song not in the collection: the providers' best match, its preview embedded.
+ * Returns the cube literal (malloc'd) and names the song in what. */
+static char *provider_point(struct af_app *app, const struct query *q, char *what,
+                            size_t what_len, af_err *err)
+{
+    char artist[512], title[512], path[] = "/tmp/af-similar-XXXXXX";
+    af_lookup_split(q->search, artist, sizeof artist, title, sizeof title);
+    struct af_lookup_query lq = {.artist = artist, .title = title};
+    struct af_lookup *lk = NULL;
+    struct af_lookup_hits hits = {0};
+    struct af_verify_item v;
+    char *audio = NULL, *point = NULL;
+    size_t size = 0;
+    int fd = -1;
+    if (af_lookup_open(&lk, app->cfg, err) != 0 || af_lookup_search(lk, &lq, &hits, err) != 0)
+        goto out;
+    int best = af_lookup_best(lk, &hits);
+    if (best < 0) {
+        af_err_set(err, "--search \"%s\": no track of the collection matches, nor a song with "
+                        "a preview at the providers", q->search);
+        goto out;
+    }
+    const struct af_lookup_hit *h = &hits.items[best];
+    if (af_lookup_preview(lk, h, &audio, &size, &v, err) != 0)
+        goto out;
+    if ((fd = mkstemp(path)) < 0 || write(fd, audio, size) != (ssize_t)size) {
+        af_err_set(err, "%s: cannot write the preview: %m", path);
+        goto out;
+    }
+    snprintf(what, what_len, "%s - %s (%s %s preview)", h->c.artists ? h->c.artists : "",
+             h->c.title ? h->c.title : "", h->provider, h->c.id);
+    for (char *c = what; (c = strchr(c, '\n'));)
+        *c = ',';
+    point = file_point(app, q, path, err);
+out:
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    free(audio);
+    af_lookup_hits_free(&hits);
+    af_lookup_close(lk);
+    return point;
+}
+
 static int print_neighbours(PGresult *res, const struct query *q, const char *what)
 {
     int n = PQntuples(res);
@@ -193,9 +242,17 @@ static int similar(struct af_app *app, struct query *q, const char *arg, af_err 
     snprintf(k, sizeof k, "%d", q->k);
     char *point = NULL;
     struct stat st;
+    bool from_provider = false;
     if (q->search) {
-        if (search_track(app->db, q->search, track, err) != 0)
-            return -1;
+        af_err local = {0};
+        if (search_track(app->db, q->search, track, &local) != 0) {
+            if (local.code == 3)
+                return af_err_set_code(err, 3, "%s", local.msg);
+            log_info("%s; asking the providers", local.msg);
+            if (!(point = provider_point(app, q, what, sizeof what, err)))
+                return -1;
+            from_provider = true;
+        }
     } else if (strspn(arg, "0123456789") == strlen(arg) && strlen(arg) <= 18) {
         snprintf(track, sizeof track, "%s", arg);
     } else if (stat(arg, &st) == 0) {
@@ -206,7 +263,8 @@ static int similar(struct af_app *app, struct query *q, const char *arg, af_err 
     }
     PGresult *res;
     if (point) {
-        snprintf(what, sizeof what, "%s", arg);
+        if (!from_provider)
+            snprintf(what, sizeof what, "%s", arg);
         const char *p[] = {model, point, k};
         res = af_db_query(app->db, "SELECT * FROM af_similar_to($1, $2::cube, $3, NULL)", 3, p,
                           err);

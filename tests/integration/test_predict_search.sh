@@ -100,6 +100,16 @@ expect_status 6 "rejected Spotify credentials and no other match exit 6"
 expect_err "spotify: search failed: the token endpoint answered HTTP 40" "the rejected credentials are reported"
 unset SPOTIFY_CLIENT_ID SPOTIFY_CLIENT_SECRET
 
+# af-similar --search: a song not in the collection is looked up at the providers.
+run af-similar -k 3 --search "High Band - Bright Tone"
+expect_status 0 "af-similar --search for a song outside the collection"
+expect_out "^Nearest tracks to High Band - Bright Tone \(deezer 702 preview\) \(model 1\)" \
+    "its preview at Deezer is the query"
+expect_eq 3 "$(printf '%s\n' "$out" | grep -cE '^ +[0-9]+ +[0-9]+ ')" "three nearest tracks"
+run af-similar --search "Nobody - Nothing At All"
+expect_status 1 "af-similar --search without any match exits 1"
+expect_err "nor a song with a preview at the providers" "the failed search is explained"
+
 run af-predict --search "x" "$test_tmp/audio/low1.wav"
 expect_status 2 "files and --search do not mix"
 run af-predict --isrc nope
