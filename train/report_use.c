@@ -366,11 +366,86 @@ out:
     return rc;
 }
 
+/* Training and validation loss of fold 0 (or the only run) on a log-scale axis, with
+ * the best epoch (lowest validation loss, the weights kept) marked. */
+static int log_loss_chart(PGconn *db, const char *id, af_sb *out, af_err *err)
+{
+    const char *p[] = {id};
+    PGresult *res = af_db_query(db,
+                                "SELECT epoch, train_loss, val_loss FROM training_epochs"
+                                " WHERE model_id = $1::bigint AND fold = 0 ORDER BY epoch",
+                                1, p, err);
+    if (!res)
+        return -1;
+    int n = PQntuples(res), best = -1;
+    double lo = INFINITY, hi = -INFINITY, best_loss = INFINITY;
+    for (int i = 0; i < n; i++)
+        for (int c = 1; c <= 2; c++) {
+            if (PQgetisnull(res, i, c))
+                continue;
+            double v = atof(PQgetvalue(res, i, c));
+            if (v > 0) {
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+            if (c == 2 && v < best_loss) {
+                best_loss = v;
+                best = i;
+            }
+        }
+    if (n < 2 || !(lo < hi)) {
+        PQclear(res);
+        return 0;
+    }
+    double l0 = floor(log10(lo)), l1 = ceil(log10(hi));
+    if (l1 <= l0)
+        l1 = l0 + 1;
+    const int W = 600, H = 300, L = 60, R = 20, T = 20, B = 40;
+    af_sb_puts(out, "<h2>Loss on a log scale</h2>\n");
+    af_sb_printf(out, "<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"log loss\">"
+                      "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\" "
+                      "stroke=\"#ccc\"/>\n", W, H, L, T, W - L - R, H - T - B);
+    for (double d = l0; d <= l1; d++) {
+        double y = T + (H - T - B) * (l1 - d) / (l1 - l0);
+        af_sb_printf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                          "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">"
+                          "%g</text>\n", L, W - R, y, y, L - 4, y + 4, pow(10, d));
+    }
+    static const char *const colour[] = {"", "#1f77b4", "#d62728"};
+    static const char *const name[] = {"", "training", "validation"};
+    for (int c = 1; c <= 2; c++) {
+        af_sb_printf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+                     colour[c]);
+        for (int i = 0; i < n; i++) {
+            if (PQgetisnull(res, i, c) || atof(PQgetvalue(res, i, c)) <= 0)
+                continue;
+            double x = L + (double)(W - L - R) * i / (n - 1);
+            double y = T + (H - T - B) * (l1 - log10(atof(PQgetvalue(res, i, c)))) / (l1 - l0);
+            af_sb_printf(out, "%.1f,%.1f ", x, y);
+        }
+        af_sb_printf(out, "\"/><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"%s\">%s</text>\n",
+                     L + 10 + 90 * (c - 1), H - 8, colour[c], name[c]);
+    }
+    if (best >= 0) {
+        double x = L + (double)(W - L - R) * best / (n - 1);
+        af_sb_printf(out, "<line class=\"best-epoch\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+                          "y2=\"%d\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/><text x=\"%.1f\""
+                          " y=\"%d\" font-size=\"12\" fill=\"#2ca02c\">best epoch %s "
+                          "(validation loss %.4g)</text>\n",
+                     x, x, T, H - B, fmin(x + 4, W - 220.0), T + 14, PQgetvalue(res, best, 0),
+                     best_loss);
+    }
+    af_sb_puts(out, "</svg>\n");
+    PQclear(res);
+    return 0;
+}
+
 int af_report_use_sections(PGconn *db, long long model_id, af_sb *out, af_err *err)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", model_id);
-    if (dataset(db, id, out, err) != 0 || misclassified(db, model_id, id, out, err) != 0 ||
+    if (log_loss_chart(db, id, out, err) != 0 || dataset(db, id, out, err) != 0 ||
+        misclassified(db, model_id, id, out, err) != 0 ||
         pca_map(db, id, out, err) != 0 ||
         hyperparameters(db, id, out, err) != 0)
         return -1;
