@@ -3,6 +3,7 @@
 #include "report_use.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,14 +415,17 @@ static int log_loss_chart(PGconn *db, const char *id, af_sb *out, af_err *err)
     static const char *const colour[] = {"", "#1f77b4", "#d62728"};
     static const char *const name[] = {"", "training", "validation"};
     for (int c = 1; c <= 2; c++) {
-        af_sb_printf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
-                     colour[c]);
+        /* A path, not a polyline: the training curves above are the page's polylines. */
+        af_sb_printf(out, "<path class=\"log-loss\" fill=\"none\" stroke=\"%s\" "
+                          "stroke-width=\"1.5\" d=\"", colour[c]);
+        bool first = true;
         for (int i = 0; i < n; i++) {
             if (PQgetisnull(res, i, c) || atof(PQgetvalue(res, i, c)) <= 0)
                 continue;
             double x = L + (double)(W - L - R) * i / (n - 1);
             double y = T + (H - T - B) * (l1 - log10(atof(PQgetvalue(res, i, c)))) / (l1 - l0);
-            af_sb_printf(out, "%.1f,%.1f ", x, y);
+            af_sb_printf(out, "%s%.1f,%.1f ", first ? "M" : "L", x, y);
+            first = false;
         }
         af_sb_printf(out, "\"/><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"%s\">%s</text>\n",
                      L + 10 + 90 * (c - 1), H - 8, colour[c], name[c]);

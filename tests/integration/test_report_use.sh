@@ -19,7 +19,7 @@ expect_eq "t" "$(printf '%s' "$html" | grep -q '<h2>Dataset</h2>' && echo t)" "a
 best=$(sql "SELECT epoch FROM training_epochs WHERE val_loss = (SELECT min(val_loss) FROM training_epochs) ORDER BY epoch LIMIT 1")
 expect_eq "t" "$(printf '%s' "$html" | grep -q "class=\"best-epoch\".*best epoch $best (validation loss" && echo t)" \
     "the log-scale loss chart marks the best epoch ($best)"
-expect_eq "2" "$(printf '%s' "$html" | sed -n '/aria-label="log loss"/,/<\/svg>/p' | grep -c '<polyline')" \
+expect_eq "2" "$(printf '%s' "$html" | sed -n '/aria-label="log loss"/,/<\/svg>/p' | grep -c '<path class="log-loss"')" \
     "training and validation loss are drawn"
 splits=$(sql "SELECT string_agg(n::text, ',' ORDER BY split) FROM (SELECT s.split, count(*) AS n FROM track_splits s JOIN track_labels l USING (track_id) JOIN genres g USING (genre_id) WHERE g.name = 'g1' GROUP BY s.split) x")
 expect_eq "t" "$(printf '%s' "$html" | python3 -c '
