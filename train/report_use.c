@@ -436,7 +436,7 @@ static int log_loss_chart(PGconn *db, const char *id, af_sb *out, af_err *err)
                           "y2=\"%d\" stroke=\"#2ca02c\" stroke-dasharray=\"4 3\"/><text x=\"%.1f\""
                           " y=\"%d\" font-size=\"12\" fill=\"#2ca02c\">best epoch %s "
                           "(validation loss %.4g)</text>\n",
-                     x, x, T, H - B, fmin(x + 4, W - 220.0), T + 14, PQgetvalue(res, best, 0),
+                     x, x, T, H - B, fmin(x + 4, W - 290.0), T + 14, PQgetvalue(res, best, 0),
                      best_loss);
     }
     af_sb_puts(out, "</svg>\n");
