@@ -8,6 +8,17 @@
 # once, with build/bin; the sanitizer build runs tests/unit/test_afaudio.c instead.
 source "$AF_PROJECT/tests/lib.sh"
 
+# af-features is the library's command-line face: its help says what the values are.
+run af-features --help
+expect_status 0 "af-features --help exits 0"
+expect_out 'libafaudio' "af-features --help names the library it prints"
+expect_out 'librosa 0\.10\.1' "af-features --help says which librosa the features equal"
+for name in librosa.feature.mfcc spectral_centroid spectral_bandwidth spectral_rolloff \
+    spectral_flatness spectral_contrast zero_crossing_rate librosa.feature.rms chroma_stft \
+    onset_strength librosa.feature.tempo harmonic_share librosa.decompose.hpss; do
+    expect_out "$name" "af-features --help describes $name"
+done
+
 case "$AF_BIN" in
 *build-asan/bin) echo "# the installed library is build/'s: checked in the build/bin run"; exit 0 ;;
 esac
