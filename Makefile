@@ -147,9 +147,13 @@ install: all
 # piece of infrastructure the analysis code uses (af_err); no database, config or
 # HTTP code.  Exports only afaudio_* (analysis/include/afaudio.map).  Its header,
 # build-gen/afaudio.h, is made from analysis/include/afaudio.h.in with the version.
-# `make install` puts the .so, afaudio.h and afaudio.pc under $(DESTDIR)$(PREFIX).
+# `make install` puts the .so, afaudio.h, afaudio.pc and the Python module under
+# $(DESTDIR)$(PREFIX) (LIBDIR, INCLUDEDIR, PYTHONDIR).
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+# The Python module (python/afaudio): Debian's python3 looks in /usr/lib/python3/dist-packages;
+# for /usr/local, give PYTHONDIR=/usr/local/lib/python3.X/dist-packages or set PYTHONPATH.
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 AFAUDIO_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 AFAUDIO_SONAME := libafaudio.so.$(AFAUDIO_MAJOR)
 AFAUDIO_SO := build/libafaudio.so.$(VERSION)
@@ -191,6 +195,8 @@ install-afaudio: afaudio build-gen/afaudio.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(AFAUDIO_PKGS)|' \
 		analysis/include/afaudio.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/afaudio.pc
+	install -d $(DESTDIR)$(PYTHONDIR)/afaudio
+	install -m 644 python/afaudio/__init__.py $(DESTDIR)$(PYTHONDIR)/afaudio/
 # ---- end of libafaudio ---------------------------------------------------------------
 
 clean:

@@ -81,6 +81,17 @@ expect_near "$(value sine_rms)" 0.35355 0.0004 "rms of a 0.5 sine is 0.5 / sqrt(
 expect_near "$(value sine_centroid)" 440 20 "spectral centroid of a pure 440 Hz sine is near 440 Hz"
 expect_eq "88200" "$(value file_samples)" "the 4 s WAV decodes to 88200 samples"
 
+# The installed Python module finds the installed library by its soname.
+python=""
+for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
+    if "$candidate" -c 'import numpy' 2>/dev/null; then python=$candidate; break; fi
+done
+PYTHONPATH="$prefix/lib/python3/dist-packages" LD_LIBRARY_PATH="$prefix/lib" AFAUDIO_LIBRARY= \
+    run "${python:-python3}" -c 'import afaudio; print(afaudio.__file__, afaudio.version(), afaudio.mfcc(afaudio.load("'"$test_tmp/a440.wav"'")[0]).shape)'
+expect_status 0 "the installed Python module imports and runs"
+expect_out "^$prefix/lib/python3/dist-packages/afaudio/__init__.py $version \(20, 173\)\$" \
+    "it is the installed copy, on the installed library (4 s: 173 frames)"
+
 # DESTDIR: files land under it, and the .pc names the final PREFIX, not DESTDIR.
 run make -s --no-print-directory -C "$AF_PROJECT" install DESTDIR="$test_tmp/dest" PREFIX=/usr
 expect_status 0 "make install DESTDIR=... PREFIX=/usr succeeds"
