@@ -48,19 +48,40 @@ static void check_rows(const afaudio_frames *f, const char *feature, int row, in
     npy_free(&ref);
 }
 
+/* tones.wav decoded by the library, and its frame features. */
+struct tones {
+    float *y;
+    size_t n;
+    afaudio *a;
+    afaudio_frames f;
+};
+
+static void tones_compute(struct tones *t)
+{
+    afaudio_error err = {0};
+    if (afaudio_load(TONES, 0, &t->y, &t->n, &err) != 0)
+        fail_msg("%s", err.message);
+    t->a = afaudio_new(&err);
+    assert_non_null(t->a);
+    if (afaudio_compute(t->a, t->y, t->n, &t->f, &err) != 0)
+        fail_msg("%s", err.message);
+}
+
+static void tones_release(struct tones *t)
+{
+    afaudio_frames_free(&t->f);
+    afaudio_destroy(t->a);
+    afaudio_free(t->y);
+}
+
 static void test_load_and_compute_equal_librosa(void **state)
 {
     (void)state;
-    float *y;
-    size_t n;
-    afaudio_error err = {0};
-    assert_int_equal(afaudio_load(TONES, 0, &y, &n, &err), 0);
-    assert_int_equal(n, 264600); /* 12 s: librosa.load's length (synth/meta.json) */
-    afaudio *a = afaudio_new(&err);
-    assert_non_null(a);
-    afaudio_frames f;
-    assert_int_equal(afaudio_compute(a, y, n, &f, &err), 0);
-    assert_int_equal(f.n_frames, 1 + n / AFAUDIO_HOP_LENGTH);
+    struct tones sig;
+    tones_compute(&sig);
+    assert_int_equal(sig.n, 264600); /* 12 s: librosa.load's length (synth/meta.json) */
+    afaudio_frames f = sig.f;
+    assert_int_equal(f.n_frames, 1 + sig.n / AFAUDIO_HOP_LENGTH);
     check_rows(&f, "mfcc", AFAUDIO_ROW_MFCC, 20);
     check_rows(&f, "spectral_centroid", AFAUDIO_ROW_CENTROID, 1);
     check_rows(&f, "spectral_contrast", AFAUDIO_ROW_CONTRAST, 7);
@@ -74,11 +95,9 @@ static void test_load_and_compute_equal_librosa(void **state)
     assert_true(fabs(f.tuning - 0.02) < 1e-6); /* librosa.estimate_tuning: 0.02 */
     for (size_t t = 0; t < f.n_frames; t++)
         assert_true(f.harmonic_energy[t] >= 0 && f.percussive_energy[t] >= 0);
-    afaudio_frames_free(&f);
-    assert_null(f.data);
-    afaudio_frames_free(&f); /* twice is harmless */
-    afaudio_destroy(a);
-    afaudio_free(y);
+    afaudio_frames_free(&sig.f);
+    assert_null(sig.f.data);
+    tones_release(&sig); /* frees the frames a second time: harmless */
 }
 
 static void test_excerpt_is_central(void **state)
@@ -98,13 +117,10 @@ static void test_excerpt_is_central(void **state)
 static void test_vectors_and_names(void **state)
 {
     (void)state;
-    float *y;
-    size_t n;
+    struct tones sig;
+    tones_compute(&sig);
+    const afaudio_frames f = sig.f;
     afaudio_error err = {0};
-    assert_int_equal(afaudio_load(TONES, 0, &y, &n, &err), 0);
-    afaudio *a = afaudio_new(&err);
-    afaudio_frames f;
-    assert_int_equal(afaudio_compute(a, y, n, &f, &err), 0);
     float *windows;
     size_t n_windows;
     float track[AFAUDIO_N_FEATURES];
@@ -134,9 +150,7 @@ static void test_vectors_and_names(void **state)
     assert_null(windows);
     assert_int_equal(n_windows, 0);
     assert_non_null(strstr(err.message, "window length"));
-    afaudio_frames_free(&f);
-    afaudio_destroy(a);
-    afaudio_free(y);
+    tones_release(&sig);
 }
 
 static void test_errors_say_why(void **state)
