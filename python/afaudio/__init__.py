@@ -235,6 +235,8 @@ def features(y, sr=SAMPLE_RATE, excerpt=None):
     harmonic_energy, percussive_energy (hpss_energy)."""
     if isinstance(y, (str, bytes, os.PathLike)):
         y = load(y, sr, excerpt)[0]
+    elif excerpt is not None:
+        raise ValueError("excerpt applies to a path; cut the array y yourself")
     c = _compute(y, sr)
     out = {name: c.rows(name) for name in _ROWS}
     out["tempo"] = c.tempo

@@ -169,6 +169,7 @@ for bad, what in [(np.zeros(100, dtype=np.float32), "100 samples (less than a fr
     except afaudio.Error as e:
         check(str(e) != "", f"{what} raise afaudio.Error with a message", str(e))
 for call, what in [(lambda: afaudio.mfcc(y, sr=44100), "sr=44100"),
+                   (lambda: afaudio.features(y, excerpt=3.0), "an excerpt of an array"),
                    (lambda: afaudio.mfcc(np.zeros((2, 4096))), "a 2-D (stereo) array")]:
     try:
         call()
