@@ -1,8 +1,8 @@
 # AudioFiler build.
 #
 # Layout the rules rely on (add files, not rules):
-#   lib/*.c              infrastructure (config, database, HTTP, runs, logs)
-#   lib/*.c              go into libaf.a, used by every program
+#   lib/*.c              infrastructure (config, database, HTTP, runs, logs): libaf.a,
+#                        used by every program
 #   analysis/**/*.c      the audio analysis library (decoding, librosa-equal features):
 #                        libafaudio.a, used by every program, and libafaudio.so with
 #                        its public header and afaudio.pc (see "libafaudio" below)

@@ -18,5 +18,6 @@ if [ -z "$python" ]; then
     fail "a python3 with numpy is installed (scripts/debian-packages: python3-numpy)"
     exit 1
 fi
-AFAUDIO_LIBRARY="$AF_PROJECT/build/libafaudio.so.0" \
+version=$(cat "$AF_PROJECT/VERSION")
+AFAUDIO_LIBRARY="$AF_PROJECT/build/libafaudio.so.${version%%.*}" \
     "$python" "$AF_PROJECT/tests/integration/test_python.py" "$AF_PROJECT" "$AF_BIN/af-features" "$test_tmp"
