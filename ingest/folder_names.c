@@ -85,7 +85,9 @@ bool folder_placeholder_title(const char *title)
     char key[256];
     if (!title)
         return true;
-    key_without_number(title, key, sizeof key);
+    size_t with_number = af_norm_key(title, key, sizeof key);
+    if (key_without_number(title, key, sizeof key) == 0 && with_number > 3)
+        return false; /* "1999" is a song; "03" a track number */
     return in_list(key, names);
 }
 
@@ -145,7 +147,7 @@ const char *folder_artist_from_path(const struct artist_pattern *p, const char *
     if (start == end)
         return NULL;
     snprintf(out, len, "%.*s", (int)(end - start), start);
-    return out;
+    return folder_placeholder_artist(out) ? NULL : out; /* an "Unknown Artist" folder */
 }
 
 void folder_artist_pattern_free(struct artist_pattern *p)

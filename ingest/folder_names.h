@@ -37,7 +37,7 @@ struct artist_pattern {
 /* AF_EXIT_USAGE with the reason when the pattern is unusable. */
 int folder_artist_pattern_compile(struct artist_pattern *p, const char *pattern, af_err *err);
 /* The artist (trimmed, written to out) or NULL when the path does not match or the
- * part is empty. */
+ * part is empty or a placeholder ("Unknown Artist"). */
 const char *folder_artist_from_path(const struct artist_pattern *p, const char *relative,
                                     char *out, size_t len);
 void folder_artist_pattern_free(struct artist_pattern *p);

@@ -59,7 +59,7 @@ tone "$lib/jazz/untagged1.wav" 700 2
 tone "$lib/jazz/untagged2.wav" 710 2
 run af-ingest dir "$lib"
 expect_status 0 "af-ingest dir of a clean library exits 0"
-expect_eq "15" "$(sql "SELECT count(*) FROM tracks t WHERE EXISTS (SELECT 1 FROM folder_files f WHERE f.track_id = t.track_id AND f.path LIKE '$lib/%')")" \
+expect_eq "15" "$(sql "SELECT count(DISTINCT track_id) FROM track_sources WHERE source = 'folder' AND source_key LIKE '$lib/%'")" \
     "15 recordings, 15 tracks: 'Unknown Artist / Track 0N' and missing tags are no identity"
 expect_eq "0" "$(sql "SELECT count(*) FROM tracks WHERE artist = 'Unknown Artist'")" "a placeholder artist is no artist"
 ids_before=$(sql "SELECT string_agg(track_id::text, ',' ORDER BY track_id) FROM tracks")
