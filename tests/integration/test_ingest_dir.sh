@@ -41,6 +41,8 @@ expect_err "garbage.mp3: bad_audio" "random bytes named .mp3 are bad audio, name
 expect_err "empty.wav: bad_audio.*empty" "an empty file is named in the log with the reason"
 expect_eq 3 "$(sql "SELECT count(*) FROM ingest_problems WHERE source = 'folder'")" "the skipped files are in ingest_problems"
 expect_no "secret.wav" "$err" "hidden folders are not walked"
+expect_eq "$(find "$gtzan" -not -path '*/.*' -type f | wc -l)" "$(sql "SELECT (SELECT count(*) FROM folder_files WHERE run_id = r.run_id) + (SELECT count(*) FROM ingest_problems WHERE run_id = r.run_id) FROM runs r ORDER BY run_id DESC LIMIT 1")" \
+    "nothing lost: every file is a stored file or a recorded problem"
 expect_eq "TRAAAAA128F0000001|blues" "$(sql "SELECT t.msd_track_id, r.tag FROM tracks t JOIN track_audio a USING (track_id) JOIN raw_tags r USING (track_id) WHERE t.artist = 'Muddy Waters'")" \
     "artist/title tags merge the file with the track another source found"
 expect_eq "Queen|Stone Cold Crazy|rock" "$(sql "SELECT t.artist, t.title, r.tag FROM tracks t JOIN raw_tags r USING (track_id) WHERE r.source = 'folder' AND t.artist = 'Queen'")" \
@@ -59,6 +61,8 @@ run af-ingest dir "$gtzan"
 expect_status 1 "a second af-ingest dir still exits 1 (the corrupt files are still there)"
 expect_eq "$before" "$(sql "$counts")" "a second run changes no count"
 expect_eq 5 "$(sql "SELECT (counters->>'unchanged')::int FROM runs ORDER BY run_id DESC LIMIT 1")" "a second run finds every file unchanged"
+expect_eq 8 "$(sql "SELECT (SELECT count(*) FROM folder_files WHERE run_id = r.run_id) + (SELECT count(*) FROM ingest_problems WHERE run_id = r.run_id) FROM runs r ORDER BY run_id DESC LIMIT 1")" \
+    "nothing lost on a re-run either: 5 unchanged files + 3 problems"
 
 # Labels: the folder names go through the taxonomy.
 run af-ingest label
