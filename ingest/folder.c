@@ -111,7 +111,9 @@ const char *folder_label_for(const struct label_map *map, const char *relative, 
 struct dir_state {
     struct ingest_ctx *ctx;
     const struct folder_options *opts;
-    long failed; /* failed items: exit 1 */
+    long failed;     /* failed items: exit 1 */
+    bool incomplete; /* a folder or file could not be read: files recorded before may be
+                        there still, so none is forgotten as gone */
 };
 
 /* Extensions of audio files: one of these that does not decode is a failed item
@@ -226,40 +228,42 @@ static int unchanged_track(struct ingest_ctx *ctx, const struct file_item *item,
                       " AND file_sha256 = $2", 2, p, l, f, track_id, 24, err);
 }
 
-/* An unchanged file: only the run that last saw it changes (for the nothing-lost check). */
-static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, af_err *err)
+/* An unchanged file: only the run that last saw it (for the nothing-lost check and for
+ * forgetting files gone) and its label (the label map may have changed) change. */
+static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
+                      af_err *err)
 {
-    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL};
-    int l[] = {(int)strlen(item->path), 0}, f[] = {1, 0};
+    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL,
+                       no_labels ? "false" : "true", item->label};
+    int l[] = {(int)strlen(item->path), 0, 0, 0}, f[] = {1, 0, 0, 0};
     PGresult *res = af_db_query_binary(ctx->db,
-                                       "UPDATE folder_files SET run_id = $2 WHERE path_bytes = $1",
-                                       2, p, l, f, 0, err);
+                                       "UPDATE folder_files SET run_id = $2,"
+                                       " label = CASE WHEN $3::boolean THEN $4 ELSE label END"
+                                       " WHERE path_bytes = $1", 4, p, l, f, 0, err);
     if (!res)
         return -1;
     PQclear(res);
     return 0;
 }
 
-static int set_label(struct ingest_ctx *ctx, const char *track_id, const char *label,
-                     bool no_labels, af_err *err)
+/* A track's 'folder' raw tags become the labels of its files (folder_files.label): the
+ * same audio in two genre folders keeps both, a changed or moved label replaces the old. */
+static int sync_labels(struct ingest_ctx *ctx, const char *track_id, bool no_labels, af_err *err)
 {
     if (no_labels)
         return 0;
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
-    const char *p[] = {track_id, label, run};
+    const char *p[] = {track_id, run};
     if (af_db_command(ctx->db,
-                      "DELETE FROM raw_tags WHERE track_id = $1 AND source = 'folder'"
-                      " AND ($2::text IS NULL OR tag <> $2)"
-                      /* a label that changed; the same audio in two folders keeps both */
-                      " AND (SELECT count(*) FROM track_sources s WHERE s.track_id = $1"
-                      "      AND s.source = 'folder') <= 1", 2, p, err) != 0)
+                      "DELETE FROM raw_tags r WHERE r.track_id = $1 AND r.source = 'folder'"
+                      " AND NOT EXISTS (SELECT 1 FROM folder_files f WHERE f.track_id = $1"
+                      "  AND f.label = r.tag)", 1, p, err) != 0)
         return -1;
-    if (!label)
-        return 0;
     PGresult *res = af_db_query(ctx->db,
                                 "INSERT INTO raw_tags (track_id, source, tag, weight, run_id)"
-                                " VALUES ($1, 'folder', $2, 100, $3) ON CONFLICT DO NOTHING",
-                                3, p, err);
+                                " SELECT DISTINCT $1::bigint, 'folder', label, 100, $2::bigint"
+                                " FROM folder_files WHERE track_id = $1 AND label IS NOT NULL"
+                                " ON CONFLICT DO NOTHING", 2, p, err);
     if (!res)
         return -1;
     af_run_count(ctx->run, "tags", atoll(PQcmdTuples(res)));
@@ -401,21 +405,24 @@ static int keep_audio(struct ingest_ctx *ctx, const struct file_item *item,
     return 0;
 }
 
-static int record_file(struct ingest_ctx *ctx, const struct file_item *item,
+static int record_file(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
                        const unsigned char digest[32], const unsigned char audio_id[32],
                        const char *track_id, bool kept, af_err *err)
 {
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *p[] = {item->path, item->display, (const char *)digest, (const char *)audio_id,
-                       track_id, kept ? "true" : "false", run};
-    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0}, f[] = {1, 0, 1, 1, 0, 0, 0};
+                       track_id, kept ? "true" : "false", run, item->label,
+                       no_labels ? "false" : "true"};
+    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0, 0};
+    int f[] = {1, 0, 1, 1, 0, 0, 0, 0, 0};
     PGresult *res = af_db_query_binary(
         ctx->db,
-        "INSERT INTO folder_files (path_bytes, path, file_sha256, audio_id, track_id, kept, run_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (path_bytes) DO UPDATE SET"
+        "INSERT INTO folder_files (path_bytes, path, file_sha256, audio_id, track_id, kept, run_id,"
+        " label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (path_bytes) DO UPDATE SET"
         " path = EXCLUDED.path, file_sha256 = EXCLUDED.file_sha256, audio_id = EXCLUDED.audio_id,"
         " track_id = EXCLUDED.track_id, kept = EXCLUDED.kept, run_id = EXCLUDED.run_id,"
-        " seen_at = now()", 7, p, l, f, 0, err);
+        " label = CASE WHEN $9::boolean THEN EXCLUDED.label ELSE folder_files.label END,"
+        " seen_at = now()", 9, p, l, f, 0, err);
     if (!res)
         return -1;
     PQclear(res);
@@ -475,8 +482,10 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
     size_t len = 0;
     *outcome = FILE_PROBLEM;
     unsigned char *data = read_all(item->path, &len, why, sizeof why);
-    if (!data)
+    if (!data) {
+        st->incomplete = true;
         return file_problem(st, item, "unreadable", why, true, err);
+    }
     unsigned char digest[32], audio_id[32];
     sha256(data, len, digest);
     char track_id[24];
@@ -486,8 +495,9 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         free(data);
         *outcome = FILE_UNCHANGED;
         af_run_count(ctx->run, "unchanged", 1);
-        if (af_db_begin(ctx->db, err) != 0 || seen_again(ctx, item, err) != 0 ||
-            set_label(ctx, track_id, item->label, st->opts->no_labels, err) != 0 ||
+        if (af_db_begin(ctx->db, err) != 0 ||
+            seen_again(ctx, item, st->opts->no_labels, err) != 0 ||
+            sync_labels(ctx, track_id, st->opts->no_labels, err) != 0 ||
             set_path_artist(ctx, track_id, item->path_artist, err) != 0)
             goto fail_nofree;
         return af_db_commit(ctx->db, err);
@@ -516,9 +526,9 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
     if (rc == 0)
         rc = keep_audio(ctx, item, data, len, digest, &probe, track_id, &kept, err);
     if (rc == 0)
-        rc = record_file(ctx, item, digest, audio_id, track_id, kept, err);
+        rc = record_file(ctx, item, st->opts->no_labels, digest, audio_id, track_id, kept, err);
     if (rc == 0)
-        rc = set_label(ctx, track_id, item->label, st->opts->no_labels, err);
+        rc = sync_labels(ctx, track_id, st->opts->no_labels, err);
     af_audio_probe_free(&probe);
     free(data);
     if (rc != 0)
@@ -589,6 +599,7 @@ static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e,
     case FTS_DNR:
     case FTS_ERR:
     case FTS_NS:
+        st->incomplete = true;
         snprintf(why, sizeof why, "cannot read: %s", strerror(e->fts_errno));
         return walk_problem(st, w, e->fts_path, "unreadable", why, true, err);
     case FTS_F:
@@ -688,6 +699,54 @@ static int nothing_lost(struct dir_state *st, const char *root, const char *root
               root_display, entries, found);
     st->failed++;
     return 0;
+}
+
+/* Files recorded under root that this complete walk did not meet are gone (deleted,
+ * renamed, moved to another folder): their folder_files and track_sources rows and their
+ * labels are forgotten; their tracks and stored audio stay. */
+static int forget_gone(struct dir_state *st, const char *root, const char *root_display,
+                       af_err *err)
+{
+    struct ingest_ctx *ctx = st->ctx;
+    if (!ctx->run_id[0])
+        return 0;
+    char prefix[PATH_MAX + 2], prefix_len[24];
+    snprintf(prefix, sizeof prefix, "%s/", root);
+    snprintf(prefix_len, sizeof prefix_len, "%zu", strlen(prefix));
+    const char *p[] = {prefix, prefix_len, ctx->run_id};
+    int l[] = {(int)strlen(prefix), 0, 0}, f[] = {1, 0, 0};
+    if (af_db_begin(ctx->db, err) != 0)
+        return -1;
+    PGresult *res = af_db_query_binary(ctx->db,
+                                       "DELETE FROM folder_files"
+                                       " WHERE substring(path_bytes FROM 1 FOR $2::int) = $1"
+                                       " AND run_id IS DISTINCT FROM $3 RETURNING track_id, path",
+                                       3, p, l, f, 0, err);
+    if (!res)
+        goto fail;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        const char *sp[] = {PQgetvalue(res, i, 1)};
+        rc = af_db_command(ctx->db,
+                           "DELETE FROM track_sources WHERE source = 'folder' AND source_key = $1"
+                           " AND NOT EXISTS (SELECT 1 FROM folder_files WHERE path = $1)",
+                           1, sp, err);
+        if (rc == 0)
+            rc = sync_labels(ctx, PQgetvalue(res, i, 0), st->opts->no_labels, err);
+    }
+    int gone = PQntuples(res);
+    PQclear(res);
+    if (rc != 0)
+        goto fail;
+    if (gone > 0) {
+        af_run_count(ctx->run, "files_gone", gone);
+        log_info("%s: %d file(s) recorded before are gone (deleted, renamed or moved): "
+                 "forgotten with their labels; their tracks and audio stay", root_display, gone);
+    }
+    return af_db_commit(ctx->db, err);
+fail:
+    af_db_rollback(ctx->db);
+    return -1;
 }
 
 /* Labels per file, and the check of those labels against the taxonomy. */
@@ -799,6 +858,8 @@ int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *fai
     }
     if (rc == 0 && done == w.n)
         rc = nothing_lost(&st, root, root_display, (long)w.n + w.problems, err);
+    if (rc == 0 && done == w.n && !st.incomplete)
+        rc = forget_gone(&st, root, root_display, err);
     *failed = st.failed;
     for (size_t j = 0; j < w.n; j++)
         free(w.paths[j]);

@@ -70,6 +70,7 @@ retag "$lib/jazz/c.ogg" "Artist C" "Song C (edit)"
 retag "$lib/jazz/d.m4a" "Artist D" "Song D (edit)"
 mv "$lib/jazz/untagged1.wav" "$lib/jazz/renamed.wav"
 mv "$lib/blues/a.mp3" "$lib/blues/a-renamed.mp3"
+mv "$lib/jazz/untagged2.wav" "$lib/blues/untagged2.wav" # moved to another genre folder
 run af-ingest dir "$lib"
 expect_status 0 "re-ingesting re-tagged and renamed files exits 0"
 expect_eq "$ids_before" "$(sql "SELECT string_agg(track_id::text, ',' ORDER BY track_id) FROM tracks")" \
@@ -78,6 +79,11 @@ expect_eq "0" "$(sql "SELECT count(*) FROM (SELECT audio_id FROM folder_files GR
     "the same audio is never two tracks (so never in two splits)"
 expect_eq "Artist A" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%a-renamed.mp3'")" \
     "a renamed, re-tagged file is the track it was"
+expect_eq "blues" "$(sql "SELECT string_agg(r.tag, ',') FROM folder_files f JOIN raw_tags r USING (track_id) WHERE r.source = 'folder' AND f.path LIKE '%/blues/untagged2.wav'")" \
+    "a file moved to another genre folder takes its label along (the old one goes)"
+expect_eq "15|15" "$(sql "SELECT (SELECT count(*) FROM track_sources WHERE source_key LIKE '$lib/%'), (SELECT count(*) FROM folder_files WHERE path LIKE '$lib/%')")" \
+    "renamed and moved files are not counted twice: the old names are forgotten"
+expect_err "lib: 3 file\(s\) recorded before are gone" "the log says how many files are gone"
 
 # --- 3. Two files of one recording; an unchanged re-run changes nothing -----------------
 two="$test_tmp/two"
