@@ -12,10 +12,13 @@
  * placeholder or missing tags), else a new track; the track keeps the bytes of the
  * first file stored for it (`audio`, `track_audio`; folder_files.kept).
  * The label is the folder a file sits in under PATH (GTZAN: PATH/<genre>/<file>), or
- * what --label-map says; it becomes a raw tag of source 'folder'.  Every file that is
- * not stored (not audio, bad audio, unreadable, a broken link, a FIFO...) is counted,
- * named in the log and stored in ingest_problems; unreadable files, broken links and
- * audio files that do not decode are failed items (exit 1).
+ * what --label-map says (folder_files.label); a track's raw tags of source 'folder' are
+ * the labels of its files.  Files recorded under PATH that a complete walk no longer
+ * finds (deleted, renamed, moved) are forgotten with their labels; their tracks and
+ * audio stay.  Every file that is not stored (not audio, bad audio, unreadable, a
+ * broken link, a FIFO...) is counted, named in the log and stored in ingest_problems;
+ * unreadable files, broken links and audio files that do not decode are failed items
+ * (exit 1).
  *
  * Label map format (--label-map FILE): one rule a line, "PATTERN LABEL"; PATTERN is
  * a shell wildcard matched against the file's path relative to PATH ('*' also
