@@ -128,6 +128,8 @@ static bool audio_extension(const char *path)
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     if (!dot || (slash && dot < slash))
         return false;
+    if (strncmp(slash ? slash + 1 : path, "._", 2) == 0)
+        return false; /* macOS AppleDouble metadata beside "x.mp3": "._x.mp3" */
     for (int i = 0; extensions[i]; i++)
         if (strcasecmp(dot + 1, extensions[i]) == 0)
             return true;

@@ -177,9 +177,11 @@ notes="$test_tmp/notes"
 mkdir -p "$notes/pop"
 tone "$notes/pop/p.wav" 1100 2 -metadata artist="P" -metadata title="P"
 echo "liner notes" >"$notes/pop/notes.txt"
+printf '\0\5\26\7\0\2\0\0Mac OS X        ' >"$notes/pop/._p.wav" # AppleDouble metadata
 run af-ingest dir "$notes"
-expect_status 0 "a text file beside the music is not a failure: exit 0"
+expect_status 0 "a text file and macOS metadata beside the music are no failure: exit 0"
 expect_err "notes.txt: not_audio" "the text file is named"
+expect_err "/\._p.wav: not_audio" "macOS metadata ('._p.wav') is not audio, not a corrupt audio file"
 run af-db status
 expect_status 0 "af-db status"
 expect_out "ingest +folder: bad_audio +1" "af-db status shows ingest problems by reason"
