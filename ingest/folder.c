@@ -837,8 +837,9 @@ int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *fai
     }
     struct walk w = {0};
     int rc = walk_tree(&st, root, &w, err);
-    /* The root is absolute and was resolved: its display form has the same length
-     * whenever it is valid UTF-8; otherwise relative paths are cut after its display. */
+    /* A file's relative path (for labels, --artist-from-path) is its display form after
+     * the root's display form: the root's bytes are a prefix of every path, and an
+     * escaped byte is escaped the same way in both. */
     char root_display[PATH_MAX * 4 + 1];
     folder_display_name(root, root_display, sizeof root_display);
     size_t root_len = strlen(root), root_display_len = strlen(root_display);
