@@ -231,19 +231,24 @@ static int unchanged_track(struct ingest_ctx *ctx, const struct file_item *item,
 }
 
 /* An unchanged file: only the run that last saw it (for the nothing-lost check and for
- * forgetting files gone) and its label (the label map may have changed) change. */
+ * forgetting files gone) and its label (the label map may have changed) change.
+ * *label_changed tells whether the track's labels need syncing. */
 static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
-                      af_err *err)
+                      bool *label_changed, af_err *err)
 {
     const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL,
                        no_labels ? "false" : "true", item->label};
     int l[] = {(int)strlen(item->path), 0, 0, 0}, f[] = {1, 0, 0, 0};
     PGresult *res = af_db_query_binary(ctx->db,
-                                       "UPDATE folder_files SET run_id = $2,"
-                                       " label = CASE WHEN $3::boolean THEN $4 ELSE label END"
-                                       " WHERE path_bytes = $1", 4, p, l, f, 0, err);
+                                       "UPDATE folder_files f SET run_id = $2,"
+                                       " label = CASE WHEN $3::boolean THEN $4 ELSE f.label END"
+                                       " FROM (SELECT label FROM folder_files WHERE path_bytes = $1)"
+                                       " AS old WHERE f.path_bytes = $1"
+                                       " RETURNING f.label IS DISTINCT FROM old.label",
+                                       4, p, l, f, 0, err);
     if (!res)
         return -1;
+    *label_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return 0;
 }
@@ -497,9 +502,14 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         free(data);
         *outcome = FILE_UNCHANGED;
         af_run_count(ctx->run, "unchanged", 1);
+        /* One statement for the common case (nightly re-runs of a large library). */
+        bool label_changed;
+        if (seen_again(ctx, item, st->opts->no_labels, &label_changed, err) != 0)
+            return af_err_prefix(err, "%s", item->display);
+        if (!label_changed && !item->path_artist)
+            return 0;
         if (af_db_begin(ctx->db, err) != 0 ||
-            seen_again(ctx, item, st->opts->no_labels, err) != 0 ||
-            sync_labels(ctx, track_id, st->opts->no_labels, err) != 0 ||
+            (label_changed && sync_labels(ctx, track_id, st->opts->no_labels, err) != 0) ||
             set_path_artist(ctx, track_id, item->path_artist, err) != 0)
             goto fail_nofree;
         return af_db_commit(ctx->db, err);
