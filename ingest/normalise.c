@@ -4,30 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textkey.h"
+
 size_t af_norm_key(const char *text, char *out, size_t out_len)
 {
-    size_t n = 0;
-    if (out_len == 0)
-        return 0;
-    const unsigned char *p = (const unsigned char *)text;
-    for (; p && *p && n + 1 < out_len; p++) {
-        unsigned char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            out[n++] = (char)(c - 'A' + 'a');
-        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
-            out[n++] = (char)c;
-    }
-    if (p && *p && n > 0) { /* cut short: never keep half a UTF-8 character */
-        size_t j = n - 1;
-        while (j > 0 && ((unsigned char)out[j] & 0xC0) == 0x80)
-            j--;
-        unsigned char lead = (unsigned char)out[j];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (n - j < need)
-            n = j;
-    }
-    out[n] = '\0';
-    return n;
+    return af_text_key(text, out, out_len);
 }
 
 size_t af_match_key(const char *artist, const char *title, char *out, size_t out_len)

@@ -3,10 +3,11 @@
  * raw tag finds its genre) and match keys (how a track found by two sources is
  * recognised as one), plus UTF-8 checking and COPY text escaping for bulk loads.
  *
- * A key keeps ASCII letters (lower-cased), ASCII digits and every non-ASCII
- * byte, and drops everything else, so that case, spaces, hyphens and
- * punctuation do not matter: "Hip Hop" = "hip-hop" = "HipHop" = "hiphop".
- * The SQL function af_norm_key() in sql/002_ingest.sql does exactly the same.
+ * A key is lib/textkey.h's af_text_key(): Unicode compatibility normalisation and
+ * case folding (utf8proc), then letters and digits only, so that case, width,
+ * ligatures, spaces, hyphens and punctuation do not matter: "Hip Hop" = "hip-hop" =
+ * "HipHop" = "hiphop", "ROSÉ" = "Rosé".  The SQL function af_norm_key()
+ * (sql/030_textkey.sql) computes the same key.
  */
 #ifndef AF_INGEST_NORMALISE_H
 #define AF_INGEST_NORMALISE_H
