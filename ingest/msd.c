@@ -20,6 +20,8 @@
 #include "run.h"
 
 #define MAX_JSON_BYTES (64 * 1024 * 1024)
+/* Last.fm tag counts are 0..100 (the top tag of a track is 100). */
+#define MAX_LASTFM_COUNT 100
 
 int msd_is_track_id(const char *text, size_t len)
 {
@@ -117,7 +119,7 @@ static void put_tag_row(struct batch_out *out, const char *id, const char *sourc
                         const char *tag, double weight)
 {
     char w[32];
-    int n = snprintf(w, sizeof w, "\t%.6g\n", weight);
+    int n = snprintf(w, sizeof w, "\t%.6f\n", weight); /* %g could write 1e-50: real underflows */
     af_buf_copy_field(&out->tags, id);
     af_buf_append(&out->tags, "\t", 1);
     af_buf_append(&out->tags, source, strlen(source));
@@ -255,6 +257,17 @@ static void parse_lastfm_file(const char *path, struct batch_out *out)
             }
         } else {
             bad++;
+            continue;
+        }
+        if (!af_tag_weight_ok(weight, MAX_LASTFM_COUNT)) {
+            /* One bad value must not fail the whole batch's COPY: record it, go on. */
+            snprintf(why, sizeof why, "tag \"%.200s\": count %.200s is not a number in [0, 100];"
+                     " the tag is skipped, the rest of the file loaded", tag,
+                     json_is_string(count) ? json_string_value(count) : "(a JSON number)");
+            if (json_is_number(count))
+                snprintf(why, sizeof why, "tag \"%.200s\": count %g is not a number in [0, 100];"
+                         " the tag is skipped, the rest of the file loaded", tag, weight);
+            add_problem(out, path, "bad_tag_weight", why);
             continue;
         }
         put_tag_row(out, id, "msd_lastfm", tag, weight);
@@ -532,6 +545,9 @@ static int load_lastfm_tree(struct ingest_ctx *ctx, const struct msd_options *o,
             if (next < n && !af_app_stop_requested())
                 parse_start(&pb[k ^ 1], paths + next, n - next < batch ? n - next : batch);
             if (load_batch(ctx, "msd", pb[k].outs, pb[k].jobs, err) != 0) {
+                size_t last = (start + batch < n ? start + batch : n) - 1;
+                af_err_prefix(err, "loading %s .. %s (%zu files)", paths[start], paths[last],
+                              last - start + 1);
                 rc = -1;
                 break;
             }
@@ -619,6 +635,14 @@ static int load_lines(struct ingest_ctx *ctx, const char *path, enum line_kind k
             char *fields[5];
             if (!*line)
                 continue;
+            char what[200];
+            char *repaired = af_repair_controls(line, what, sizeof what);
+            if (repaired) {
+                add_problem(&out, item, "repaired_text", what);
+                free(line);
+                line = repaired;
+                line_cap = strlen(repaired) + 1;
+            }
             if (split(line, "<SEP>", fields, 5) != 4 ||
                 !msd_is_track_id(fields[0], strlen(fields[0]))) {
                 add_problem(&out, item, "bad_line",

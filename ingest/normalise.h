@@ -24,6 +24,17 @@ size_t af_match_key(const char *artist, const char *title, char *out, size_t out
 /* True when the len bytes are valid UTF-8 (no overlongs, surrogates or NULs). */
 bool af_utf8_valid(const char *text, size_t len);
 
+/* Repairs the cp1252 damage of the MSD's unique_tracks.txt: U+0019 where a right
+ * quote was meant ("Gigi D\x19Agostino") becomes ’, U+0013 (a dash) becomes –, and
+ * every other C0 control character (tab included) is removed.  Returns a malloc'd
+ * repaired copy and fills what (e.g. "1 U+0019 -> ’, 2 controls removed"), or NULL
+ * when text needs no repair. */
+char *af_repair_controls(const char *text, char *what, size_t what_len);
+
+/* A tag weight that can be stored and compared: finite, in [0, max].  NaN and the
+ * infinities ("NaN", "inf" in a source) are never weights. */
+bool af_tag_weight_ok(double weight, double max);
+
 /* Appends text to a COPY text-format field: backslash, tab, newline and carriage
  * return are escaped. A NULL text appends \N. Returns -1 when out of memory. */
 struct af_buf {

@@ -84,8 +84,11 @@ BEGIN
     SELECT DISTINCT h.track_id, h.item FROM af_hits h
      WHERE cardinality(h.item) > 1 AND h.tag_weight >= p_min_tag_weight AND h.evidence > 0;
 
+    CREATE INDEX ON af_groups (track_id);
+    CREATE INDEX ON af_hits (track_id);
     ANALYZE af_hits;
     ANALYZE af_scores;
+    ANALYZE af_groups;
 
     -- Tracks with usable genre evidence: labelled, ambiguous or conflict.
     INSERT INTO track_labels (track_id, taxonomy_version, status, genre_id, top_share, scores,
