@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,26 @@ static void sql_agrees(void **state)
     testdb_drop();
 }
 
+/* unique_tracks.txt's cp1252 damage, and tag weights that are no numbers. */
+static void repairs_and_weights(void **state)
+{
+    (void)state;
+    char what[200];
+    assert_null(af_repair_controls("Gigi D'Agostino", what, sizeof what));
+    char *r = af_repair_controls("Gigi D\x19" "Agostino \x13 I\x19m\x01\tX", what, sizeof what);
+    assert_string_equal(r, "Gigi D’Agostino – I’mX");
+    assert_non_null(strstr(what, "2 U+0019"));
+    assert_non_null(strstr(what, "1 U+0013"));
+    assert_non_null(strstr(what, "2 other control characters removed"));
+    free(r);
+    assert_true(af_tag_weight_ok(0, 100));
+    assert_true(af_tag_weight_ok(100, 100));
+    assert_false(af_tag_weight_ok(1e39, 100));
+    assert_false(af_tag_weight_ok(-1, 100));
+    assert_false(af_tag_weight_ok(NAN, 100));
+    assert_false(af_tag_weight_ok(INFINITY, 1e300));
+}
+
 static void utf8(void **state)
 {
     (void)state;
@@ -323,6 +344,7 @@ int main(void)
         cmocka_unit_test(taxonomy_errors), cmocka_unit_test(taxonomy_parse),
         cmocka_unit_test(label_maps),      cmocka_unit_test(msd_helpers),
         cmocka_unit_test(unicode_keys),    cmocka_unit_test(sql_agrees),
+        cmocka_unit_test(repairs_and_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
