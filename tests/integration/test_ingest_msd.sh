@@ -142,6 +142,10 @@ def put(tid, tags, raw=None):
         f.write(raw if raw else json.dumps({"artist": "A " + tid, "title": "T", "tags": tags, "track_id": tid}))
 put("TRDDDDD128F0000001", [["rock", "1e39"], ["jazz", "NaN"], ["pop", "inf"], ["metal", "-5"], ["blues", "50"]])
 put("TRDDDDD128F0000002", [["rock", "100"]])
+# A tag too long for any index (skipped when parsed), and one the database refuses
+# (a trigger below stands for any row no check foresaw): that file alone is lost.
+put("TRDDDDD128F0000007", [["x" * 3000, "10"], ["reggae", "100"]])
+put("TRDDDDD128F0000008", [["poison", "10"], ["disco", "100"]])
 # A JSON number too large for a real, and one too small for it (underflow).
 put("TRDDDDD128F0000003", None, raw='{"artist": "Big", "title": "Number", "track_id": "TRDDDDD128F0000003",'
                                     ' "tags": [["rock", 1e39], ["pop", 1e-50], ["jazz", 75]]}')
@@ -150,10 +154,18 @@ printf 'TRDDDDD128F0000004<SEP>SODDD<SEP>Gigi D\x19Agostino<SEP>I\x19m Mad As He
 printf 'TRDDDDD128F0000005<SEP>SODDD<SEP>Bell\x01 End<SEP>Fine\n' >>"$e/unique_tracks.txt"
 printf 'TRDDDDD128F0000006<SEP>SODDD<SEP>Clean<SEP>Line\n' >>"$e/unique_tracks.txt"
 printf 'TRDDDDD128F0000004\tPop_Rock\nTRDDDDD128F0000005\tJazz\nTRDDDDD128F0000006\tRock\n' >"$e/msd-MAGD-genreAssignment.cls"
+sql "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$ BEGIN IF NEW.tag = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END \$\$;
+     CREATE TRIGGER refuse_poison BEFORE INSERT ON raw_tags FOR EACH ROW EXECUTE FUNCTION refuse_poison()" >/dev/null
 run af-ingest msd --lastfm "$e/lastfm_train" --unique-tracks "$e/unique_tracks.txt" --magd "$e/msd-MAGD-genreAssignment.cls"
 expect_status 0 "a count of 1e39, NaN, inf or -5 does not fail the batch"
+expect_eq 1 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'load_failed' AND item LIKE '%/TRDDDDD128F0000008.json' AND detail LIKE '%poisoned row%'")" \
+    "a file whose rows the database refuses is an ingest problem naming it"
+expect_eq "TRDDDDD128F0000007:reggae" "$(sql "SELECT string_agg(t.msd_track_id || ':' || r.tag, '|') FROM raw_tags r JOIN tracks t USING (track_id) WHERE t.msd_track_id IN ('TRDDDDD128F0000007', 'TRDDDDD128F0000008')")" \
+    "a 3000-byte tag is skipped, the file's other tags load; the refused file loads nothing"
+sql "DROP TRIGGER refuse_poison ON raw_tags" >/dev/null
 expect_eq "TRDDDDD128F0000001:blues:50|TRDDDDD128F0000002:rock:100|TRDDDDD128F0000003:jazz:75|TRDDDDD128F0000003:pop:0" \
-    "$(sql "SELECT string_agg(t.msd_track_id || ':' || r.tag || ':' || r.weight, '|' ORDER BY t.msd_track_id, r.tag) FROM raw_tags r JOIN tracks t USING (track_id) WHERE r.source = 'msd_lastfm'")" \
+    "$(sql "SELECT string_agg(t.msd_track_id || ':' || r.tag || ':' || r.weight, '|' ORDER BY t.msd_track_id, r.tag) FROM raw_tags r JOIN tracks t USING (track_id) WHERE r.source = 'msd_lastfm' AND t.msd_track_id < 'TRDDDDD128F0000007'")" \
     "the valid tags of the batch are loaded, the bad ones are not"
 expect_eq 0 "$(sql "SELECT count(*) FROM raw_tags WHERE weight = 'NaN' OR weight IN ('Infinity', '-Infinity') OR weight < 0")" \
     "no NaN, infinite or negative weight is stored"
