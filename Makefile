@@ -19,7 +19,7 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih
+PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih libutf8proc
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lm -lpthread
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)

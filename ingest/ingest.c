@@ -99,6 +99,16 @@ int ingest_track_upsert(struct ingest_ctx *ctx, const struct ingest_track *t, ch
             return -1;
         found = single_id(res, track_id);
     }
+    if (!found && mbid) {
+        /* The same MusicBrainz recording, whatever its spelling in each source. */
+        const char *p[] = {mbid, t->msd_track_id};
+        if (!(res = af_db_query(ctx->db,
+                                "SELECT track_id FROM tracks WHERE musicbrainz_id = $1"
+                                " AND ($2::text IS NULL OR msd_track_id IS NULL)"
+                                " ORDER BY track_id LIMIT 1", 2, p, err)))
+            return -1;
+        found = single_id(res, track_id);
+    }
     if (!found && match_key) {
         /* A track of another source with the same artist and title, not a different MSD track. */
         const char *p[] = {match_key, t->msd_track_id};

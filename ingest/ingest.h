@@ -43,7 +43,7 @@ struct ingest_track {
     double duration_seconds;  /* 0 = unknown */
 };
 
-/* Finds the track by MSD id, else by match key, else creates it; fills in fields
+/* Finds the track by MSD id, else by MusicBrainz id (mbid), else by match key, else creates it; fills in fields
  * the stored track lacks. Sets *track_id (text, for parameters) and *created. */
 int ingest_track_upsert(struct ingest_ctx *ctx, const struct ingest_track *t, char track_id[24],
                         bool *created, af_err *err);
