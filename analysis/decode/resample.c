@@ -17,9 +17,9 @@
 
 int decoder_reserve_output(struct decoder *d, size_t more, af_err *err)
 {
-    if (d->out_capacity - d->n_out >= more)
+    if (d->out_capacity - decoder_out_held(d) >= more)
         return 0;
-    size_t need = d->n_out + more;
+    size_t need = decoder_out_held(d) + more;
     /* Grow by half, but never past what max_seconds can produce: that bounds memory. */
     size_t limit = (size_t)(d->opts.max_seconds * AF_SAMPLE_RATE) + 65536;
     size_t capacity = d->out_capacity + d->out_capacity / 2;
@@ -181,8 +181,8 @@ int decoder_finish_segment(struct decoder *d, af_err *err)
         for (;;) {
             if (decoder_reserve_output(d, 4096, err) < 0)
                 return -1;
-            uint8_t *dst = (uint8_t *)(d->out + d->n_out);
-            int got = swr_convert(d->swr, &dst, (int)(d->out_capacity - d->n_out), NULL, 0);
+            uint8_t *dst = (uint8_t *)decoder_out_end(d);
+            int got = swr_convert(d->swr, &dst, (int)(d->out_capacity - decoder_out_held(d)), NULL, 0);
             if (got < 0) {
                 char text[AV_ERROR_MAX_STRING_SIZE];
                 return decoder_fail(d, AF_DECODE_SYSTEM, err, "resampling failed: %s",
@@ -199,10 +199,14 @@ int decoder_finish_segment(struct decoder *d, af_err *err)
     size_t have = d->n_out - d->segment_out_start;
     if (have > want) {
         d->n_out = d->segment_out_start + want;
+        if (d->n_out < d->out_base) { /* dropped already (span.c): decode again whole */
+            d->span_missed = 1;
+            d->out_base = d->n_out;
+        }
     } else if (have < want) {
         if (decoder_reserve_output(d, want - have, err) < 0)
             return -1;
-        memset(d->out + d->n_out, 0, (want - have) * sizeof *d->out);
+        memset(decoder_out_end(d), 0, (want - have) * sizeof *d->out);
         d->n_out += want - have;
     }
     d->segment_rate = 0;
@@ -216,7 +220,7 @@ int decoder_resample_into_output(struct decoder *d, const float *mono, size_t n,
         return decoder_fail(d, AF_DECODE_SYSTEM, err, "resampler state is invalid");
     if (decoder_reserve_output(d, (size_t)bound, err) < 0)
         return -1;
-    uint8_t *dst = (uint8_t *)(d->out + d->n_out);
+    uint8_t *dst = (uint8_t *)decoder_out_end(d);
     const uint8_t *src = (const uint8_t *)mono;
     int got = swr_convert(d->swr, &dst, bound, &src, (int)n);
     if (got < 0) {
@@ -225,5 +229,5 @@ int decoder_resample_into_output(struct decoder *d, const float *mono, size_t n,
                             decoder_averror_text(got, text, sizeof text));
     }
     d->n_out += (size_t)got;
-    return 0;
+    return decoder_span_slide(d, err);
 }

@@ -170,3 +170,30 @@ sql "UPDATE extraction_jobs SET lease_expires_at = now() - interval '1 second' W
 run af-extract --jobs 2
 expect_status 0 "the next run resumes"
 expect_eq "40|400" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" "and finishes every track once"
+
+# A batch is bounded by its audio bytes too (--batch-mb / [extract] batch_megabytes):
+# three 529 kB WAVs with a 1 MB bound go one per transaction (now() differs per
+# transaction), however many tracks --batch allows.
+use_migrated_database extract_batch_bytes
+for i in 1 2 3; do
+    make_tone "$audio/bytes$i.wav" 12 $((300 + 100 * i)) -c:a pcm_s16le
+    add_track_with_audio $i "$audio/bytes$i.wav"
+done
+run af-extract --jobs 2 --batch 16 --batch-mb 1
+expect_status 0 "af-extract with a byte bound per batch"
+expect_eq "3|3" "$(sql "SELECT count(*), count(DISTINCT updated_at) FROM extraction_jobs WHERE status = 'done'")" \
+    "three tracks of 529 kB with a 1 MB bound are stored in three batches"
+sql "DELETE FROM window_features; DELETE FROM track_features; DELETE FROM extraction_jobs" >/dev/null
+run af-extract --jobs 2 --batch 16 --batch-mb 2
+expect_eq "3|1" "$(sql "SELECT count(*), count(DISTINCT updated_at) FROM extraction_jobs WHERE status = 'done'")" \
+    "with a 2 MB bound, the three (1.6 MB) go together"
+
+# A long file with a stated duration: only the excerpt's span is held, so it is not
+# refused as too long (the limit bounds memory, which the span does not grow).
+use_migrated_database extract_long_file
+make_tone "$audio/long22min.flac" 1300 440
+add_track_with_audio 1 "$audio/long22min.flac"
+run af-extract --jobs 1
+expect_status 0 "a 21.7-minute file (over the 20-minute maximum) is analysed: its central 30 s"
+expect_eq "635.0|10" "$(sql "SELECT round(excerpt_start::numeric, 1), n_windows FROM track_features WHERE track_id = 1")" \
+    "from the middle of the file"

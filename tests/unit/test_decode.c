@@ -704,6 +704,50 @@ static void test_refuses_too_long(void **state)
     free(s);
 }
 
+/* A long input decoded for its excerpt holds only the excerpt's span (span.c): it
+ * is not refused for max_seconds, which bounds what is held, and its excerpt is the
+ * very samples a whole decode would cut (a changing tone plus noise, resampled
+ * from 16 kHz, so that any shift or resampler difference shows). */
+static void test_long_input_decodes_only_excerpt_span(void **state)
+{
+    (void)state;
+    const int rate = 16000;
+    const size_t frames = (size_t)300 * rate;
+    int16_t *s = malloc(frames * sizeof *s);
+    uint32_t lcg = 12345;
+    double phase = 0;
+    for (size_t i = 0; i < frames; i++) {
+        double t = (double)i / rate;
+        phase += 2 * PI * (200.0 + 10.0 * t) / rate;
+        lcg = lcg * 1664525u + 1013904223u;
+        double noise = ((double)(lcg >> 8) / 16777216.0 - 0.5) * 0.1;
+        s[i] = (int16_t)lrint(32767.0 * (0.4 * sin(phase) + noise));
+    }
+    size_t size;
+    unsigned char *wav = wav_bytes(rate, 1, 0, s, frames, &size);
+    free(s);
+
+    struct af_decode_opts opts;
+    af_decode_opts_init(&opts);
+    opts.max_seconds = 60; /* the 30 s excerpt fits; the 300 s input does not */
+    struct af_audio part, whole;
+    af_err err = {0};
+    assert_int_equal(af_decode_memory(wav, size, &opts, &part, &err), 0);
+    assert_int_equal(part.n_samples, 30 * 22050);
+    assert_true(fabs(part.duration - 300.0) < 1e-9);
+
+    opts.excerpt_seconds = 0;
+    opts.max_seconds = 400;
+    assert_int_equal(af_decode_memory(wav, size, &opts, &whole, &err), 0);
+    assert_int_equal(whole.n_samples, 300 * 22050);
+    size_t start = (whole.n_samples - part.n_samples) / 2;
+    assert_true(fabs(part.excerpt_start - (double)start / 22050) < 1e-12);
+    assert_memory_equal(part.samples, whole.samples + start, part.n_samples * sizeof(float));
+    af_audio_free(&part);
+    af_audio_free(&whole);
+    free(wav);
+}
+
 static void test_refuses_nan_samples(void **state)
 {
     (void)state;
@@ -1278,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_refuses_silence),
         cmocka_unit_test(test_refuses_too_short),
         cmocka_unit_test(test_refuses_too_long),
+        cmocka_unit_test(test_long_input_decodes_only_excerpt_span),
         cmocka_unit_test(test_refuses_nan_samples),
         cmocka_unit_test(test_refuses_missing_file_and_bad_options),
         cmocka_unit_test(test_colon_in_file_name),
