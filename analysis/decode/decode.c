@@ -245,6 +245,19 @@ void af_decode_opts_init(struct af_decode_opts *opts)
     opts->silence_threshold = AF_DECODE_SILENCE_THRESHOLD;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    return "not a file";
+}
+
 int af_decode_file(const char *path, const struct af_decode_opts *opts, struct af_audio *out,
                    af_err *err)
 {
@@ -256,6 +269,12 @@ int af_decode_file(const char *path, const struct af_decode_opts *opts, struct a
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
         out->failure = AF_DECODE_EMPTY;
         return af_err_set(err, "empty: the file has 0 bytes");
+    }
+    /* A FIFO, socket or device would block the open or the read for ever (or never
+     * end): only regular files are audio files here. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        out->failure = AF_DECODE_UNREADABLE;
+        return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
     }
     return run(&d, path, out, err);
 }

@@ -197,3 +197,10 @@ run af-extract --jobs 1
 expect_status 0 "a 21.7-minute file (over the 20-minute maximum) is analysed: its central 30 s"
 expect_eq "635.0|10" "$(sql "SELECT round(excerpt_start::numeric, 1), n_windows FROM track_features WHERE track_id = 1")" \
     "from the middle of the file"
+
+# A FIFO given to af-features is refused at once (it blocked for ever in the open).
+mkfifo "$test_tmp/pipe.wav"
+run timeout 20 af-features --track --format csv "$test_tmp/pipe.wav" "$audio/a440.mp3"
+expect_status 1 "af-features exits 1 when one input is a FIFO, without blocking"
+expect_err "pipe.wav.*not a regular file \(a FIFO\)" "the FIFO is named and said to be one"
+expect_eq "2" "$(printf '%s\n' "$out" | wc -l)" "the other file is still analysed (header and one row)"

@@ -748,6 +748,25 @@ static void test_long_input_decodes_only_excerpt_span(void **state)
     free(wav);
 }
 
+/* A FIFO (or any non-regular file) is refused at once instead of blocking the open
+ * for ever; SIGALRM ends the test program if it blocks. */
+static void test_refuses_fifo_and_directory(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "pipe.mp3");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    struct af_audio a;
+    af_err err = {0};
+    alarm(20);
+    assert_refused(af_decode_file(path, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
+                   "not a regular file", "FIFO");
+    assert_refused(af_decode_file(tmpdir, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
+                   "not a regular file", "directory");
+    alarm(0);
+    unlink(path);
+}
+
 static void test_refuses_nan_samples(void **state)
 {
     (void)state;
@@ -776,7 +795,7 @@ static void test_refuses_missing_file_and_bad_options(void **state)
     assert_refused(af_decode_file(path, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
                    "cannot open", "No such file or directory");
     assert_refused(af_decode_file(tmpdir, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
-                   "cannot open", NULL);
+                   "not a regular file", "directory");
 
     struct af_decode_opts opts;
     af_decode_opts_init(&opts);
@@ -1322,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_refuses_silence),
         cmocka_unit_test(test_refuses_too_short),
         cmocka_unit_test(test_refuses_too_long),
+        cmocka_unit_test(test_refuses_fifo_and_directory),
         cmocka_unit_test(test_long_input_decodes_only_excerpt_span),
         cmocka_unit_test(test_refuses_nan_samples),
         cmocka_unit_test(test_refuses_missing_file_and_bad_options),
