@@ -62,8 +62,11 @@ static void analyse_job(struct af_analyser *analyser, struct af_job *job)
     job->ok = af_analyse_memory(analyser, job->audio, job->audio_size, false, &job->analysis,
                                 &err) == 0;
     if (!job->ok) {
-        snprintf(job->error, sizeof job->error, "%s: %s",
-                 af_decode_failure_name(job->analysis.failure), err.msg);
+        /* Decoding succeeded when the analysis itself failed: its reason is not "ok". */
+        const char *reason = job->analysis.failure == AF_DECODE_OK
+                                 ? "analysis"
+                                 : af_decode_failure_name(job->analysis.failure);
+        snprintf(job->error, sizeof job->error, "%s: %s", reason, err.msg);
         log_warn("track %lld failed: %s", job->track_id, job->error);
     }
     af_job_release_audio(job); /* keep memory per batch low */

@@ -204,3 +204,18 @@ run timeout 20 af-features --track --format csv "$test_tmp/pipe.wav" "$audio/a44
 expect_status 1 "af-features exits 1 when one input is a FIFO, without blocking"
 expect_err "pipe.wav.*not a regular file \(a FIFO\)" "the FIFO is named and said to be one"
 expect_eq "2" "$(printf '%s\n' "$out" | wc -l)" "the other file is still analysed (header and one row)"
+
+# A track that decodes but whose analysis fails is filed under "analysis", not "ok"
+# (it was "ok: frame features: ..."): a float WAV with samples of 3e30.
+use_migrated_database extract_analysis_failure
+python3 -c "
+import struct
+n = 22050 * 5
+data = b''.join(struct.pack('<f', 3e30 if i % 100 == 0 else 0.1) for i in range(n))
+fmt = struct.pack('<IHHIIHH', 16, 3, 1, 22050, 22050 * 4, 4, 32)
+open('$audio/huge.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(data)) + b'WAVEfmt ' + fmt + b'data' + struct.pack('<I', len(data)) + data)"
+add_track_with_audio 1 "$audio/huge.wav"
+run af-extract --jobs 1
+expect_status 1 "a track whose analysis fails: exit 1"
+expect_eq "analysis" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 1")" "its reason is analysis, not ok"
+expect_err "track 1 failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"

@@ -34,6 +34,20 @@ static void unreachable_server_names_target_not_password(void **state)
     assert_null(strstr(err.msg, "pa55word"));
 }
 
+/* A connection string that does not parse is a usage error (2), not an unavailable
+ * database (3). */
+static void malformed_conninfo_is_a_usage_error(void **state)
+{
+    af_err err = {0};
+    PGconn *conn = af_db_connect("host='unterminated dbname=x", &err);
+    assert_null(conn);
+    assert_int_equal(err.code, AF_EXIT_USAGE);
+    assert_non_null(strstr(err.msg, "malformed database connection string"));
+    conn = af_db_connect("nosuchoption=1", &err);
+    assert_null(conn);
+    assert_int_equal(err.code, AF_EXIT_USAGE);
+}
+
 static void conninfo_precedence(void **state)
 {
     assert_string_equal(af_db_choose_conninfo("dbname=flag", "dbname=conf"), "dbname=flag");
@@ -202,6 +216,7 @@ int main(void)
     conninfo = testdb_create("db");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unreachable_server_names_target_not_password),
+        cmocka_unit_test(malformed_conninfo_is_a_usage_error),
         cmocka_unit_test(conninfo_precedence),
         cmocka_unit_test(migrated_schema_passes_the_check),
         cmocka_unit_test(newer_schema_is_refused),
