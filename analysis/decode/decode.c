@@ -66,7 +66,7 @@ static int consume_frame(struct decoder *d, const AVFrame *frame, af_err *err)
     if (d->swr ? decoder_reserve_mono(d, n, err) < 0 : decoder_reserve_output(d, n, err) < 0)
         return -1;
     float *mono = d->swr ? d->mono : decoder_out_end(d);
-    if (decoder_mix_to_mono(frame, mono) < 0) {
+    if (decoder_mix_to_mono(frame, mono, &d->first_channel_peak) < 0) {
         const char *name = av_get_sample_fmt_name(frame->format);
         return decoder_fail(d, AF_DECODE_UNSUPPORTED, err, "unsupported sample format %s",
                             name ? name : "(unknown)");

@@ -67,6 +67,7 @@ struct decoder {
     size_t kept_lo, kept_n;
 
     double seconds_in; /* decoded so far, at the source rate(s) */
+    float first_channel_peak; /* |x| of the first channel before mixing (2+ channels) */
     long packets;
     long decode_errors;
     int last_error; /* last AVERROR from demuxing or decoding, 0 = none */
@@ -103,7 +104,7 @@ void decoder_close_input(struct decoder *d);
 int decoder_reserve_output(struct decoder *d, size_t more, af_err *err);
 int decoder_reserve_mono(struct decoder *d, size_t n, af_err *err);
 size_t decoder_initial_capacity(const struct decoder *d);
-int decoder_mix_to_mono(const AVFrame *frame, float *dst);
+int decoder_mix_to_mono(const AVFrame *frame, float *dst, float *first_channel_peak);
 int decoder_start_segment(struct decoder *d, int rate, af_err *err);
 int decoder_finish_segment(struct decoder *d, af_err *err);
 int decoder_resample_into_output(struct decoder *d, const float *mono, size_t n, af_err *err);

@@ -5,6 +5,7 @@
  */
 #include "decoder.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <libavutil/channel_layout.h>
@@ -114,7 +115,15 @@ static int mix_channel(float *dst, const uint8_t *base, enum AVSampleFormat pack
     }
 }
 
-int decoder_mix_to_mono(const AVFrame *frame, float *dst)
+static float peak_of(const float *x, size_t n)
+{
+    float peak = 0;
+    for (size_t i = 0; i < n; i++)
+        peak = fabsf(x[i]) > peak ? fabsf(x[i]) : peak;
+    return peak;
+}
+
+int decoder_mix_to_mono(const AVFrame *frame, float *dst, float *first_channel_peak)
 {
     const size_t channels = (size_t)frame->ch_layout.nb_channels;
     const size_t n = (size_t)frame->nb_samples;
@@ -128,6 +137,12 @@ int decoder_mix_to_mono(const AVFrame *frame, float *dst)
         size_t stride = planar ? 1 : channels;
         if (mix_channel(dst, base, packed, offset, stride, n, c == 0) < 0)
             return -1;
+        /* dst holds the first channel alone now: its peak tells a silent mix of
+         * loud channels (antiphase stereo) from silence */
+        if (c == 0 && channels > 1) {
+            float peak = peak_of(dst, n);
+            *first_channel_peak = peak > *first_channel_peak ? peak : *first_channel_peak;
+        }
     }
     if (channels > 1) {
         const float count = (float)channels;

@@ -767,6 +767,52 @@ static void test_refuses_fifo_and_directory(void **state)
     unlink(path);
 }
 
+/* Reasons that tell the truth: antiphase stereo mixes to silence (it said only
+ * "peak 0"), a 10-byte FLAC ends inside its header (it said "Input/output error"),
+ * a too-short input says its channel count (255 channels of 44100 bytes). */
+static void test_misleading_reasons(void **state)
+{
+    (void)state;
+    const size_t n = 3 * 22050;
+    double freq[2] = {440, 440}, amp[2] = {0.5, -0.5};
+    int16_t *s = sine_s16(22050, 2, n, freq, amp);
+    size_t size;
+    unsigned char *wav = wav_bytes(22050, 2, 0, s, n, &size);
+    struct af_audio a;
+    af_err err = {0};
+    assert_refused(af_decode_memory(wav, size, NULL, &a, &err), &a, &err, AF_DECODE_SILENT,
+                   "channels cancel out", "antiphase");
+    free(wav);
+    free(s);
+
+    static const unsigned char flac10[] = {'f', 'L', 'a', 'C', 0, 0, 0, 0x22, 0x12, 0};
+    /* from memory, FFmpeg's probe does not take it for FLAC at all */
+    assert_refused(af_decode_memory(flac10, sizeof flac10, NULL, &a, &err), &a, &err,
+                   AF_DECODE_UNREADABLE, "not a recognised audio format", NULL);
+    char path[512];
+    tmp_path(path, sizeof path, "ten.flac");
+    write_file(path, flac10, sizeof flac10);
+    assert_refused(af_decode_file(path, NULL, &a, &err), &a, &err, AF_DECODE_TRUNCATED,
+                   "10 bytes", "ends inside its headers");
+
+    int16_t *mono = calloc(22050, sizeof *mono);
+    for (size_t i = 0; i < 22050; i++)
+        mono[i] = (int16_t)(8000 * ((i / 20) % 2 ? 1 : -1));
+    /* 44100 bytes declared as 255 channels: 86 frames */
+    unsigned char *odd = wav_bytes(22050, 1, 0, mono, 22050, &size);
+    odd[22] = 255;                                    /* channels */
+    odd[28] = (unsigned char)((22050 * 510) & 0xff);  /* byte rate */
+    odd[29] = (unsigned char)((22050 * 510) >> 8 & 0xff);
+    odd[30] = (unsigned char)((22050 * 510) >> 16 & 0xff);
+    odd[31] = (unsigned char)((22050 * 510) >> 24 & 0xff);
+    odd[32] = (unsigned char)(510 & 0xff);            /* block align */
+    odd[33] = (unsigned char)(510 >> 8);
+    assert_refused(af_decode_memory(odd, size, NULL, &a, &err), &a, &err, AF_DECODE_TOO_SHORT,
+                   "too short", "255-channel");
+    free(odd);
+    free(mono);
+}
+
 static void test_refuses_nan_samples(void **state)
 {
     (void)state;
@@ -1342,6 +1388,7 @@ int main(void)
         cmocka_unit_test(test_refuses_too_short),
         cmocka_unit_test(test_refuses_too_long),
         cmocka_unit_test(test_refuses_fifo_and_directory),
+        cmocka_unit_test(test_misleading_reasons),
         cmocka_unit_test(test_long_input_decodes_only_excerpt_span),
         cmocka_unit_test(test_refuses_nan_samples),
         cmocka_unit_test(test_refuses_missing_file_and_bad_options),
