@@ -17,7 +17,8 @@ static const char give_up_sql[] =
     " WHERE feature_set_id = $1 AND status = 'running' AND lease_expires_at < now()"
     " AND attempts >= $2";
 
-/* New tracks, expired claims and (with $6) tracks that failed before this run (once:
+/* New tracks, expired claims or claims of a crashed run (lib/run.h: its process is
+ * gone, so waiting for the lease only idles the track), and (with $6) tracks that failed before this run (once:
  * a retried track that fails again is not claimed again by the same run); SKIP LOCKED keeps concurrent
  * claimers apart, and the ON CONFLICT condition re-checks a row another worker may have
  * claimed since this statement's snapshot. */
@@ -26,7 +27,8 @@ static const char claim_sql[] =
     "  SELECT ta.track_id, ta.sha256 FROM track_audio ta"
     "  LEFT JOIN extraction_jobs j ON j.track_id = ta.track_id AND j.feature_set_id = $1"
     "  WHERE j.track_id IS NULL"
-    "     OR (j.status = 'running' AND j.lease_expires_at < now())"
+    "     OR (j.status = 'running' AND (j.lease_expires_at < now()"
+    "         OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = j.run_id AND r.status = 'crashed')))"
     "     OR ($6::boolean AND j.status = 'failed' AND j.run_id IS DISTINCT FROM $3)"
     "  ORDER BY ta.track_id LIMIT $5"
     "  FOR UPDATE OF ta SKIP LOCKED),"
@@ -46,7 +48,8 @@ static const char claim_sql[] =
     "  status = 'running', worker = EXCLUDED.worker, lease_expires_at = EXCLUDED.lease_expires_at,"
     "  attempts = CASE WHEN j.status = 'failed' THEN 1 ELSE j.attempts + 1 END,"
     "  run_id = EXCLUDED.run_id, error = NULL, updated_at = now()"
-    " WHERE (j.status = 'running' AND j.lease_expires_at < now())"
+    " WHERE (j.status = 'running' AND (j.lease_expires_at < now()"
+    "        OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = j.run_id AND r.status = 'crashed')))"
     "    OR ($6::boolean AND j.status = 'failed' AND j.run_id IS DISTINCT FROM $3)"
     " RETURNING track_id";
 
@@ -191,7 +194,11 @@ int af_jobs_claim(PGconn *conn, const struct af_claim_options *opts, struct af_j
         batch->jobs[row].track_id = atoll(PQgetvalue(res, row, 0));
     batch->count = (size_t)n;
     PQclear(res);
-    return n ? load_audio(conn, batch, err) : 0;
+    if (n && load_audio(conn, batch, err) != 0) {
+        af_job_batch_free(batch); /* the claims stay: released or expired like a crash */
+        return -1;
+    }
+    return 0;
 }
 
 /* Marks the jobs this worker still holds as done; returns their ids as a text[] literal

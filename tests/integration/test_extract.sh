@@ -122,6 +122,9 @@ done
 kill -9 $victim
 wait $victim 2>/dev/null
 expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")" "the killed worker leaves its claimed batch behind"
+# As if it had run on another host: nobody here can tell that it is dead, and its
+# heartbeat is recent (a dead run on this host is taken over at once: see the end).
+sql "UPDATE runs SET host = 'another-host' WHERE program = 'af-extract'" >/dev/null
 run af-extract --jobs 2
 expect_status 0 "while the claims are leased, another worker skips them"
 expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")" "the leased claims are untouched"
@@ -219,3 +222,37 @@ run af-extract --jobs 1
 expect_status 1 "a track whose analysis fails: exit 1"
 expect_eq "analysis" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 1")" "its reason is analysis, not ok"
 expect_err "track 1 failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"
+
+# A worker killed mid-run (SIGKILL): its run record keeps the counters of its last
+# heartbeat and is marked crashed by the next run, which takes over its claims at
+# once instead of skipping them for the whole lease and exiting 0 with work left.
+use_migrated_database extract_killed
+add_tracks_sharing_audio 1 40 "$audio/long.flac"
+AF_RUN_HEARTBEAT_SECONDS=1 af-extract --jobs 1 --batch 5 >"$test_tmp/killed.log" 2>&1 &
+worker=$!
+for _ in $(seq 600); do
+    [ "$(sql "SELECT count(*) FROM track_features")" -ge 5 ] && break
+    sleep 0.02
+done
+sleep 1.5
+kill -9 $worker
+wait $worker 2>/dev/null
+held=$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")
+run af-extract --jobs 2
+expect_status 0 "the run after a killed worker exits 0"
+expect_err "1 earlier run\(s\) had ended without recording it: marked crashed" "and says it marked the dead run"
+expect_eq "40|400" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" \
+    "every track is done, including the $held the killed worker held (no waiting for its lease)"
+expect_eq "crashed|t" "$(sql "SELECT status, (counters->>'tracks_done')::int >= 5 FROM runs WHERE program = 'af-extract' ORDER BY run_id LIMIT 1")" \
+    "the killed run is marked crashed and kept the counters of its last heartbeat"
+
+# Clips shorter than one window (3 s) are stored as one window over what there is,
+# flagged shorter_than_window.
+use_migrated_database extract_short_clip
+make_tone "$audio/clip2s.wav" 2 440
+add_track_with_audio 1 "$audio/clip2s.wav"
+add_track_with_audio 2 "$audio/a440.mp3"
+run af-extract --jobs 1
+expect_status 0 "a 2 s clip is analysed"
+expect_eq "1|1|true 2|4|false" "$(echo $(sql "SELECT track_id || '|' || n_windows || '|' || shorter_than_window FROM track_features ORDER BY track_id"))" \
+    "the 2 s clip is one window, flagged shorter than a window; the 12 s track is not"
