@@ -63,6 +63,19 @@ static void log_server_notice(void *unused, const char *message)
 
 PGconn *af_db_connect(const char *conninfo, af_err *err)
 {
+    /* A connection string that does not parse is the caller's mistake, not an
+     * unavailable database: usage error (2), not 3. */
+    char *parse_error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
+    if (!parsed) {
+        char why[512] = "out of memory";
+        if (parse_error)
+            first_line(parse_error, why, sizeof why);
+        PQfreemem(parse_error);
+        af_err_set_code(err, AF_EXIT_USAGE, "malformed database connection string: %s", why);
+        return NULL;
+    }
+    PQconninfoFree(parsed);
     PGconn *conn = PQconnectdb(conninfo);
     if (!conn) {
         af_err_set_code(err, AF_EXIT_DB_UNAVAILABLE, "cannot connect to the database: out of memory");
