@@ -63,7 +63,7 @@ static void migrated_schema_passes_the_check(void **state)
 {
     PGconn *conn = connect_test_db();
     af_err err = {0};
-    assert_int_equal(af_db_check_schema(conn, &err), 0);
+    assert_int_equal(af_migrate_check_schema(conn, &err), 0);
     int applied = -1;
     assert_int_equal(af_migrate_apply(conn, &applied, &err), 0);
     assert_int_equal(applied, 0);
@@ -80,7 +80,7 @@ static void newer_schema_is_refused(void **state)
                                    " VALUES (9999, '9999_future', '')",
                                    0, NULL, &err),
                      0);
-    assert_int_equal(af_db_check_schema(conn, &err), -1);
+    assert_int_equal(af_migrate_check_schema(conn, &err), -1);
     assert_int_equal(err.code, AF_EXIT_SCHEMA);
     assert_non_null(strstr(err.msg, "newer than this program"));
     af_db_rollback(conn);
