@@ -804,6 +804,10 @@ static void advance(struct engine *e, struct job *j, double now)
         j->phase = P_SEARCH;
         j->retries = j->renewed = j->researched = j->isrc_failed = 0;
     }
+    /* A job that just moved to its next provider was let through the loop's check:
+     * never more transfers than [fetch] concurrency (queued ones would time out). */
+    if (af_http_multi_running(e->http) >= e->concurrency)
+        return;
     if (j->phase == P_SEARCH) {
         struct provider *p = job_provider(j);
         if (p->stopped) {

@@ -35,7 +35,6 @@ retry_base_seconds = 0.05
 retry_max_seconds = 0.2
 throttle_pause_seconds = 0.05
 max_retries = $max_retries
-provider_failure_limit = 4
 max_provider_pause_seconds = 3600
 concurrency = 4
 CONF
@@ -64,16 +63,20 @@ fault_json() {
 }
 
 rows=()
-for fault in http503 reset bad_json timeout throttled retry_after_2099; do
-    for provider in spotify deezer itunes; do
-        cell="$fault x $provider"
-        use_fresh_database "faults_${fault}_$provider"
+# run_cell FAULT PROVIDER FAILURE_LIMIT
+run_cell() {
+        local fault=$1 provider=$2 limit=$3
+        cell="$fault x $provider (failure limit $limit)"
+        use_fresh_database "faults_${fault}_${provider}_$limit"
         af-db migrate >/dev/null 2>&1 || { echo "not ok - migrate ($cell)"; exit 1; }
         psql -Xq -v ON_ERROR_STOP=1 -f "$world/seed.sql" >/dev/null
         fakeapi_reset
         fakeapi_fault "$(fault_json "$fault" "$provider")"
         start=$(date +%s.%N)
-        run timeout 90 af-fetch --config "$conf" --provider "$provider" --timeout 1
+        # --timeout 1 only where the fault is a delay: a short total timeout also cuts
+        # transfers still queued for a connection.
+        { cat "$conf"; echo "provider_failure_limit = $limit"; } >"$conf.$limit"
+        run timeout 90 af-fetch --config "$conf.$limit" --provider "$provider" $([ "$fault" = timeout ] && echo --timeout 1)
         seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
         requests=$(fakeapi_count "/$provider/$([ "$provider" = spotify ] && echo v1/)")
         max_attempts=$(sql "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM fetch_attempts WHERE provider = '$provider' GROUP BY track_id) a")
@@ -92,11 +95,19 @@ for fault in http503 reset bad_json timeout throttled retry_after_2099; do
             expect_eq 1 "$(sql "SELECT count(*) FROM fetch_provider_pauses WHERE provider = '$provider' AND paused_until <= now() + interval '1 hour'")" \
                 "$cell: the pause is capped at max_provider_pause_seconds"
         fi
-        rows+=("$(printf '%-16s %-8s %-5s %4s %6s %8s %8s %6s/%-6s %s' "$fault" "$provider" \
+        rows+=("$(printf '%-16s %-8s %5s %-5s %4s %6s %8s %8s %6s/%-6s %s' "$fault" "$provider" "$limit" \
             "$([ "$status" -ne 124 ] && echo yes || echo NO)" "$status" "$seconds" "$requests" "$max_attempts" \
             "$with_outcome" "$asked" "$outcomes")")
-    done
+}
+# A provider failing 4 times in a row is stopped for the run ...
+for fault in http503 reset bad_json timeout throttled retry_after_2099; do
+    for provider in spotify deezer itunes; do run_cell $fault $provider 4; done
 done
-echo "# fetch fault matrix (max_retries $max_retries, provider_failure_limit 4, 12 tracks, 4 in flight)"
-printf '# %-16s %-8s %-5s %4s %6s %8s %8s %13s %s\n' fault provider ends exit secs requests "max/track" "outcome/asked" outcomes
+# ... and without that stop (limit 1000) the run still ends: each track is taken once
+# and tried max_retries + 1 times per provider.
+for fault in http503 reset bad_json timeout; do
+    for provider in spotify deezer itunes; do run_cell $fault $provider 1000; done
+done
+echo "# fetch fault matrix (max_retries $max_retries, 12 tracks, 4 transfers at once; limit = provider_failure_limit)"
+printf '# %-16s %-8s %5s %-5s %4s %6s %8s %8s %13s %s\n' fault provider limit ends exit secs requests "max/track" "outcome/asked" outcomes
 for r in "${rows[@]}"; do echo "# $r"; done
