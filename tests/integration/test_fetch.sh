@@ -265,10 +265,13 @@ expect_status 2 "unknown provider: usage error"
 # Before: every track's http_error was due again at once and re-claimed by the same run,
 # for ever ("progress 1586/30"). Now a run takes each track once, a provider failing
 # provider_failure_limit times in a row is not asked again, and the run ends with exit 1.
+# It takes more tracks than the window of claimed ones (--concurrency 2: 8) and retries
+# slower than the 0.5 s between saves, as in production, for the old loop to show.
 scenario never_ending
 write_conf "providers = deezer" "max_retries = 2" "provider_failure_limit = 4"
+sed -i 's/^retry_base_seconds = .*/retry_base_seconds = 0.3/; s/^retry_max_seconds = .*/retry_max_seconds = 0.6/' "$conf"
 fakeapi_fault '{"prefix": "/deezer/", "count": 100000, "status": 503, "body": ""}'
-run timeout 60 af-fetch --config "$conf"
+run timeout 60 af-fetch --config "$conf" --concurrency 2
 expect_status 1 "503 forever: the run ends, exit 1"
 expect_err "deezer: 4 transient failures in a row" "503 forever: the provider is stopped for the run, with a warning"
 [ "$(fakeapi_count /deezer/)" -le 12 ] && pass "503 forever: few requests ($(fakeapi_count /deezer/))" || fail "503 forever: few requests" "$(fakeapi_count /deezer/) requests"
