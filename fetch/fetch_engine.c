@@ -812,7 +812,7 @@ static void advance(struct engine *e, struct job *j, double now)
         struct provider *p = job_provider(j);
         if (p->stopped) {
             if (j->retries > 0) { /* stopped while this track waited for a retry */
-                outcome(j, "http_error", -1, NULL, p->why, 0);
+                outcome(j, p->throttles > 0 ? "rate_limited" : "http_error", -1, NULL, p->why, 0);
                 mark_transient(j, p->resume_at > now ? p->resume_at - now : 0);
             } else if (p->resume_at > 0) {
                 mark_transient(j, p->resume_at > now ? p->resume_at - now : 0);
