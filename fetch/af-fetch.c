@@ -32,7 +32,18 @@ static const char usage[] =
     "  --provider LIST     providers in order, e.g. deezer,itunes ([fetch] providers)\n"
     "  --limit N           at most N tracks in this run (default: all)\n"
     "  --concurrency C     transfers in flight at once ([fetch] concurrency)\n"
-    "  --timeout SECONDS   total time one transfer may take ([fetch] timeout_seconds)\n";
+    "  --timeout SECONDS   total time one transfer may take ([fetch] timeout_seconds)\n"
+    "\n"
+    "A run takes each track once. Transient failures (5xx, resets, timeouts, answers\n"
+    "that are not understood) are retried up to [fetch] max_retries times per track\n"
+    "and provider; a provider failing [fetch] provider_failure_limit times in a row is\n"
+    "not asked again in this run. A pause a provider asks for (Retry-After) is capped\n"
+    "at [fetch] max_provider_pause_seconds. Tracks that failed are due again at the\n"
+    "next run.\n"
+    "\n"
+    "Exit status: 0 all tracks done (stored, or no preview anywhere), 1 some tracks\n"
+    "failed, 2 usage or configuration, 3 database unavailable, 4 schema mismatch,\n"
+    "6 Spotify rejected the credentials.\n";
 
 enum { OPT_PROVIDER = AF_OPT_FIRST_PROGRAM_OPTION, OPT_LIMIT, OPT_CONCURRENCY, OPT_TIMEOUT };
 
@@ -83,5 +94,6 @@ int main(int argc, char **argv)
         return af_app_fail(&app, &err);
     return af_app_finish(&app, exit_code,
                          exit_code == AF_EXIT_CREDENTIALS ? "Spotify rejected the credentials"
+                         : exit_code == AF_EXIT_FAILURE   ? "some tracks failed (see af-db status)"
                                                           : NULL);
 }

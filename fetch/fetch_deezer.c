@@ -1,7 +1,8 @@
 /*
  * fetch_deezer.c — Deezer API formats for af-fetch: /track/isrc:X and
  * /search URLs; answers that are a page ({"data":[...],"total":N}), a single
- * track, or an error object sent with HTTP 200 (code 4 quota, 800 no data).
+ * track, or an error object sent with HTTP 200 or 404 (code 4 quota, 700 busy,
+ * 800 no data; a plain string on unknown routes).
  * Preview URLs are signed and expire: the caller downloads them at once.
  */
 #include "fetch_json.h"
@@ -56,7 +57,9 @@ static void add_track(json_t *item, struct af_fetch_results *out)
         return;
     fj_id(item, "id", c->id, sizeof c->id);
     c->title = fj_strdup(item, "title");
-    c->preview_url = fj_strdup(item, "preview");
+    /* readable:false (not available here) still carries a preview URL: skip it. */
+    if (!json_is_false(json_object_get(item, "readable")))
+        c->preview_url = fj_strdup(item, "preview");
     c->duration = fj_number(item, "duration", 0);
     c->artists = fj_strdup(json_object_get(item, "artist"), "name");
     json_t *isrc = json_object_get(item, "isrc");
@@ -73,13 +76,21 @@ int af_deezer_parse(const char *body, size_t len, struct af_fetch_results *out,
     if (!root)
         return -1;
     json_t *error = json_object_get(root, "error");
+    if (json_is_string(error)) { /* {"error":"Not Found"}: a route Deezer does not know */
+        af_err_set(err, "Deezer error: %s", json_string_value(error));
+        *answer = AF_ANSWER_API_ERROR;
+        json_decref(root);
+        return 0;
+    }
     if (error) {
         long long code = (long long)fj_number(error, "code", -1);
         json_t *message = json_object_get(error, "message");
         af_err_set(err, "Deezer error %lld: %s", code,
                    json_is_string(message) ? json_string_value(message) : "(no message)");
-        *answer = code == 4 ? AF_ANSWER_QUOTA : code == 800 ? AF_ANSWER_NO_DATA
-                                                            : AF_ANSWER_API_ERROR;
+        *answer = code == 4     ? AF_ANSWER_QUOTA
+                  : code == 700 ? AF_ANSWER_BUSY
+                  : code == 800 ? AF_ANSWER_NO_DATA
+                                : AF_ANSWER_API_ERROR;
         json_decref(root);
         return 0;
     }

@@ -52,6 +52,8 @@ struct provider {
     double pause_seconds;
     char why[256];
     int throttles;         /* consecutive throttled answers */
+    int failures;          /* consecutive transient failures (5xx, resets, bad JSON) */
+    char last_failure[200];
 };
 
 enum phase { P_NEXT_PROVIDER, P_SEARCH, P_DOWNLOAD, P_DECODING, P_FINISHED };
@@ -84,8 +86,10 @@ struct engine {
     PGconn *db;
     struct af_run *run;
     /* configuration */
-    int concurrency, max_retries, lease_seconds, search_results, verify_audio;
-    double retry_base, retry_max, throttle_pause, max_retry_after, min_score, recheck_seconds;
+    int concurrency, max_retries, lease_seconds, search_results, verify_audio, failure_limit;
+    double retry_base, retry_max, throttle_pause, max_retry_after, max_pause, min_score,
+        recheck_seconds;
+    const char *spotify_market, *itunes_country;
     const char *accounts_url;
     struct provider providers[3];
     int n_providers;
@@ -104,7 +108,8 @@ struct engine {
     struct job **finished_jobs;
     int n_finished;
     long limit, claimed;
-    long long total, done, stored, no_preview, not_found, bad_audio, errors;
+    long long claimed_up_to; /* highest track_id claimed: each track once per run */
+    long long total, done, stored, no_preview, not_found, bad_audio, errors, failed;
     int exhausted;
     char worker[128];
     uint64_t seed;
@@ -208,16 +213,30 @@ static void learn_id(struct job *j, const char *id)
     }
 }
 
-/* Stops a provider for the rest of the run; pause_seconds > 0 is recorded for later runs. */
-static void stop_provider(struct engine *e, struct provider *p, double pause_seconds,
-                          const char *why)
+/* A pause a provider asked for (Retry-After, possibly a date decades away), capped at
+ * [fetch] max_provider_pause_seconds so that one header cannot disable a provider for
+ * good; the cap is logged. */
+static double capped_pause(struct engine *e, struct provider *p, double pause)
 {
-    if (p->stopped)
-        return;
+    if (pause <= e->max_pause)
+        return pause;
+    log_warn("%s: asked to pause for %.0f s; capped to %.0f s ([fetch] max_provider_pause_seconds)",
+             p->name, pause, e->max_pause);
+    return e->max_pause;
+}
+
+/* Stops a provider for the rest of the run.  pause_seconds > 0 is recorded for later
+ * runs.  transient: the tracks it is not asked about stay due (at the next run, or when
+ * the pause ends); otherwise (no credentials) skipping it is final for the run's tracks. */
+static void stop_provider(struct engine *e, struct provider *p, double pause_seconds,
+                          int transient, const char *why)
+{
+    if (p->stopped && (pause_seconds <= p->pause_seconds || p->resume_at == 0))
+        return; /* a longer pause asked for later in the run is still recorded */
     p->stopped = 1;
     snprintf(p->why, sizeof p->why, "%s", why);
     if (pause_seconds > 0) {
-        p->resume_at = af_monotonic_seconds() + pause_seconds;
+        pause_seconds = capped_pause(e, p, pause_seconds);
         p->pause_pending = 1;
         p->pause_seconds = pause_seconds;
         log_warn("%s: %s; no more requests to it in this run (resume in %.0f s)", p->name, why,
@@ -225,7 +244,29 @@ static void stop_provider(struct engine *e, struct provider *p, double pause_sec
     } else {
         log_warn("%s: %s; not asked in this run", p->name, why);
     }
+    if (transient)
+        p->resume_at = af_monotonic_seconds() + (pause_seconds > 0 ? pause_seconds : 0);
     count(e, "providers_stopped");
+}
+
+/* A provider answered properly: it is not failing. */
+static void provider_ok(struct provider *p)
+{
+    p->failures = 0;
+    p->throttles = 0;
+}
+
+/* One more transient failure of p in a row; past [fetch] provider_failure_limit the
+ * provider is stopped for this run, so that a dead service cannot keep the run going. */
+static void provider_failed(struct engine *e, struct provider *p, const char *detail)
+{
+    snprintf(p->last_failure, sizeof p->last_failure, "%s", detail);
+    if (++p->failures < e->failure_limit || p->stopped)
+        return;
+    char why[300];
+    snprintf(why, sizeof why, "%d transient failures in a row (last: %.200s)", p->failures,
+             detail);
+    stop_provider(e, p, 0, 1, why);
 }
 
 /* A failure worth retrying (timeout, 5xx, truncated or garbled body). */
@@ -233,7 +274,8 @@ static void transient_failure(struct job *j, int status, const char *detail, dou
 {
     struct engine *e = j->e;
     attempt(j, "http_error", status, detail);
-    if (j->retries < e->max_retries) {
+    provider_failed(e, job_provider(j), detail);
+    if (j->retries < e->max_retries && !job_provider(j)->stopped) {
         j->retries++;
         j->ready_at = now + af_backoff_seconds(j->retries, e->retry_base, e->retry_max, &e->seed);
         count(e, "retries");
@@ -259,9 +301,22 @@ static void throttled(struct job *j, int status, double retry_after, const char 
     if (pause > e->max_retry_after) {
         char why[200];
         snprintf(why, sizeof why, "HTTP %d with Retry-After %.0f s", status, pause);
-        stop_provider(e, p, pause, why);
+        stop_provider(e, p, pause, 1, why);
+        pause = p->pause_seconds;
         outcome(j, "rate_limited", -1, NULL, detail, pause);
         mark_transient(j, pause);
+        next_provider(j, now);
+        return;
+    }
+    if (p->throttles >= e->failure_limit && !p->stopped) {
+        char why[300];
+        snprintf(why, sizeof why, "throttled %d times in a row (last: %.200s)", p->throttles,
+                 detail);
+        stop_provider(e, p, 0, 1, why);
+    }
+    if (p->stopped) {
+        outcome(j, "rate_limited", -1, NULL, detail, 0);
+        mark_transient(j, 0);
         next_provider(j, now);
         return;
     }
@@ -277,9 +332,26 @@ static void throttled(struct job *j, int status, double retry_after, const char 
     next_provider(j, now);
 }
 
+/* The track ends without audio because a provider failed (not because none had it). */
+static int job_failed(const struct af_fetch_result *r)
+{
+    if (r->size > 0)
+        return 0;
+    for (int i = 0; i < r->n_outcomes; i++)
+        if (strcmp(r->outcomes[i].outcome, "http_error") == 0 ||
+            strcmp(r->outcomes[i].outcome, "rate_limited") == 0 ||
+            strcmp(r->outcomes[i].outcome, "refused_url") == 0)
+            return 1;
+    return 0;
+}
+
 static void finish(struct engine *e, struct job *j)
 {
     struct af_fetch_result *r = &j->result;
+    if (job_failed(r)) {
+        e->failed++;
+        count(e, "failed");
+    }
     if (r->size == 0 && j->transient) {
         /* The chain is incomplete: make the track due again when the provider that
          * could not answer may be asked, whatever the others said. */
@@ -332,12 +404,14 @@ static void on_token(void *user, int rc, struct af_http_response *resp, const af
                  resp->status, msg[0] ? msg : "no message");
         log_error("spotify: %s", why);
         if (p)
-            stop_provider(e, p, 0, "credentials rejected");
+            stop_provider(e, p, 0, 0, "credentials rejected");
     } else if (rc == 0 && resp->status == 429) {
         double pause = resp->retry_after_seconds >= 0 ? resp->retry_after_seconds
                                                       : e->throttle_pause;
-        if (pause > e->max_retry_after && p)
-            stop_provider(e, p, pause, "token endpoint: HTTP 429 with a long Retry-After");
+        if (pause > e->max_retry_after && p) {
+            stop_provider(e, p, pause, 1, "token endpoint: HTTP 429 with a long Retry-After");
+            pause = p->pause_seconds;
+        }
         e->auth_retry_at = now + pause;
     }
     if (e->auth == AUTH_NONE && !e->credentials_rejected &&
@@ -345,7 +419,7 @@ static void on_token(void *user, int rc, struct af_http_response *resp, const af
         e->auth_failures++;
         log_warn("spotify: token request failed: %s", rc != 0 ? (msg[0] ? msg : err->msg) : msg);
         if (e->auth_failures > e->max_retries && p)
-            stop_provider(e, p, 0, "token endpoint keeps failing");
+            stop_provider(e, p, 0, 1, "token endpoint keeps failing");
         e->auth_retry_at =
             now + af_backoff_seconds(e->auth_failures, e->retry_base, e->retry_max, &e->seed);
     }
@@ -449,6 +523,14 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
     double now = af_monotonic_seconds();
     j->busy = 0;
     j->ready_at = now;
+    if (rc != 0 && err->code == AF_HTTP_REFUSED) { /* api_url not allowed: configuration */
+        attempt(j, "refused_url", 0, err->msg);
+        outcome(j, "refused_url", -1, NULL, err->msg, 0);
+        mark_transient(j, 0);
+        stop_provider(e, p, 0, 1, err->msg);
+        next_provider(j, now);
+        return;
+    }
     if (rc != 0) {
         transient_failure(j, 0, err->msg, now);
         return;
@@ -456,7 +538,23 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
     long status = resp->status;
     char msg[300] = "";
     struct af_fetch_results results = {0};
-    if (status != 200)
+    af_err perr = {0};
+    enum af_fetch_answer answer = AF_ANSWER_OK;
+    int parsed = -1;
+    /* Deezer's error object comes with HTTP 200 and 404 alike (800 "no data" for an
+     * unknown ISRC): its code decides, whatever the status. */
+    if (p->kind == DEEZER && status != 429) {
+        parsed = af_deezer_parse(resp->body, resp->body_len, &results, &answer, &perr);
+        if (status != 200 && (parsed != 0 || answer == AF_ANSWER_OK)) {
+            af_fetch_results_free(&results); /* not an error object: the status decides */
+            parsed = -1;
+        } else if (status != 200) {
+            status = 200;
+        }
+    }
+    if (status != 200 && p->kind == ITUNES)
+        af_itunes_error_message(resp->body, resp->body_len, msg, sizeof msg);
+    else if (status != 200)
         af_spotify_error_message(resp->body, resp->body_len, msg, sizeof msg);
     if (p->kind == SPOTIFY && status == 401) {
         attempt(j, "http_error", 401, msg[0] ? msg : "unauthorized");
@@ -473,8 +571,9 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
         snprintf(msg, sizeof msg, "HTTP %ld (throttled)", status);
         throttled(j, (int)status, resp->retry_after_seconds, msg, now);
     } else if (status >= 500) {
-        snprintf(msg, sizeof msg, "HTTP %ld", status);
-        transient_failure(j, (int)status, msg, now);
+        char detail[400];
+        snprintf(detail, sizeof detail, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
+        transient_failure(j, (int)status, detail, now);
     } else if (status != 200) {
         char detail[400];
         snprintf(detail, sizeof detail, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
@@ -482,29 +581,29 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
         outcome(j, "http_error", -1, NULL, detail, e->recheck_seconds);
         next_provider(j, now);
     } else {
-        af_err perr = {0};
-        int parsed;
-        enum af_fetch_answer answer = AF_ANSWER_OK;
+        int http_status = (int)resp->status;
         if (p->kind == SPOTIFY)
             parsed = af_spotify_parse_search(resp->body, resp->body_len, &results, &perr);
-        else if (p->kind == DEEZER)
-            parsed = af_deezer_parse(resp->body, resp->body_len, &results, &answer, &perr);
-        else
+        else if (p->kind == ITUNES)
             parsed = af_itunes_parse_search(resp->body, resp->body_len, &results, &perr);
         if (parsed != 0) {
-            transient_failure(j, 200, perr.msg, now);
+            char detail[AF_ERR_MAX + 40];
+            snprintf(detail, sizeof detail, "answer not understood: %s", perr.msg);
+            transient_failure(j, http_status, detail, now);
         } else if (answer == AF_ANSWER_QUOTA) {
-            throttled(j, 200, -1, perr.msg, now);
+            throttled(j, http_status, -1, perr.msg, now);
+        } else if (answer == AF_ANSWER_BUSY) {
+            transient_failure(j, http_status, perr.msg, now);
         } else if (answer == AF_ANSWER_API_ERROR) {
-            attempt(j, "http_error", 200, perr.msg);
+            attempt(j, "http_error", http_status, perr.msg);
             outcome(j, "http_error", -1, NULL, perr.msg, e->recheck_seconds);
             next_provider(j, now);
         } else if (j->used_isrc && (answer == AF_ANSWER_NO_DATA || results.n == 0)) {
-            attempt(j, "not_found", 200, "ISRC unknown; searching by artist and title");
+            attempt(j, "not_found", http_status, "ISRC unknown; searching by artist and title");
             j->isrc_failed = 1;
-            p->throttles = 0;
+            provider_ok(p);
         } else {
-            p->throttles = 0;
+            provider_ok(p);
             choose(j, &results, now);
         }
     }
@@ -531,14 +630,14 @@ static void start_search(struct engine *e, struct job *j, double now)
     char title[512];
     af_text_search_title(j->track.title, title, sizeof title);
     if (p->kind == SPOTIFY)
-        url = af_spotify_search_url(p->api_url, j->track.artist, title,
+        url = af_spotify_search_url(p->api_url, e->spotify_market, j->track.artist, title,
                                     j->used_isrc ? isrc : NULL, e->search_results);
     else if (p->kind == DEEZER)
         url = j->used_isrc ? af_deezer_isrc_url(p->api_url, isrc)
                            : af_deezer_search_url(p->api_url, j->track.artist, title,
                                                   e->search_results);
     else
-        url = af_itunes_search_url(p->api_url, j->track.artist, title,
+        url = af_itunes_search_url(p->api_url, e->itunes_country, j->track.artist, title,
                                    e->search_results);
     char auth[1100];
     const char *headers[] = {auth, NULL};
@@ -602,6 +701,15 @@ static void on_download(void *user, int rc, struct af_http_response *resp, const
     double now = af_monotonic_seconds();
     j->busy = 0;
     j->ready_at = now;
+    if (rc != 0 && err->code == AF_HTTP_REFUSED) {
+        /* The provider named a URL we do not fetch (another scheme, an internal
+         * address): no retry, the next provider may do better. */
+        attempt(j, "refused_url", 0, err->msg);
+        outcome(j, "refused_url", j->score, j->ref, err->msg, e->recheck_seconds);
+        log_warn("track %lld, %s: %s", j->track.track_id, p->name, err->msg);
+        next_provider(j, now);
+        return;
+    }
     if (rc != 0) {
         transient_failure(j, 0, err->msg, now);
         return;
@@ -641,6 +749,7 @@ static void on_download(void *user, int rc, struct af_http_response *resp, const
         af_http_response_free(resp);
         bad_audio(j, detail, now);
     } else {
+        provider_ok(p);
         j->audio = *resp;
         memset(&j->verify, 0, sizeof j->verify);
         if (!e->verify_audio) {
@@ -698,8 +807,19 @@ static void advance(struct engine *e, struct job *j, double now)
         j->phase = P_SEARCH;
         j->retries = j->renewed = j->researched = j->isrc_failed = 0;
     }
+    /* A job that just moved to its next provider was let through the loop's check:
+     * never more transfers than [fetch] concurrency (queued ones would time out). */
+    if (af_http_multi_running(e->http) >= e->concurrency)
+        return;
     if (j->phase == P_SEARCH) {
-        if (job_provider(j)->stopped) {
+        struct provider *p = job_provider(j);
+        if (p->stopped) {
+            if (j->retries > 0) { /* stopped while this track waited for a retry */
+                outcome(j, p->throttles > 0 ? "rate_limited" : "http_error", -1, NULL, p->why, 0);
+                mark_transient(j, p->resume_at > now ? p->resume_at - now : 0);
+            } else if (p->resume_at > 0) {
+                mark_transient(j, p->resume_at > now ? p->resume_at - now : 0);
+            }
             next_provider(j, now);
             return;
         }
@@ -727,6 +847,10 @@ static int configure(struct engine *e, struct af_app *app, long limit, af_err *e
     e->retry_max = af_config_double(cfg, "fetch.retry_max_seconds");
     e->throttle_pause = af_config_double(cfg, "fetch.throttle_pause_seconds");
     e->max_retry_after = af_config_double(cfg, "fetch.max_retry_after_seconds");
+    e->max_pause = af_config_double(cfg, "fetch.max_provider_pause_seconds");
+    e->failure_limit = (int)af_config_int(cfg, "fetch.provider_failure_limit");
+    e->spotify_market = af_config_str(cfg, "spotify.market");
+    e->itunes_country = af_config_str(cfg, "itunes.country");
     e->min_score = af_config_double(cfg, "fetch.min_match_score");
     e->recheck_seconds = af_config_double(cfg, "fetch.recheck_days") * 86400.0;
     e->accounts_url = af_config_str(cfg, "spotify.accounts_url");
@@ -764,6 +888,11 @@ static int configure(struct engine *e, struct af_app *app, long limit, af_err *e
         char reason[256];
         if (af_fetch_pause_left(e->db, p->name, &left, reason, sizeof reason, err) != 0)
             return -1;
+        if (left > e->max_pause) { /* stored before the cap, or the cap was lowered */
+            log_warn("%s: an earlier run paused it for another %.0f s; capped to %.0f s"
+                     " ([fetch] max_provider_pause_seconds)", p->name, left, e->max_pause);
+            left = e->max_pause;
+        }
         if (left > 0) {
             p->stopped = 1;
             p->resume_at = af_monotonic_seconds() + left;
@@ -775,7 +904,7 @@ static int configure(struct engine *e, struct af_app *app, long limit, af_err *e
             e->client_id = getenv("SPOTIFY_CLIENT_ID");
             e->client_secret = getenv("SPOTIFY_CLIENT_SECRET");
             if (!e->client_id || !*e->client_id || !e->client_secret || !*e->client_secret)
-                stop_provider(e, p, 0,
+                stop_provider(e, p, 0, 0,
                               "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are not both set");
         }
     }
@@ -817,8 +946,23 @@ static int save_pauses(struct engine *e, af_err *err)
     return 0;
 }
 
+static int all_providers_stopped(const struct engine *e)
+{
+    for (int i = 0; i < e->n_providers; i++)
+        if (!e->providers[i].stopped)
+            return 0;
+    return 1;
+}
+
 static int claim_more(struct engine *e, af_err *err)
 {
+    if (all_providers_stopped(e)) { /* nobody left to ask: the rest waits for a later run */
+        if (!e->exhausted)
+            log_warn("no provider left to ask in this run; the remaining tracks wait for the"
+                     " next run");
+        e->exhausted = 1;
+        return 0;
+    }
     int want = e->window - e->n_jobs;
     if (e->limit > 0 && want > e->limit - e->claimed)
         want = (int)(e->limit - e->claimed);
@@ -828,8 +972,8 @@ static int claim_more(struct engine *e, af_err *err)
     }
     struct af_fetch_track *tracks;
     int n;
-    if (af_fetch_claim(e->db, e->worker, af_run_id(e->run), e->lease_seconds, want, &tracks, &n,
-                       err) != 0)
+    if (af_fetch_claim(e->db, e->worker, af_run_id(e->run), e->lease_seconds, want,
+                       e->claimed_up_to, &tracks, &n, err) != 0)
         return -1;
     if (n == 0)
         e->exhausted = 1;
@@ -842,6 +986,8 @@ static int claim_more(struct engine *e, af_err *err)
         }
         j->e = e;
         j->track = tracks[i];
+        if (j->track.track_id > e->claimed_up_to)
+            e->claimed_up_to = j->track.track_id;
         j->ready_at = now;
         j->phase = P_NEXT_PROVIDER;
         e->jobs[e->n_jobs++] = j;
@@ -969,9 +1115,14 @@ int af_fetch_run(struct af_app *app, long limit, int *exit_code, af_err *err)
         goto done;
     if (e->credentials_rejected)
         *exit_code = AF_EXIT_CREDENTIALS;
+    else if (e->failed > 0 && !af_app_stop_requested())
+        *exit_code = AF_EXIT_FAILURE;
     log_info("done: %lld track(s), %lld stored, %lld no preview, %lld not found, %lld bad audio,"
              " %lld errors", e->done, e->stored, e->no_preview, e->not_found, e->bad_audio,
              e->errors);
+    if (e->failed > 0)
+        log_warn("%lld track(s) failed: a provider kept failing (see `af-db status`); they are"
+                 " asked again at the next run", e->failed);
     rc = 0;
 done:
     if (rc != 0)

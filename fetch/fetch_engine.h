@@ -16,7 +16,11 @@
  * app->cfg, recording into app->db and app->run. On SIGINT/SIGTERM it finishes
  * the transfers in flight, saves what it learnt and returns 0.  *exit_code is set
  * to AF_EXIT_CREDENTIALS when Spotify rejected the credentials (the other
- * providers still ran), else AF_EXIT_OK. */
+ * providers still ran), to AF_EXIT_FAILURE when some tracks failed (a provider
+ * kept failing for them: 5xx, resets, bad answers, throttling), else AF_EXIT_OK.
+ * Each track is taken once per run, and a provider failing [fetch]
+ * provider_failure_limit times in a row is not asked again in the run, so the run
+ * ends whatever the providers do. */
 int af_fetch_run(struct af_app *app, long limit, int *exit_code, af_err *err);
 
 /* Checks a comma-separated provider list ("spotify,deezer,itunes"). */

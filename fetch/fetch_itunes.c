@@ -1,26 +1,42 @@
 /*
  * fetch_itunes.c — iTunes Search API formats for af-fetch: the /search URL
  * and the answer {"resultCount":N,"results":[...]} (previewUrl is AAC in .m4a,
- * trackTimeMillis in ms, no ISRC).
+ * trackTimeMillis in ms, no ISRC); errors are HTTP 400 {"errorMessage": "..."}.
  */
 #include "fetch_json.h"
 #include "fetch_providers.h"
 #include "http.h"
 
-char *af_itunes_search_url(const char *api_url, const char *artist, const char *title, int limit)
+char *af_itunes_search_url(const char *api_url, const char *country, const char *artist,
+                           const char *title, int limit)
 {
     char term[1200];
     snprintf(term, sizeof term, "%s %s", artist ? artist : "", title ? title : "");
     char *escaped = af_http_escape(term);
-    if (!escaped)
+    char *cc = af_http_escape(country ? country : "");
+    if (!escaped || !cc) {
+        free(escaped);
+        free(cc);
         return NULL;
-    size_t len = strlen(api_url) + strlen(escaped) + 64;
+    }
+    size_t len = strlen(api_url) + strlen(escaped) + strlen(cc) + 80;
     char *url = malloc(len);
     if (url)
-        snprintf(url, len, "%s/search?media=music&entity=song&limit=%d&term=%s", api_url, limit,
-                 escaped);
+        snprintf(url, len, "%s/search?media=music&entity=song%s%s&limit=%d&term=%s", api_url,
+                 cc[0] ? "&country=" : "", cc, limit, escaped);
     free(escaped);
+    free(cc);
     return url;
+}
+
+void af_itunes_error_message(const char *body, size_t len, char *buf, size_t buf_len)
+{
+    buf[0] = '\0';
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *m = json_object_get(root, "errorMessage");
+    if (json_is_string(m))
+        snprintf(buf, buf_len, "%s", json_string_value(m));
+    json_decref(root);
 }
 
 int af_itunes_parse_search(const char *body, size_t len, struct af_fetch_results *out,

@@ -33,12 +33,14 @@ enum af_fetch_answer {
     AF_ANSWER_OK = 0,      /* results parsed (possibly none) */
     AF_ANSWER_NO_DATA,     /* Deezer error 800 (e.g. unknown ISRC): no such track */
     AF_ANSWER_QUOTA,       /* Deezer error 4: quota exceeded, back off and retry */
-    AF_ANSWER_API_ERROR,   /* another error object in the body */
+    AF_ANSWER_BUSY,        /* Deezer error 700: service busy, retry with backoff */
+    AF_ANSWER_API_ERROR,   /* another error object in the body (or {"error":"Not Found"}) */
 };
 
-/* Spotify. search: q=isrc:X when isrc is given, else track:"T" artist:"A". */
-char *af_spotify_search_url(const char *api_url, const char *artist, const char *title,
-                            const char *isrc, int limit);
+/* Spotify. search: q=isrc:X when isrc is given, else track:"T" artist:"A"; market
+ * (ISO country, "" = none) decides which previews and tracks are available. */
+char *af_spotify_search_url(const char *api_url, const char *market, const char *artist,
+                            const char *title, const char *isrc, int limit);
 /* Token endpoint answer (200): access_token and expires_in (seconds). */
 int af_spotify_parse_token(const char *body, size_t len, char *token, size_t token_len,
                            double *expires_in, af_err *err);
@@ -53,14 +55,19 @@ char *af_deezer_isrc_url(const char *api_url, const char *isrc);
 char *af_deezer_search_url(const char *api_url, const char *artist, const char *title,
                            int limit);
 /* Accepts a search page ({"data":[...]}), a single track object (ISRC lookup) and the
- * error object that Deezer sends with HTTP 200; *answer says which. On error answers
- * err holds Deezer's message. Returns -1 only for a body that is not such JSON. */
+ * error object that Deezer sends with HTTP 200 or 404 ({"error":{"code":800,...}}, or
+ * {"error":"Not Found"} on unknown routes); *answer says which. On error answers err
+ * holds Deezer's message. Tracks with "readable": false get no preview URL (Deezer
+ * still sends one, but it is not to be played). Search results carry no ISRC.
+ * Returns -1 only for a body that is not such JSON. */
 int af_deezer_parse(const char *body, size_t len, struct af_fetch_results *out,
                     enum af_fetch_answer *answer, af_err *err);
 
-/* iTunes. /search?term=A T&media=music&entity=song. */
-char *af_itunes_search_url(const char *api_url, const char *artist, const char *title,
-                           int limit);
+/* iTunes. /search?term=A T&media=music&entity=song&country=C ("" = Apple's default). */
+char *af_itunes_search_url(const char *api_url, const char *country, const char *artist,
+                           const char *title, int limit);
+/* iTunes' error answer (HTTP 400 {"errorMessage": "..."}): the message, "" when none. */
+void af_itunes_error_message(const char *body, size_t len, char *buf, size_t buf_len);
 int af_itunes_parse_search(const char *body, size_t len, struct af_fetch_results *out,
                            af_err *err);
 

@@ -17,8 +17,8 @@ static void strip_quotes(const char *in, char *out, size_t len)
     out[w] = '\0';
 }
 
-char *af_spotify_search_url(const char *api_url, const char *artist, const char *title,
-                            const char *isrc, int limit)
+char *af_spotify_search_url(const char *api_url, const char *market, const char *artist,
+                            const char *title, const char *isrc, int limit)
 {
     char q[1200], a[512], t[512];
     if (isrc && *isrc) {
@@ -29,13 +29,19 @@ char *af_spotify_search_url(const char *api_url, const char *artist, const char 
         snprintf(q, sizeof q, "track:\"%s\" artist:\"%s\"", t, a);
     }
     char *escaped = af_http_escape(q);
-    if (!escaped)
+    char *mk = af_http_escape(market ? market : "");
+    if (!escaped || !mk) {
+        free(escaped);
+        free(mk);
         return NULL;
-    size_t len = strlen(api_url) + strlen(escaped) + 64;
+    }
+    size_t len = strlen(api_url) + strlen(escaped) + strlen(mk) + 80;
     char *url = malloc(len);
     if (url)
-        snprintf(url, len, "%s/search?type=track&limit=%d&q=%s", api_url, limit, escaped);
+        snprintf(url, len, "%s/search?type=track%s%s&limit=%d&q=%s", api_url,
+                 mk[0] ? "&market=" : "", mk, limit, escaped);
     free(escaped);
+    free(mk);
     return url;
 }
 

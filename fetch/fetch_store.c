@@ -113,22 +113,23 @@ int af_fetch_count_todo(PGconn *db, long long *count, af_err *err)
 }
 
 int af_fetch_claim(PGconn *db, const char *worker, long long run_id, int lease_seconds, int max,
-                   struct af_fetch_track **tracks, int *n, af_err *err)
+                   long long after_id, struct af_fetch_track **tracks, int *n, af_err *err)
 {
     *tracks = NULL;
     *n = 0;
-    char lease[16], limit[16], run[24];
+    char lease[16], limit[16], run[24], after[24];
     snprintf(lease, sizeof lease, "%d", lease_seconds);
     snprintf(limit, sizeof limit, "%d", max);
     snprintf(run, sizeof run, "%lld", run_id);
-    const char *params[] = {worker, lease, limit, run};
+    snprintf(after, sizeof after, "%lld", after_id);
+    const char *params[] = {worker, lease, limit, run, after};
     /* A claim whose lease is still running is never overwritten: ON CONFLICT's WHERE
      * settles the race between two processes that both saw the track as free. */
     PGresult *res = af_db_query(
         db,
         "WITH todo AS ("
         "  SELECT t.track_id FROM tracks t JOIN track_labels l USING (track_id)"
-        "  WHERE" TODO_WHERE
+        "  WHERE t.track_id > $5::bigint AND" TODO_WHERE
         "  ORDER BY t.track_id LIMIT $3::int FOR UPDATE OF t SKIP LOCKED),"
         " claimed AS ("
         "  INSERT INTO fetch_claims (track_id, worker, lease_expires_at, run_id)"
@@ -140,7 +141,7 @@ int af_fetch_claim(PGconn *db, const char *worker, long long run_id, int lease_s
         " SELECT t.track_id, coalesce(t.artist, ''), coalesce(t.title, ''), t.isrc,"
         "  coalesce(t.duration_seconds, 0) FROM tracks t JOIN claimed USING (track_id)"
         " ORDER BY t.track_id",
-        4, params, err);
+        5, params, err);
     if (!res)
         return af_err_prefix(err, "claiming tracks to fetch: ");
     int rows = PQntuples(res);

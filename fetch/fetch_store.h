@@ -70,9 +70,13 @@ void af_fetch_result_clear(struct af_fetch_result *r);
 /* Labelled tracks (latest taxonomy, selected) without audio, claim and pending outcome. */
 int af_fetch_count_todo(PGconn *db, long long *count, af_err *err);
 
-/* Claims up to max such tracks for worker with a lease; *tracks is malloc'ed. */
+/* Claims up to max such tracks with a track_id above after_id for worker with a lease;
+ * *tracks is malloc'ed, in ascending track_id.  A run passes the highest id it has
+ * claimed so far, so it walks the tracks once: a track whose outcome is due again at
+ * once (a transient failure) waits for the next run instead of being re-claimed by
+ * this one over and over. */
 int af_fetch_claim(PGconn *db, const char *worker, long long run_id, int lease_seconds, int max,
-                   struct af_fetch_track **tracks, int *n, af_err *err);
+                   long long after_id, struct af_fetch_track **tracks, int *n, af_err *err);
 /* Extends the leases of all of worker's claims. */
 int af_fetch_renew_claims(PGconn *db, const char *worker, int lease_seconds, af_err *err);
 

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "exitcode.h"
+#include "http.h"
 #include "log.h"
 #include "migrate.h"
 
@@ -112,6 +113,7 @@ static int load_config(struct af_app *app, af_err *err)
         if (af_config_set(app->cfg, app->overrides[i].key, app->overrides[i].value,
                           app->overrides[i].origin, err) != 0)
             return -1;
+    af_http_set_allow_private_addresses(af_config_bool(app->cfg, "http.allow_private_addresses"));
     return 0;
 }
 

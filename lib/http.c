@@ -2,9 +2,14 @@
 #include "http.h"
 #include "http_internal.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +24,10 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 void af_http_global_init(void) { pthread_once(&curl_once, init_curl); }
 
+static atomic_int allow_private_default;
+
+void af_http_set_allow_private_addresses(int allow) { allow_private_default = allow != 0; }
+
 void af_http_default_options(struct af_http_options *options)
 {
     options->connect_timeout_seconds = 10;
@@ -26,6 +35,94 @@ void af_http_default_options(struct af_http_options *options)
     options->low_speed_bytes_per_second = 1000;
     options->low_speed_seconds = 20;
     options->max_body_bytes = 10 * 1000 * 1000;
+    options->allow_private_addresses = allow_private_default;
+}
+
+/* IPv4 ranges that are not the public internet (RFC 6890 and friends). */
+static const char *internal_ipv4(uint32_t a)
+{
+    static const struct {
+        uint32_t net, mask;
+        const char *what;
+    } ranges[] = {
+        {0x00000000, 0xff000000, "unspecified (0.0.0.0/8)"},
+        {0x7f000000, 0xff000000, "loopback"},
+        {0x0a000000, 0xff000000, "private (10/8)"},
+        {0xac100000, 0xfff00000, "private (172.16/12)"},
+        {0xc0a80000, 0xffff0000, "private (192.168/16)"},
+        {0xa9fe0000, 0xffff0000, "link-local (169.254/16)"},
+        {0x64400000, 0xffc00000, "carrier-grade NAT (100.64/10)"},
+        {0xc0000000, 0xffffff00, "IETF protocol assignments (192.0.0/24)"},
+        {0xc6120000, 0xfffe0000, "benchmarking (198.18/15)"},
+        {0xe0000000, 0xf0000000, "multicast"},
+        {0xf0000000, 0xf0000000, "reserved (240/4)"},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if ((a & ranges[i].mask) == ranges[i].net)
+            return ranges[i].what;
+    return NULL;
+}
+
+int af_http_address_is_internal(const struct sockaddr *addr, const char **what)
+{
+    const char *kind = NULL;
+    if (addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+        kind = internal_ipv4(ntohl(in->sin_addr.s_addr));
+    } else if (addr->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+        const unsigned char *b = a->s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a)) {
+            uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+            kind = internal_ipv4(v4);
+            if (!kind && IN6_IS_ADDR_V4COMPAT(a))
+                kind = "IPv4-compatible IPv6";
+        } else if (IN6_IS_ADDR_LOOPBACK(a)) {
+            kind = "loopback";
+        } else if (IN6_IS_ADDR_UNSPECIFIED(a)) {
+            kind = "unspecified";
+        } else if (IN6_IS_ADDR_LINKLOCAL(a)) {
+            kind = "link-local (fe80::/10)";
+        } else if (IN6_IS_ADDR_SITELOCAL(a)) {
+            kind = "site-local (fec0::/10)";
+        } else if ((b[0] & 0xfe) == 0xfc) {
+            kind = "unique local (fc00::/7)";
+        } else if (IN6_IS_ADDR_MULTICAST(a)) {
+            kind = "multicast";
+        } else if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) {
+            uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+            kind = internal_ipv4(v4) ? "NAT64 of an internal IPv4 address" : NULL;
+        }
+    } else {
+        kind = "not an internet address";
+    }
+    if (what)
+        *what = kind;
+    return kind != NULL;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: runs on the resolved address of every connection curl
+ * makes (the first URL, each redirect, a proxy), after DNS, so no host name can
+ * sneak an internal address past the check. */
+static curl_socket_t open_checked_socket(void *user, curlsocktype purpose,
+                                         struct curl_sockaddr *address)
+{
+    struct af_http_body *body = user;
+    const char *what = NULL;
+    if (purpose == CURLSOCKTYPE_IPCXN && !body->allow_private &&
+        af_http_address_is_internal(&address->addr, &what)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        if (address->family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&address->addr)->sin_addr, ip, sizeof ip);
+        else if (address->family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&address->addr)->sin6_addr, ip,
+                      sizeof ip);
+        snprintf(body->refused, sizeof body->refused,
+                 "refused to connect to %s, a %s address ([http] allow_private_addresses)", ip,
+                 what);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
 }
 
 struct af_http_client *af_http_client_new(const struct af_http_options *options, af_err *err)
@@ -117,7 +214,8 @@ void af_http_setup_easy(CURL *c, const struct af_http_options *o, const char *ur
 {
     memset(response, 0, sizeof *response);
     response->retry_after_seconds = -1;
-    *body = (struct af_http_body){.max = o->max_body_bytes};
+    *body = (struct af_http_body){.max = o->max_body_bytes,
+                                  .allow_private = o->allow_private_addresses};
     errbuf[0] = '\0';
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -128,6 +226,11 @@ void af_http_setup_easy(CURL *c, const struct af_http_options *o, const char *ur
     curl_easy_setopt(c, CURLOPT_HEADERDATA, response);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    /* Only the web: no file://, gopher://, dict://, ftp://, scp://..., redirects included. */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, body);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
@@ -151,6 +254,11 @@ int af_http_finish_easy(CURL *c, CURLcode rc, const char *url, struct af_http_bo
         body->data = NULL;
         if (body->too_large || rc == CURLE_FILESIZE_EXCEEDED)
             return af_err_set(err, "%s: response larger than %zu bytes", redacted, body->max);
+        if (body->refused[0])
+            return af_err_set(err, "%s: %s", redacted, body->refused);
+        if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+            return af_err_set(err, "%s: refused: only http and https URLs are fetched (%s)",
+                              redacted, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         return af_err_set(err, "%s: %s", redacted, errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response->status);

@@ -11,6 +11,13 @@
  *
  * URLs may carry API keys in their query: never log a URL without
  * af_http_redact_url().
+ *
+ * URLs come from answers of outside services too (preview URLs): every request,
+ * and every redirect, may only use http or https, and a connection to a
+ * loopback, link-local, private or otherwise internal address is refused
+ * (checked on the resolved address, just before connecting, so a host name that
+ * resolves to 127.0.0.1 or a redirect to http://10.0.0.1/ is caught as well)
+ * unless allow_private_addresses is set ([http] allow_private_addresses).
  */
 #ifndef AF_HTTP_H
 #define AF_HTTP_H
@@ -25,6 +32,7 @@ struct af_http_options {
     long low_speed_bytes_per_second; /* abort when slower than this ... */
     long low_speed_seconds;          /* ... for this long; 0 = off */
     size_t max_body_bytes;
+    int allow_private_addresses; /* connect to loopback/private/link-local addresses */
 };
 
 struct af_http_response {
@@ -37,8 +45,19 @@ struct af_http_response {
 
 struct af_http_client;
 
-/* Defaults: 10 s connect, 60 s total, 1000 B/s for 20 s, 10 MB. */
+/* Defaults: 10 s connect, 60 s total, 1000 B/s for 20 s, 10 MB, internal addresses
+ * as set by af_http_set_allow_private_addresses (refused unless set). */
 void af_http_default_options(struct af_http_options *options);
+
+/* The process-wide default of allow_private_addresses; af_app_start sets it from
+ * [http] allow_private_addresses, so every HTTP user of a program follows it. */
+void af_http_set_allow_private_addresses(int allow);
+
+/* 1 when addr (a struct sockaddr_in or sockaddr_in6) is loopback, private,
+ * link-local, unspecified, carrier-grade NAT, multicast or reserved; *what names
+ * the kind for messages. */
+struct sockaddr;
+int af_http_address_is_internal(const struct sockaddr *addr, const char **what);
 
 struct af_http_client *af_http_client_new(const struct af_http_options *options, af_err *err);
 void af_http_client_free(struct af_http_client *client);

@@ -16,6 +16,8 @@ struct af_http_body {
     char *data;
     size_t len, cap, max;
     int too_large;
+    int allow_private;  /* from af_http_options.allow_private_addresses */
+    char refused[160];  /* why the address check refused a connection, "" = it did not */
 };
 
 /* curl_global_init, once per process. */

@@ -159,6 +159,8 @@ static int drain(struct af_http_multi *m)
                                          &err);
         if (status != 0 && rc == CURLE_OPERATION_TIMEDOUT)
             err.code = AF_HTTP_TIMEOUT;
+        if (status != 0 && (t->body.refused[0] || rc == CURLE_UNSUPPORTED_PROTOCOL))
+            err.code = AF_HTTP_REFUSED;
         struct af_http_response response = t->response;
         af_http_done_fn done = t->done;
         void *user = t->user;

@@ -22,11 +22,12 @@ struct af_http_multi;
 
 /* Called once per request from af_http_multi_poll. rc 0: response holds the answer
  * (the callee owns it: af_http_response_free); rc -1: err says why no complete
- * response arrived (err->code is AF_HTTP_TIMEOUT for timeouts, else 0). */
+ * response arrived (err->code is AF_HTTP_TIMEOUT for timeouts, AF_HTTP_REFUSED for a
+ * URL or address refused by the checks of http.h, else 0). */
 typedef void (*af_http_done_fn)(void *user, int rc, struct af_http_response *response,
                                 const af_err *err);
 
-enum { AF_HTTP_TIMEOUT = 1000 };
+enum { AF_HTTP_TIMEOUT = 1000, AF_HTTP_REFUSED = 1001 /* scheme or address not allowed */ };
 
 struct af_http_multi *af_http_multi_new(const struct af_http_options *options, int max_transfers,
                                         af_err *err);

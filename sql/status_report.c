@@ -65,6 +65,26 @@ static const char failure_reasons_sql[] =
     "  FROM extraction_jobs WHERE status = 'failed' GROUP BY 2) r"
     " ORDER BY stage, n DESC, reason";
 
+/* Providers that asked af-fetch to stay away (Retry-After), and until when. */
+static const char paused_providers_sql[] =
+    "SELECT provider, to_char(paused_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+    " date_trunc('second', paused_until - now())::text,"
+    " left(coalesce(reason, ''), 70)"
+    " FROM fetch_provider_pauses WHERE paused_until > now() ORDER BY paused_until";
+
+/* Why tracks still lack audio because a provider failed (not because no provider has
+ * them): per provider, outcome and reason, URLs and numbers of bytes left out so that
+ * like failures group together. */
+static const char fetch_errors_sql[] =
+    "SELECT provider, outcome, reason, count(*) AS n,"
+    " to_char(max(decided_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM ("
+    "  SELECT o.provider, o.outcome, o.decided_at,"
+    "   left(regexp_replace(coalesce(o.detail, ''), 'https?://[^ ]*', '<url>', 'g'), 70) AS reason"
+    "  FROM fetch_outcomes o"
+    "  WHERE o.outcome IN ('http_error', 'rate_limited', 'refused_url')"
+    "   AND NOT EXISTS (SELECT 1 FROM track_audio a WHERE a.track_id = o.track_id)) e"
+    " GROUP BY provider, outcome, reason ORDER BY n DESC, provider, reason LIMIT 20";
+
 static const char last_runs_sql[] =
     "SELECT DISTINCT ON (program) program, status,"
     " to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
@@ -113,10 +133,17 @@ int af_status_report_print(struct af_app *app, af_err *err)
     static const char *reason_headers[] = {"stage", "reason", "items"};
     static const char *run_headers[] = {"program", "status", "started (UTC)", "duration",
                                         "counters", "error"};
+    static const char *pause_headers[] = {"provider", "resumes (UTC)", "in", "why"};
+    static const char *fetch_error_headers[] = {"provider", "outcome", "reason", "tracks",
+                                                "last (UTC)"};
     if (print_query_table(app, "Tracks per stage", stage_counts_sql, 5, stage_headers, 0,
                           err) != 0 ||
         print_query_table(app, "Top failure reasons", failure_reasons_sql, 3,
                           reason_headers, 5, err) != 0 ||
+        print_query_table(app, "Paused fetch providers", paused_providers_sql, 4,
+                          pause_headers, 0, err) != 0 ||
+        print_query_table(app, "Fetch errors by reason (tracks without audio)",
+                          fetch_errors_sql, 5, fetch_error_headers, 0, err) != 0 ||
         print_query_table(app, "Last run of each program", last_runs_sql, 6, run_headers, 0,
                           err) != 0)
         return -1;

@@ -15,6 +15,8 @@ start_fakeapi "$world/world.json"
 conf=$test_tmp/fetch.conf
 write_conf() {
     cat >"$conf" <<CONF
+[http]
+allow_private_addresses = true
 [deezer]
 api_url = $fakeapi_url/deezer
 requests_per_second = $1

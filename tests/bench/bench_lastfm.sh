@@ -17,7 +17,7 @@ PY
 start_fakeapi "$test_tmp/world.json"
 export LASTFM_API_KEY=bench-key
 conf=$test_tmp/lastfm.conf
-printf '[lastfm]\napi_url = %s/2.0/\npages_per_tag = 10000\nmax_retries = 2\nbackoff_seconds = 0.05\n' "$fakeapi_url" >"$conf"
+printf '[http]\nallow_private_addresses = true\n[lastfm]\napi_url = %s/2.0/\npages_per_tag = 10000\nmax_retries = 2\nbackoff_seconds = 0.05\n' "$fakeapi_url" >"$conf"
 use_fresh_database bench_lastfm
 af-db migrate >/dev/null 2>&1 || { echo "af-db migrate failed"; exit 1; }
 s=$(date +%s.%N)

@@ -1,9 +1,16 @@
 """Fake Deezer: /deezer/search, /deezer/track/isrc:X and /deezer/track/ID, no key.
 
 Formats as in examples/deezer_*.json: a page {"data": [...], "total": N}, a single
-track for the ISRC route, errors inside HTTP 200 bodies (800 "no data" for an unknown
-ISRC; 4 "Quota limit exceeded" beyond world "rate_limits"."deezer").  Preview URLs are
-signed and expire (world "deezer_url_seconds"); the preview host refuses them after.
+track for the ISRC route, errors inside the body: 800 "no data" for an unknown ISRC
+(sent with HTTP 404, as recorded live; world "deezer_no_data_status": 200 sends the
+other recorded form), 4 "Quota limit exceeded" (HTTP 200) beyond world
+"rate_limits"."deezer", and {"error": "Not Found"} (a string) on unknown routes.
+Search results carry no "isrc" (only the track object of the ISRC route does).  A
+track's "deezer" object may say "readable": false (not playable here: Deezer still
+sends a preview URL), "preview_url": "..." (sent as is, "{base}" = this server: for
+hostile answers naming gopher://, file://, internal hosts) and "isrc_lookup": false (the ISRC route does not know it, the
+search does).  Preview URLs are signed and expire (world "deezer_url_seconds"); the
+preview host refuses them after.
 """
 import re
 import time
@@ -17,10 +24,12 @@ PREFIX = "/deezer/"
 def _track(request, state, t):
     dz = t["deezer"]
     url = common.preview_url(request, t, "deezer") if dz.get("preview", True) else ""
-    if url:
+    if dz.get("preview_url"):  # a URL named as is (hostile answers: gopher://, file://, ...)
+        url = dz["preview_url"].replace("{base}", request.base_url)
+    elif url:
         exp = int(time.time() + state.world.get("deezer_url_seconds", 600))
         url += "?hdnea=exp=%d~acl=/api/1/1/*~data=user_id=0,application_id=42~hmac=97c0fd39" % exp
-    return {"id": dz["id"], "readable": True, "title": t["title"], "title_short": t["title"],
+    return {"id": dz["id"], "readable": dz.get("readable", True), "title": t["title"], "title_short": t["title"],
             "title_version": "", "link": "https://www.deezer.com/track/%d" % dz["id"],
             "duration": int(t.get("duration", 200)), "rank": 21463, "explicit_lyrics": False,
             "preview": url, "md5_image": "48ae26b1d898c9825d1c0ef9b9e9e49a",
@@ -35,11 +44,13 @@ def handle(request, state):
     m = re.match(r"^/deezer/track/isrc:(.+)$", request.path)
     if m:
         for t in common.tracks(state):
-            if "deezer" in t and t.get("isrc", "").lower() == m.group(1).lower():
+            if "deezer" in t and t["deezer"].get("isrc_lookup", True) \
+                    and t.get("isrc", "").lower() == m.group(1).lower():
                 body = _track(request, state, t)
                 body["isrc"] = t["isrc"]
                 return json_response(body)
-        return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}})
+        return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}},
+                             state.world.get("deezer_no_data_status", 404))
     m = re.match(r"^/deezer/track/([0-9]+)$", request.path)
     if m:
         for t in common.tracks(state):
@@ -48,7 +59,8 @@ def handle(request, state):
                 if t.get("isrc"):
                     body["isrc"] = t["isrc"]
                 return json_response(body)
-        return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}})
+        return json_response({"error": {"type": "DataException", "message": "no data", "code": 800}},
+                             state.world.get("deezer_no_data_status", 404))
     if request.path == "/deezer/search":
         q = request.query.get("q", "")
         fields = dict(re.findall(r'(track|artist):"([^"]*)"', q))
@@ -61,4 +73,4 @@ def handle(request, state):
             found = [t for t in common.tracks(state) if "deezer" in t and common.norm(t["title"]) in words]
         limit = int(request.query.get("limit", 25))
         return json_response({"data": [_track(request, state, t) for t in found[:limit]], "total": len(found)})
-    return None
+    return json_response({"error": "Not Found"})

@@ -1,6 +1,7 @@
 """Fake preview hosts: /previews/<provider>/<file> serves the world's audio files
 (audio/mpeg for .mp3, audio/mp4 for .m4a).  Deezer's signed URLs carry
 hdnea=exp=<unix time>; past it the answer is 403, as on Deezer's CDN.
+/previews/redirect?to=URL answers 302 to URL (a CDN redirect, or a hostile one).
 """
 import os
 import re
@@ -13,6 +14,8 @@ _cache = {}
 
 
 def handle(request, state):
+    if request.path == "/previews/redirect":
+        return Response(302, "", {"Location": request.query.get("to", "/")}, content_type="text/plain")
     parts = request.path.split("/", 3)  # "", "previews", provider, file
     if len(parts) < 4:
         return None

@@ -18,10 +18,12 @@ The world (--world FILE, JSON) is the catalogue every provider answers from:
 Control endpoints for tests (JSON bodies):
   POST /_control/fault    {"prefix": "/2.0/", "count": 2, "status": 500,
                            "body": "...", "headers": {...}, "delay": 1.5,
-                           "truncate": true, "match": "substring of path?query"}
+                           "truncate": true, "reset": true,
+                          "match": "substring of path?query"}
                           the next `count` matching requests get this fault
                           (status/body/headers replace the response; delay waits
-                          first; truncate sends half of the real body then closes)
+                          first; truncate sends half of the real body then closes;
+                          reset closes the connection with a TCP RST, no answer)
   POST /_control/reset    forget faults and the request log
   GET  /_control/requests the request log: [{"method", "path", "query", "time"}]
 Usage: server.py --world FILE [--port N] [--port-file F]
@@ -33,6 +35,7 @@ import json
 import os
 import pkgutil
 import socket
+import struct
 import sys
 import threading
 import time
@@ -166,6 +169,12 @@ def make_handler(state):
             fault = state.take_fault(target)
             if fault and fault.get("delay"):
                 time.sleep(float(fault["delay"]))
+            if fault and fault.get("reset"):
+                # SO_LINGER 0: close() sends RST ("Connection reset by peer") instead of FIN.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+                return
             host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
             request = Request(self.command, parsed.path, query, self.headers, body, "http://" + host)
             response = None

@@ -4,7 +4,10 @@ POST /spotify/accounts/api/token  (Basic auth, grant_type=client_credentials)
 GET  /spotify/v1/search?q=isrc:X | track:"T" artist:"A"&type=track&limit=N  (Bearer token)
 Formats as in examples/spotify_*.json: tokens expire (world "spotify_token_seconds");
 an expired token gets 401 "The access token expired"; preview_url is null for tracks
-whose "spotify" object says "preview": false.
+whose "spotify" object says "preview": false.  Result arrays may hold null items, as
+the live API's do (world "spotify_null_items": true puts one before and after the
+results).  "market" is read and echoed nowhere, as in the live API; the request log
+shows it.
 """
 import base64
 import re
@@ -85,6 +88,8 @@ def _search(request, state):
                     common.norm(fields.get("artist")) in common.norm(t["artist"]):
                 found.append(t)
     items = [_item(request, t) for t in found[:limit]]
+    if state.world.get("spotify_null_items"):
+        items = [None] + items + [None]
     href = request.base_url + "/spotify/v1/search?" + urllib.parse.urlencode(request.query)
     return json_response({"tracks": {"href": href, "items": items, "limit": limit, "next": None,
                                      "offset": 0, "previous": None, "total": len(found)}})

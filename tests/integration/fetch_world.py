@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
 """Builds a world for the fake preview APIs and the SQL that seeds labelled tracks.
 
-Usage: fetch_world.py DIR [--extra N] [--small] [--only-extra] [world overrides as KEY=JSON ...]
+Usage: fetch_world.py DIR [--extra N] [--small] [--only-extra] [--quirks]
+                       [world overrides as KEY=JSON ...]
 Writes DIR/world.json, DIR/seed.sql and the audio files (made with the ffmpeg CLI).
 
 The fixed tracks (ids 1-8), one per situation af-fetch must handle:
   1 on Spotify with a preview (and on Deezer and iTunes)  2 Spotify preview_url null, on Deezer
   3 only on Deezer, found by ISRC   4 only on iTunes (M4A)   5 nowhere
   6 everywhere without a preview    7 same audio as 1, on Deezer   8 Deezer, 3 s of audio (too short)
+--quirks adds the providers' real quirks (API_FORMATS.md, issue 17), ids 11-13:
+  11 ISRC known, Deezer's ISRC route answers 800 "no data" (HTTP 404), its search finds it
+  12 on Deezer with "readable": false (a preview URL all the same), on iTunes (M4A)
+  13 no ISRC of ours; Spotify knows it (ISRC, no preview), Deezer's ISRC route does not,
+     its search does: the main route now that Spotify serves no previews
+--hostile PORT adds tracks 21-24, only on Deezer, whose preview URLs are hostile
+(issue 19): gopher:// and dict:// to 127.0.0.1:PORT, file:///etc/passwd, and a
+redirect from the preview host to gopher://127.0.0.1:PORT.
 Extra tracks (ids 101...) are on Deezer with distinct MP3s (one file, a distinct ID3v1
 tag appended) so that every preview has its own sha256; --small makes them 30 s of
 32 kbit/s mono (120 kB) instead of 128 kbit/s stereo (480 kB).
@@ -27,7 +36,7 @@ def ffmpeg(out, seconds, freq, codec_args):
 
 def main():
     out = sys.argv[1]
-    extra, only_extra, overrides = 0, False, {}
+    extra, only_extra, quirks, hostile, overrides = 0, False, False, None, {}
     args = sys.argv[2:]
     while args:
         a = args.pop(0)
@@ -37,6 +46,10 @@ def main():
             overrides["_small"] = True
         elif a == "--only-extra":
             only_extra = True
+        elif a == "--quirks":
+            quirks = True
+        elif a == "--hostile":
+            hostile = int(args.pop(0))
         else:
             k, v = a.split("=", 1)
             overrides[k] = json.loads(v)
@@ -66,6 +79,26 @@ def main():
             {"id": 8, "artist": "Eta", "title": "Eighth Wonder", "duration": 201,
              "deezer": {"id": 508}, "audio": "short.mp3"},
         ]
+    if quirks:
+        ffmpeg(os.path.join(out, "e.mp3"), 30, 880, ["-b:a", "128k"])
+        ffmpeg(os.path.join(out, "f.mp3"), 30, 990, ["-b:a", "128k"])
+        ffmpeg(os.path.join(out, "g.mp3"), 30, 1100, ["-b:a", "128k"])
+        T += [
+            {"id": 11, "artist": "Iota", "title": "Isrc Unknown", "isrc": "USQQQ0000011", "duration": 200,
+             "deezer": {"id": 511, "isrc_lookup": False}, "audio": "e.mp3"},
+            {"id": 12, "artist": "Kappa", "title": "Not Readable", "duration": 200,
+             "deezer": {"id": 512, "readable": False}, "itunes": {"id": 912}, "audio": "g.mp3", "audio_m4a": "d.m4a"},
+            {"id": 13, "artist": "Lambda", "title": "Spotify Isrc", "isrc": "USQQQ0000013", "seed_isrc": False,
+             "duration": 200, "spotify": {"id": "sp13", "preview": False},
+             "deezer": {"id": 513, "isrc_lookup": False}, "audio": "f.mp3"},
+        ]
+    if hostile:
+        urls = ["gopher://127.0.0.1:%d/_SET%%20pwned%%201" % hostile, "file:///etc/passwd",
+                "dict://127.0.0.1:%d/info" % hostile,
+                "{base}/previews/redirect?to=gopher://127.0.0.1:%d/_SET%%2520pwned%%25202" % hostile]
+        for i, url in enumerate(urls):
+            T.append({"id": 21 + i, "artist": "Hostile %d" % i, "title": "Payload %d" % i, "duration": 200,
+                      "deezer": {"id": 521 + i, "preview_url": url}, "audio": "a.mp3"})
     small = overrides.pop("_small", False)
     if small:
         ffmpeg(os.path.join(out, "small.mp3"), 30, 500, ["-ac", "1", "-b:a", "32k"])
@@ -95,7 +128,8 @@ def main():
         f.write("INSERT INTO genres (name) VALUES ('rock') ON CONFLICT DO NOTHING;\n")
         f.write("INSERT INTO tracks (track_id, artist, title, isrc, duration_seconds) VALUES\n")
         f.write(",\n".join("(%d, %s, %s, %s, %s)" % (t["id"], lit(t["artist"]), lit(t["title"].replace(" (Remastered)", "")),
-                                                    lit(t.get("isrc")), t.get("duration")) for t in T))
+                                                    lit(t.get("isrc") if t.get("seed_isrc", True) else None),
+                                                    t.get("duration")) for t in T))
         f.write(";\nINSERT INTO track_labels (track_id, taxonomy_version, status, genre_id)"
                 " SELECT track_id, (SELECT max(taxonomy_version) FROM taxonomy_versions), 'labelled',"
                 " (SELECT genre_id FROM genres WHERE name = 'rock') FROM tracks;\n")

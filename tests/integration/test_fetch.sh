@@ -15,6 +15,9 @@ export SPOTIFY_CLIENT_ID=test-id SPOTIFY_CLIENT_SECRET=test-secret
 conf=$test_tmp/fetch.conf
 write_conf() { # extra lines appended to [fetch]
     cat >"$conf" <<CONF
+[http]
+; the fake server is on 127.0.0.1, refused by default
+allow_private_addresses = ${ALLOW_PRIVATE:-true}
 [spotify]
 accounts_url = $fakeapi_url/spotify/accounts/api/token
 api_url = $fakeapi_url/spotify/v1
@@ -30,7 +33,7 @@ retry_base_seconds = 0.05
 retry_max_seconds = 0.2
 throttle_pause_seconds = 0.2
 concurrency = 4
-$*
+$(printf "%s\n" "$@")
 CONF
 }
 
@@ -123,7 +126,8 @@ check_invariants http500
 scenario http500_forever
 fakeapi_fault '{"prefix": "/itunes/", "count": 1000, "status": 503, "body": ""}'
 fetch
-expect_status 0 "500 forever: exits 0"
+expect_status 1 "500 forever: exits 1 (tracks failed, README's rule)"
+expect_eq failed "$(sql "SELECT status FROM runs WHERE program = 'af-fetch' ORDER BY run_id DESC LIMIT 1")" "500 forever: run recorded as failed"
 expect_eq http_error "$(outcome_of 4 itunes)" "500 forever: http_error recorded"
 check_invariants http500_forever
 fakeapi_reset
@@ -181,7 +185,7 @@ kill $fakeapi_pid; wait $fakeapi_pid 2>/dev/null
 start_fakeapi "$world/world.json"; write_conf
 scenario expired_always
 fetch
-expect_status 0 "always expired: exits 0"
+expect_status 1 "always expired: exits 1 (a track failed)"
 expect_eq http_error "$(outcome_of 3 deezer)" "always expired: http_error recorded"
 expect_eq "" "$(origin_of 3)" "always expired: nothing stored"
 check_invariants expired_always
@@ -256,3 +260,157 @@ check_invariants_partial() { expect_eq 0 "$(sql "SELECT count(*) FROM fetch_clai
 check_invariants_partial limit
 run af-fetch --config "$conf" --provider nosuch
 expect_status 2 "unknown provider: usage error"
+
+# ---- runs that end (issue 18): a provider failing for good ---------------------------------------
+# Before: every track's http_error was due again at once and re-claimed by the same run,
+# for ever ("progress 1586/30"). Now a run takes each track once, a provider failing
+# provider_failure_limit times in a row is not asked again, and the run ends with exit 1.
+# It takes more tracks than the window of claimed ones (--concurrency 2: 8) and retries
+# slower than the 0.5 s between saves, as in production, for the old loop to show.
+scenario never_ending
+write_conf "providers = deezer" "max_retries = 2" "provider_failure_limit = 4"
+sed -i 's/^retry_base_seconds = .*/retry_base_seconds = 0.3/; s/^retry_max_seconds = .*/retry_max_seconds = 0.6/' "$conf"
+fakeapi_fault '{"prefix": "/deezer/", "count": 100000, "status": 503, "body": ""}'
+run timeout 60 af-fetch --config "$conf" --concurrency 2
+expect_status 1 "503 forever: the run ends, exit 1"
+expect_err "deezer: 4 transient failures in a row" "503 forever: the provider is stopped for the run, with a warning"
+[ "$(fakeapi_count /deezer/)" -le 12 ] && pass "503 forever: few requests ($(fakeapi_count /deezer/))" || fail "503 forever: few requests" "$(fakeapi_count /deezer/) requests"
+expect_eq 0 "$(sql "SELECT count(*) FROM (SELECT track_id FROM fetch_attempts GROUP BY track_id HAVING count(*) > 3) d")" "503 forever: at most max_retries + 1 attempts per track"
+expect_eq 0 "$(sql "SELECT count(*) FROM fetch_claims")" "503 forever: no claim left"
+expect_eq "$(sql "SELECT count(*) FROM tracks")" "$(sql "SELECT count(*) FROM tracks t WHERE NOT EXISTS (SELECT 1 FROM fetch_outcomes o WHERE o.track_id = t.track_id AND o.recheck_after > now())")" \
+    "503 forever: every track due again at the next run"
+run af-db status
+expect_out "Fetch errors by reason" "503 forever: af-db status has fetch errors by reason"
+expect_out "deezer +http_error +HTTP 503" "503 forever: ... with the provider, outcome and reason"
+fakeapi_reset
+run af-fetch --config "$conf"
+expect_status 0 "503 forever: the next run gets everything, exit 0"
+
+# ---- Retry-After without bound: a date in 2099 (issue 18) ---------------------------------------
+scenario retry_after_2099
+write_conf "max_provider_pause_seconds = 7200"
+fakeapi_fault '{"prefix": "/spotify/v1/search", "count": 1, "status": 429, "body": "{}", "headers": {"Retry-After": "Thu, 01 Jan 2099 00:00:00 GMT"}}'
+fetch --concurrency 1
+expect_err "spotify: asked to pause for [0-9]+ s; capped to 7200 s \(\[fetch\] max_provider_pause_seconds\)" "Retry-After 2099: the cap is logged"
+expect_eq 1 "$(sql "SELECT count(*) FROM fetch_provider_pauses WHERE provider = 'spotify' AND paused_until BETWEEN now() + interval '1 hour' AND now() + interval '2 hours 1 minute'")" \
+    "Retry-After 2099: the pause stored is capped to 2 h"
+expect_eq 1 "$(sql "SELECT count(*) FROM fetch_outcomes WHERE provider = 'spotify' AND recheck_after < now() + interval '2 hours 1 minute'")" \
+    "Retry-After 2099: the track is due again when the capped pause ends"
+run af-db status
+expect_out "Paused fetch providers" "af-db status: paused providers listed"
+expect_out "spotify +20[0-9-]+ [0-9:]+ +0?[0-9]:[0-9]{2}:[0-9]{2} +HTTP 429" "af-db status: the provider, when it resumes and why"
+# A pause stored before the cap (one header once disabled Deezer until 2099) is capped when read.
+scenario old_pause_2099
+sql "INSERT INTO fetch_provider_pauses (provider, paused_until, reason) VALUES ('deezer', '2099-01-01', 'old pause')" >/dev/null
+write_conf "max_provider_pause_seconds = 0"
+fetch --provider deezer
+expect_err "deezer: an earlier run paused it for another [0-9]+ s; capped to 0 s" "old pause in 2099: capped when read, logged"
+[ "$(fakeapi_count /deezer/)" -ge 1 ] && pass "old pause in 2099: Deezer asked again" || fail "old pause in 2099: Deezer asked again"
+
+# ---- Deezer, iTunes and Spotify as they really answer (issue 17) ---------------------------------
+qworld=$test_tmp/qworld
+cp -r "$world" "$qworld"
+python3 "$AF_PROJECT/tests/integration/fetch_world.py" "$qworld" --quirks spotify_null_items=true >/dev/null
+kill $fakeapi_pid; wait $fakeapi_pid 2>/dev/null
+start_fakeapi "$qworld/world.json"
+use_fresh_database fetch_quirks
+af-db migrate >/dev/null 2>&1
+psql -Xq -v ON_ERROR_STOP=1 -f "$qworld/seed.sql" >/dev/null
+write_conf
+fetch
+expect_status 0 "quirks: exits 0"
+expect_eq deezer "$(origin_of 11)" "Deezer 404 + error 800 on the ISRC route: searched by name and stored"
+expect_eq 1 "$(sql "SELECT count(*) FROM fetch_attempts WHERE track_id = 11 AND provider = 'deezer' AND outcome = 'not_found' AND http_status = 404")" \
+    "Deezer 404 + 800: recorded as ISRC unknown, not http_error"
+expect_eq 0 "$(sql "SELECT count(*) FROM fetch_outcomes WHERE outcome = 'http_error'")" "quirks: no http_error outcome"
+expect_eq deezer "$(origin_of 13)" "Spotify ISRC -> Deezer ISRC (404/800) -> Deezer name search: stored"
+expect_eq USQQQ0000013 "$(sql "SELECT isrc FROM tracks WHERE track_id = 13")" "Spotify's ISRC kept on the track"
+expect_eq no_preview "$(outcome_of 12 deezer)" "Deezer readable:false: its preview URL is skipped"
+expect_eq itunes "$(origin_of 12)" "Deezer readable:false: iTunes used instead"
+expect_eq 0 "$(curl -sf "$fakeapi_url/_control/requests" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if "/previews/deezer/g.mp3" in r["path"]))')" \
+    "Deezer readable:false: the unreadable preview is never downloaded"
+expect_eq spotify "$(origin_of 1)" "Spotify null items in the result array: skipped, real items used"
+expect_eq "US" "$(curl -sf "$fakeapi_url/_control/requests" | python3 -c 'import json,sys; print(" ".join(sorted({r["query"].get("market", "-") for r in json.load(sys.stdin) if r["path"] == "/spotify/v1/search"})))')" \
+    "Spotify searches send market=US"
+expect_eq "US song" "$(curl -sf "$fakeapi_url/_control/requests" | python3 -c 'import json,sys; print(" ".join(sorted({r["query"].get("country", "-") + " " + r["query"].get("entity", "-") for r in json.load(sys.stdin) if r["path"] == "/itunes/search"})))')" \
+    "iTunes searches send country=US and entity=song"
+check_invariants quirks
+
+scenario deezer_busy
+fakeapi_fault '{"prefix": "/deezer/search", "match": "Second", "count": 2, "status": 200, "body": "{\"error\":{\"type\":\"Exception\",\"message\":\"Service busy\",\"code\":700}}"}'
+fakeapi_fault '{"prefix": "/deezer/track/isrc:USCCC", "count": 2, "status": 200, "body": "{\"error\":{\"type\":\"Exception\",\"message\":\"Quota limit exceeded\",\"code\":4}}"}'
+fetch
+expect_status 0 "Deezer 700 and 4: exits 0"
+expect_eq deezer "$(origin_of 2)" "Deezer 700 (busy): retried with backoff and stored"
+expect_eq 2 "$(sql "SELECT count(*) FROM fetch_attempts WHERE track_id = 2 AND provider = 'deezer' AND outcome = 'http_error' AND detail LIKE '%700%'")" "Deezer 700: both attempts recorded"
+expect_eq deezer "$(origin_of 3)" "Deezer 4 (quota): retried after a pause and stored"
+expect_eq 2 "$(sql "SELECT count(*) FROM fetch_attempts WHERE track_id = 3 AND outcome = 'rate_limited'")" "Deezer 4: throttled attempts recorded"
+check_invariants deezer_busy
+
+scenario deezer_unknown_route
+write_conf "providers = deezer"
+sed -i "s|^api_url = $fakeapi_url/deezer\$|api_url = $fakeapi_url/deezer/v9|" "$conf"
+fetch --limit 2
+expect_eq "http_error" "$(outcome_of 1 deezer)" "Deezer {\"error\":\"Not Found\"} (unknown route): http_error"
+expect_eq 1 "$(sql "SELECT count(*) FROM fetch_outcomes WHERE track_id = 1 AND detail = 'Deezer error: Not Found'")" "Deezer unknown route: its message stored"
+
+scenario itunes_error
+write_conf "providers = itunes"
+printf '[itunes]\ncountry = XX\n' >>"$conf"
+fetch --limit 1
+expect_status 1 "iTunes HTTP 400: the track failed, exit 1"
+expect_eq "HTTP 400: Invalid value(s) for key(s): [country]" "$(sql "SELECT detail FROM fetch_outcomes WHERE provider = 'itunes'")" "iTunes HTTP 400: errorMessage stored"
+kill $fakeapi_pid; wait $fakeapi_pid 2>/dev/null
+start_fakeapi "$world/world.json"
+
+# ---- URLs a provider's JSON names (issue 19) ---------------------------------------------------
+# A listener stands for an internal service (Redis on a local port): it must receive nothing.
+listener_port_file=$test_tmp/listener.port
+python3 - "$listener_port_file" "$test_tmp/listener.bytes" <<'PY' &
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+total = 0
+open(sys.argv[2], "w").write("0")
+s.settimeout(120)
+try:
+    while True:
+        c, _ = s.accept(); c.settimeout(2)
+        try:
+            while True:
+                d = c.recv(4096)
+                if not d: break
+                total += len(d); open(sys.argv[2], "w").write(str(total))
+        except Exception: pass
+        c.close()
+except Exception: pass
+PY
+listener_pid=$!
+for _ in $(seq 100); do [ -s "$listener_port_file" ] && break; sleep 0.05; done
+hworld=$test_tmp/hworld
+cp -r "$world" "$hworld"
+python3 "$AF_PROJECT/tests/integration/fetch_world.py" "$hworld" --hostile "$(cat "$listener_port_file")" >/dev/null
+kill $fakeapi_pid; wait $fakeapi_pid 2>/dev/null
+start_fakeapi "$hworld/world.json"
+use_fresh_database fetch_hostile
+af-db migrate >/dev/null 2>&1
+psql -Xq -v ON_ERROR_STOP=1 -f "$hworld/seed.sql" >/dev/null
+write_conf
+fetch
+expect_status 1 "hostile URLs: exit 1 (those tracks failed)"
+expect_eq "refused_url refused_url refused_url refused_url" "$(echo $(sql "SELECT outcome FROM fetch_outcomes WHERE track_id BETWEEN 21 AND 24 AND provider = 'deezer' ORDER BY track_id"))" \
+    "gopher://, file://, dict:// and a redirect to gopher:// are refused"
+expect_err "only http and https URLs are fetched" "hostile URLs: the refusal says why"
+expect_eq 0 "$(cat "$test_tmp/listener.bytes")" "hostile URLs: the local service received nothing"
+expect_eq 0 "$(sql "SELECT count(*) FROM track_audio WHERE track_id BETWEEN 21 AND 24")" "hostile URLs: nothing stored"
+expect_eq spotify "$(origin_of 1)" "hostile URLs: the other tracks still fetched"
+kill $listener_pid 2>/dev/null
+# Without allow_private_addresses the fake server itself (127.0.0.1) is refused.
+scenario private_refused
+ALLOW_PRIVATE=false write_conf "providers = deezer"
+fetch --limit 2
+expect_status 1 "private address: refused, exit 1"
+expect_err "refused to connect to 127.0.0.1, a loopback address \(\[http\] allow_private_addresses\)" "private address: the message names the address, its kind and the key"
+expect_eq 0 "$(fakeapi_count /deezer/)" "private address: no request reached the server"
+expect_eq refused_url "$(outcome_of 1 deezer)" "private address: outcome refused_url"

@@ -20,6 +20,9 @@ json.dump(w, open(sys.argv[1], "w"))
 PY
 start_fakeapi "$world/world.json"
 cat >"$test_tmp/fetch.conf" <<CONF
+[http]
+; the fake server is on 127.0.0.1, refused by default
+allow_private_addresses = true
 [deezer]
 api_url = $fakeapi_url/deezer
 requests_per_second = 0

@@ -73,6 +73,8 @@ write_config() { # write_config [extra lines...]
         for line in "$@"; do echo "$line"; done
         echo "[labels]"
         echo "genres_file = $test_tmp/genres.conf"
+        echo "[http]"
+        echo "allow_private_addresses = true"
     } >"$test_tmp/af.conf"
 }
 write_config

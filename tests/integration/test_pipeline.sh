@@ -165,6 +165,9 @@ json.dump(w, open(sys.argv[1], "w"))
 PY
 start_fakeapi "$world/world.json"
 cat >"$test_tmp/e2e.conf" <<CONF
+[http]
+; the fake server is on 127.0.0.1
+allow_private_addresses = true
 [lastfm]
 api_url = $fakeapi_url/2.0/
 requests_per_second = 0

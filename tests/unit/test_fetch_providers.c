@@ -71,11 +71,14 @@ static void spotify_token_and_errors(void **state)
 
 static void spotify_urls(void **state)
 {
-    char *url = af_spotify_search_url("http://h/v1", "AC/DC", "Hells \"Bells\"", NULL, 10);
-    assert_string_equal(url, "http://h/v1/search?type=track&limit=10&q=track%3A%22Hells%20Bells%22"
+    char *url = af_spotify_search_url("http://h/v1", "US", "AC/DC", "Hells \"Bells\"", NULL, 10);
+    assert_string_equal(url, "http://h/v1/search?type=track&market=US&limit=10&q=track%3A%22Hells%20Bells%22"
                              "%20artist%3A%22AC%2FDC%22");
     free(url);
-    url = af_spotify_search_url("http://h/v1", "x", "y", "USAT22409172", 5);
+    url = af_spotify_search_url("http://h/v1", "DE", "x", "y", "USAT22409172", 5);
+    assert_string_equal(url, "http://h/v1/search?type=track&market=DE&limit=5&q=isrc%3AUSAT22409172");
+    free(url);
+    url = af_spotify_search_url("http://h/v1", "", "x", "y", "USAT22409172", 5);
     assert_string_equal(url, "http://h/v1/search?type=track&limit=5&q=isrc%3AUSAT22409172");
     free(url);
 }
@@ -152,9 +155,62 @@ static void itunes_formats(void **state)
     assert_int_equal(af_itunes_parse_search(body, len, &r, &err), 0);
     assert_int_equal(r.n, 0);
     assert_int_equal(af_itunes_parse_search("[]", 2, &r, &err), -1);
-    char *url = af_itunes_search_url("http://i", "Jack Johnson", "Banana Pancakes", 10);
-    assert_string_equal(url, "http://i/search?media=music&entity=song&limit=10&term=Jack%20Johnson%20Banana%20Pancakes");
+    char *url = af_itunes_search_url("http://i", "GB", "Jack Johnson", "Banana Pancakes", 10);
+    assert_string_equal(url, "http://i/search?media=music&entity=song&country=GB&limit=10&term=Jack%20Johnson%20Banana%20Pancakes");
     free(url);
+}
+
+/* iTunes answers a bad request with HTTP 400 and {"errorMessage": ...}. */
+static void itunes_error_message(void **state)
+{
+    char msg[256];
+    const char *body = "{\"errorMessage\":\"Invalid value(s) for key(s): [country]\","
+                       "\"queryParameters\":{\"country\":\"xx\"}}";
+    af_itunes_error_message(body, strlen(body), msg, sizeof msg);
+    assert_string_equal(msg, "Invalid value(s) for key(s): [country]");
+    af_itunes_error_message("<html>", 6, msg, sizeof msg);
+    assert_string_equal(msg, "");
+}
+
+/* Deezer's error shapes: the 800 object (sent with 404 as with 200), 700 busy, a bare
+ * string on unknown routes; readable:false tracks keep no preview; search results
+ * carry no isrc. */
+static void deezer_errors_and_readable(void **state)
+{
+    struct af_fetch_results r;
+    enum af_fetch_answer answer;
+    af_err err = {0};
+    const char *busy = "{\"error\":{\"type\":\"Exception\",\"message\":\"Service busy\",\"code\":700}}";
+    assert_int_equal(af_deezer_parse(busy, strlen(busy), &r, &answer, &err), 0);
+    assert_int_equal(answer, AF_ANSWER_BUSY);
+    const char *route = "{\"error\":\"Not Found\"}";
+    assert_int_equal(af_deezer_parse(route, strlen(route), &r, &answer, &err), 0);
+    assert_int_equal(answer, AF_ANSWER_API_ERROR);
+    assert_non_null(strstr(err.msg, "Not Found"));
+    const char *page = "{\"data\":[{\"id\":1,\"readable\":false,\"title\":\"A\",\"duration\":30,"
+                       "\"preview\":\"https://cdnt-preview.dzcdn.net/x.mp3\",\"artist\":{\"name\":\"B\"}},"
+                       "{\"id\":2,\"readable\":true,\"title\":\"A\",\"duration\":30,"
+                       "\"preview\":\"https://cdnt-preview.dzcdn.net/y.mp3\",\"artist\":{\"name\":\"B\"}}],\"total\":2}";
+    assert_int_equal(af_deezer_parse(page, strlen(page), &r, &answer, &err), 0);
+    assert_int_equal(answer, AF_ANSWER_OK);
+    assert_int_equal(r.n, 2);
+    assert_null(r.items[0].preview_url);
+    assert_non_null(r.items[1].preview_url);
+    assert_string_equal(r.items[1].isrc, "");
+    af_fetch_results_free(&r);
+}
+
+/* Spotify result arrays may hold null items. */
+static void spotify_null_items(void **state)
+{
+    struct af_fetch_results r;
+    af_err err = {0};
+    const char *body = "{\"tracks\":{\"items\":[null,{\"id\":\"a\",\"name\":\"T\",\"duration_ms\":1000,"
+                       "\"preview_url\":null,\"artists\":[null,{\"name\":\"X\"}]},null]}}";
+    assert_int_equal(af_spotify_parse_search(body, strlen(body), &r, &err), 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.items[0].artists, "X");
+    af_fetch_results_free(&r);
 }
 
 int main(void)
@@ -162,7 +218,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spotify_search),   cmocka_unit_test(spotify_token_and_errors),
         cmocka_unit_test(spotify_urls),     cmocka_unit_test(deezer_formats),
-        cmocka_unit_test(itunes_formats),
+        cmocka_unit_test(itunes_formats),   cmocka_unit_test(itunes_error_message),
+        cmocka_unit_test(deezer_errors_and_readable), cmocka_unit_test(spotify_null_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
