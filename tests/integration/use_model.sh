@@ -57,6 +57,9 @@ JSON
     start_fakeapi "$1/world.json"
     conf=$test_tmp/use.conf
     cat >"$conf" <<CONF
+[http]
+; the fake server is on 127.0.0.1
+allow_private_addresses = true
 [spotify]
 accounts_url = $fakeapi_url/spotify/accounts/api/token
 api_url = $fakeapi_url/spotify/v1
