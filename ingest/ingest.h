@@ -29,6 +29,12 @@ void ingest_ctx_init(struct ingest_ctx *ctx, struct af_app *app);
 int ingest_problem(struct ingest_ctx *ctx, const char *source, const char *item,
                    const char *problem, const char *detail, af_err *err);
 
+/* The same, for an item whose name is not valid UTF-8: item is its display form,
+ * item_bytes (may be NULL) the name itself, kept in ingest_problems.item_bytes. */
+int ingest_problem_bytes(struct ingest_ctx *ctx, const char *source, const char *item,
+                         const char *item_bytes, const char *problem, const char *detail,
+                         af_err *err);
+
 struct ingest_track {
     const char *msd_track_id; /* may be NULL */
     const char *artist;       /* may be NULL */
