@@ -66,7 +66,12 @@ static void analyse_job(struct af_analyser *analyser, struct af_job *job)
         const char *reason = job->analysis.failure == AF_DECODE_OK
                                  ? "analysis"
                                  : af_decode_failure_name(job->analysis.failure);
-        snprintf(job->error, sizeof job->error, "%s: %s", reason, err.msg);
+        /* "<reason>: <message>" (af-db status reads the reason before the colon); most
+         * decode messages already start with their reason: not twice. */
+        size_t n = strlen(reason);
+        bool prefixed = strncmp(err.msg, reason, n) == 0 && err.msg[n] == ':';
+        snprintf(job->error, sizeof job->error, "%s%s%s", prefixed ? "" : reason,
+                 prefixed ? "" : ": ", err.msg);
         log_warn("track %lld failed: %s", job->track_id, job->error);
     }
     af_job_release_audio(job); /* keep memory per batch low */

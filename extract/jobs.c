@@ -14,8 +14,9 @@ static const char give_up_sql[] =
     "UPDATE extraction_jobs SET status = 'failed', lease_expires_at = NULL, updated_at = now(),"
     " error = format('gave up after %s attempts: %s', attempts,"
     "                coalesce(error, 'the worker processing it stopped each time'))"
-    " WHERE feature_set_id = $1 AND status = 'running' AND lease_expires_at < now()"
-    " AND attempts >= $2";
+    " WHERE feature_set_id = $1 AND status = 'running' AND attempts >= $2"
+    " AND (lease_expires_at < now()"
+    "      OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = extraction_jobs.run_id AND r.status = 'crashed'))";
 
 /* New tracks, expired claims or claims of a crashed run (lib/run.h: its process is
  * gone, so waiting for the lease only idles the track), and (with $6) tracks that failed before this run (once:

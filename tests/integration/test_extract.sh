@@ -26,6 +26,7 @@ expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'done'
 expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'failed'")" "the four bad tracks failed"
 expect_eq "unreadable" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 5")" "random bytes fail as unreadable"
 expect_eq "silent" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 7")" "silence fails as silent"
+expect_eq "silent: every sample is below 1e-06 (peak 0)" "$(sql "SELECT error FROM extraction_jobs WHERE track_id = 7")" "the reason is not repeated (was 'silent: silent: ...')"
 expect_eq "too_short" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 8")" "a 50 ms file fails as too short"
 expect_eq "4|4|10|3" "$(sql "SELECT (SELECT n_windows FROM track_features WHERE track_id = 1), (SELECT n_windows FROM track_features WHERE track_id = 2), (SELECT n_windows FROM track_features WHERE track_id = 3), (SELECT n_windows FROM track_features WHERE track_id = 4)")" \
     "12 s gives 4 windows, the 30 s excerpt of 35 s gives 10, 7.7 s gives 3 (a final partial window of 1.7 s is kept)"
@@ -227,21 +228,20 @@ expect_err "track 1 failed: analysis: frame features: sample 0 is 3e\+30" "the l
 # heartbeat and is marked crashed by the next run, which takes over its claims at
 # once instead of skipping them for the whole lease and exiting 0 with work left.
 use_migrated_database extract_killed
-add_tracks_sharing_audio 1 40 "$audio/long.flac"
+add_tracks_sharing_audio 1 300 "$audio/long.flac"
 AF_RUN_HEARTBEAT_SECONDS=1 af-extract --jobs 1 --batch 5 >"$test_tmp/killed.log" 2>&1 &
 worker=$!
-for _ in $(seq 600); do
-    [ "$(sql "SELECT count(*) FROM track_features")" -ge 5 ] && break
+for _ in $(seq 1000); do # until a heartbeat has written counters of stored batches
+    [ "$(sql "SELECT coalesce((counters->>'tracks_done')::int, 0) FROM runs WHERE program = 'af-extract'")" -ge 5 ] && break
     sleep 0.02
 done
-sleep 1.5
 kill -9 $worker
 wait $worker 2>/dev/null
 held=$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")
 run af-extract --jobs 2
 expect_status 0 "the run after a killed worker exits 0"
 expect_err "1 earlier run\(s\) had ended without recording it: marked crashed" "and says it marked the dead run"
-expect_eq "40|400" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" \
+expect_eq "300|3000" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" \
     "every track is done, including the $held the killed worker held (no waiting for its lease)"
 expect_eq "crashed|t" "$(sql "SELECT status, (counters->>'tracks_done')::int >= 5 FROM runs WHERE program = 'af-extract' ORDER BY run_id LIMIT 1")" \
     "the killed run is marked crashed and kept the counters of its last heartbeat"
