@@ -29,7 +29,6 @@
 #include "config.h"
 #include "exitcode.h"
 #include "fetch_match.h"
-#include "textkey.h"
 #include "fetch_providers.h"
 #include "fetch_store.h"
 #include "fetch_verify.h"
@@ -37,6 +36,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "run.h"
+#include "textkey.h"
 
 enum kind { SPOTIFY, DEEZER, ITUNES };
 static const char *const provider_names[] = {"spotify", "deezer", "itunes"};
