@@ -5,6 +5,7 @@
  *   af-db migrate   apply missing migrations (a no-op when up to date)
  *   af-db status    tracks per pipeline stage and state, and each program's last run
  *   af-db version   schema version of the database and of this program
+ *   af-db conninfo  the connection string the programs would use, password masked
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,7 +28,10 @@ static const char usage[] =
     "            lacks, each in its own transaction; a second run does nothing\n"
     "  status    print how many tracks are in each pipeline stage and state, the top\n"
     "            failure reasons, and the last run of every program\n"
-    "  version   print the database's schema version and this program's\n";
+    "  version   print the database's schema version and this program's\n"
+    "  conninfo  print the connection string the programs would use (from --db, the\n"
+    "            PG* environment, [database] conninfo or the default), as libpq parses\n"
+    "            it, with any password shown as ***; connects to nothing\n";
 
 static int run_migrate(struct af_app *app, af_err *err)
 {
@@ -58,6 +62,22 @@ static int run_version(struct af_app *app, af_err *err)
     return 0;
 }
 
+static int run_conninfo(struct af_app *app, af_err *err)
+{
+    const char *conninfo =
+        af_db_choose_conninfo(app->db_flag, af_config_str(app->cfg, "database.conninfo"));
+    char problem[512];
+    if (af_db_conninfo_problem(conninfo, problem, sizeof problem) != 0)
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "the database connection string is not valid: %s", problem);
+    char *masked = af_db_mask_conninfo(conninfo);
+    if (!masked)
+        return af_err_set(err, "out of memory");
+    printf("%s\n", masked);
+    free(masked);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {AF_APP_LONG_OPTIONS, {NULL, 0, NULL, 0}};
@@ -76,12 +96,16 @@ int main(int argc, char **argv)
         handler = af_status_report_print;
     else if (strcmp(command, "version") == 0)
         handler = run_version;
+    else if (strcmp(command, "conninfo") == 0)
+        handler = run_conninfo;
     else
         af_app_usage_error(&app, "unknown command '%s'", command);
 
     af_err err = {0};
     /* migrate and version must work on any schema; status needs the current one. */
     enum af_app_flags flags = handler == af_status_report_print ? AF_APP_DB : AF_APP_DB_ANY_SCHEMA;
+    if (handler == run_conninfo)
+        flags = AF_APP_NO_DB;
     if (af_app_start(&app, flags, &err) != 0 || handler(&app, &err) != 0)
         return af_app_fail(&app, &err);
     return af_app_finish(&app, AF_EXIT_OK, NULL);
