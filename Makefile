@@ -18,9 +18,20 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lm -lpthread
-TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+# ---- deploy: packages (before they are installed: one clear line, not pkg-config noise)
+# `make test`, `make demo` and scripts/setup install them first (scripts/install-packages);
+# until then pkg-config's complaints are silenced and building says what to run.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lopenblas -lm -lpthread
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+PKGS_PRESENT := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
+.PHONY: check-packages
+check-packages:
+ifneq ($(PKGS_PRESENT),yes)
+	@echo "make: the libraries AudioFiler needs are not installed: run scripts/install-packages (as root), or make demo / make test / scripts/setup, which do it first" >&2
+	@exit 2
+endif
+# ---- end deploy: packages
 
 VERSION := $(shell cat VERSION)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -58,7 +69,7 @@ build-gen/migrations.c: $(MIGRATIONS) $(MIGRATIONS_LIST) scripts/embed-migration
 
 # $(1) = output dir, $(2) = extra CFLAGS
 define variant
-$(1)/obj/%.o: %.c | build-gen/migrations.c
+$(1)/obj/%.o: %.c | build-gen/migrations.c check-packages
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  CC      $(1)/$$<')
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@

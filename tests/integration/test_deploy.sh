@@ -52,3 +52,51 @@ expect_eq "" "$err$out" "a quiet dir-only run prints nothing"
 run "$pipeline" --sources dir --dir "$empty"
 expect_no "[Ss]potify" "$err" "a dir-only run says nothing about Spotify keys"
 expect_err "stage fetch: skipped" "a dir-only run skips the fetch stage and says so"
+
+# ---- first contact: scripts/db, scripts/setup, the Makefile before packages -------------------
+run "$AF_PROJECT/scripts/db" --help
+expect_status 0 "scripts/db --help exits 0"
+expect_out "url \[NAME\]" "scripts/db --help documents its commands"
+run "$AF_PROJECT/scripts/setup" --help
+expect_status 0 "scripts/setup --help exits 0"
+expect_out "^Usage: scripts/setup" "scripts/setup --help prints help (and does nothing else)"
+expect_no "install-packages: installing|db: started" "$out$err" "scripts/setup --help installs and starts nothing"
+run "$AF_PROJECT/scripts/db" --dir "$test_tmp/dbdir" url demo_db
+expect_eq "host=$test_tmp/dbdir/run dbname=demo_db user=audiofiler" "$out" "scripts/db url NAME names that database"
+run "$AF_PROJECT/scripts/db" --dir "$test_tmp/dbdir" url "x'; DROP"
+expect_status 2 "scripts/db url refuses a name that is not plain"
+
+tree="$test_tmp/make-tree"
+mkdir -p "$tree/scripts" "$tree/sql"
+cp "$AF_PROJECT/Makefile" "$AF_PROJECT/VERSION" "$tree/"
+cp "$AF_PROJECT/scripts/embed-migrations" "$tree/scripts/"
+run env PKG_CONFIG_LIBDIR="$test_tmp/no-packages" make -C "$tree" check-packages
+expect_status 2 "make without the libraries installed stops"
+expect_no "not found|Package .* was not found|pkg-config" "$err" "without the libraries, make prints no pkg-config noise"
+expect_err "run scripts/install-packages" "and says what to run instead"
+
+# As root in a directory the system user audiofiler cannot enter (root's 0700 home is
+# the usual case): the cluster is made elsewhere and reached through var/.
+if [ "$(id -u)" -eq 0 ]; then
+    private="$test_tmp/private-home" # inside $test_tmp, itself 0700
+    mkdir -m 700 "$private"
+    checkout_var="$private/audiofiler/var"
+    run "$AF_PROJECT/scripts/db" --dir "$checkout_var" start
+    expect_status 0 "root, private directory: scripts/db start works"
+    expect_eq "" "$err" "root, private directory: scripts/db start prints no error"
+    cluster_home=$(readlink -f "$checkout_var/pg" | xargs dirname)
+    url=$("$AF_PROJECT/scripts/db" --dir "$checkout_var" url)
+    run af-db --db "$url" migrate
+    expect_status 0 "root, private directory: af-db migrate through var/run"
+    run "$pipeline" --db "$url" --sources dir --dir "$empty" -q
+    expect_status 0 "root, private directory: the pipeline runs against it"
+    run "$AF_PROJECT/scripts/db" --dir "$checkout_var" stop
+    run "$AF_PROJECT/scripts/db" --dir "$checkout_var" start
+    expect_status 0 "root, private directory: the cluster restarts where it is"
+    expect_eq 1 "$(psql "$url" -XAtc 'SELECT count(*) FROM schema_migrations WHERE version = 1')" \
+        "root, private directory: the schema survives a restart"
+    "$AF_PROJECT/scripts/db" --dir "$checkout_var" stop >/dev/null
+    case "$cluster_home" in /var/lib/audiofiler/clusters/*) rm -rf "$cluster_home" ;; esac
+else
+    echo "# root, private directory: needs root (tests/run as root checks it)"
+fi
