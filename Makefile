@@ -67,6 +67,16 @@ build-gen/migrations.c: $(MIGRATIONS) $(MIGRATIONS_LIST) scripts/embed-migration
 	@mkdir -p $(@D)
 	$(Q)sh scripts/embed-migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
+# ---- deploy: paths (lib/paths.c) and installation directories
+# SYSCONFDIR: where installed programs read audiofiler.conf and genres.conf. The tree's
+# own path and SYSCONFDIR are in build-gen/paths_build.h, remade only when one of them
+# changes, so that a moved or copied tree (or another SYSCONFDIR) recompiles paths.c.
+SYSCONFDIR ?= /etc/audiofiler
+PATHS_H := build-gen/paths_build.h
+PATHS_TEXT := \#define AF_BUILD_PROJECT_DIR "$(CURDIR)"\n\#define AF_SYSCONFDIR "$(SYSCONFDIR)"\n
+$(shell mkdir -p build-gen && (printf '$(PATHS_TEXT)' | cmp -s - $(PATHS_H) || printf '$(PATHS_TEXT)' > $(PATHS_H)))
+# ---- end deploy: paths
+
 # $(1) = output dir, $(2) = extra CFLAGS
 define variant
 $(1)/obj/%.o: %.c | build-gen/migrations.c check-packages
@@ -136,11 +146,20 @@ BENCH_BINS := $(addprefix build/bench/,$(notdir $(BENCH_SRC:.c=)))
 bench: all $(BENCH_BINS)
 	tests/bench/run
 
+# ---- deploy: install
+# Programs to $(PREFIX)/bin; the shipped configuration (defaults, documented) and the
+# migrations to $(PREFIX)/share/audiofiler; the configuration to $(SYSCONFDIR) unless
+# a file of that name is there already (an administrator's edits are kept). Installed
+# programs read only these (lib/paths.h), never this tree.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audiofiler/sql $(DESTDIR)$(PREFIX)/share/audiofiler/config
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audiofiler/sql $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/audiofiler/sql/
-	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/audiofiler/config/
+	install -m 644 config/audiofiler.conf config/genres.conf config/crontab.example $(DESTDIR)$(PREFIX)/share/audiofiler/
+	for f in audiofiler.conf genres.conf; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/$$f ] || install -m 644 config/$$f $(DESTDIR)$(SYSCONFDIR)/$$f; \
+	done
+# ---- end deploy: install
 
 clean:
 	rm -rf build build-asan build-gen

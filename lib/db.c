@@ -8,12 +8,21 @@
 #include "exitcode.h"
 #include "log.h"
 #include "migrate.h"
+#include "paths.h"
 #include "strbuf.h"
 
 const char *af_db_embedded_conninfo(void)
 {
-    return "host=" AF_PROJECT_DIR "/var/run dbname=audiofiler user=audiofiler "
-           "connect_timeout=10";
+    /* Installed: the distribution's cluster on libpq's default socket, as the user
+     * the program runs as (the Debian package's service runs as audiofiler). */
+    if (!af_paths_in_tree())
+        return "dbname=audiofiler connect_timeout=10";
+    static char conninfo[4200];
+    if (!conninfo[0])
+        snprintf(conninfo, sizeof conninfo,
+                 "host=%s/var/run dbname=audiofiler user=audiofiler connect_timeout=10",
+                 af_paths_project());
+    return conninfo;
 }
 
 static int libpq_environment_set(void)

@@ -100,3 +100,32 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "# root, private directory: needs root (tests/run as root checks it)"
 fi
+
+# ---- installed without the source tree --------------------------------------------------------
+# A copy of the tree (with its build outputs, so that only what depends on the tree's
+# path is rebuilt) is installed into a fresh prefix and then deleted: the installed
+# pipeline must find its configuration in SYSCONFDIR and run without it.
+copy="$test_tmp/checkout-copy"
+prefix="$test_tmp/prefix"
+mkdir -p "$copy"
+(cd "$AF_PROJECT" && tar cf - --exclude=./build-asan --exclude=./var --exclude=./.git .) | tar xf - -C "$copy"
+run make -s -C "$copy" -j2 install PREFIX="$prefix" SYSCONFDIR="$prefix/etc/audiofiler"
+expect_status 0 "make install from a copy of the tree into a fresh prefix"
+rm -rf "$copy"
+[ -x "$prefix/bin/af-pipeline" ] && [ -x "$prefix/bin/af-extract" ] && pass "the programs are installed" ||
+    fail "the programs are installed"
+[ -f "$prefix/etc/audiofiler/genres.conf" ] && [ -f "$prefix/share/audiofiler/audiofiler.conf" ] &&
+    pass "the configuration is installed in SYSCONFDIR and share/audiofiler" || fail "the configuration is installed"
+music="$test_tmp/installed-music"
+mkdir -p "$music/jazz"
+make_tone "$music/jazz/tone.mp3" 8 440
+use_fresh_database installed
+run env -u AUDIOFILER_CONFIG -u AF_BIN "$prefix/bin/af-pipeline" --sources dir --dir "$music"
+expect_status 0 "the installed pipeline runs with the tree deleted"
+expect_err "taxonomy $prefix/etc/audiofiler/genres.conf" "it labels with the genres of SYSCONFDIR"
+expect_err "programs in $prefix/bin" "it runs the installed programs"
+expect_no "$copy|$AF_PROJECT" "$err" "nothing it does names a source tree"
+expect_eq "1|1" "$(sql "SELECT (SELECT count(*) FROM current_labels WHERE label = 'jazz'), (SELECT count(*) FROM track_features)")" \
+    "the installed pipeline labels and extracts the track"
+run env -u AUDIOFILER_CONFIG "$prefix/bin/af-db" --db "host=$test_tmp/nowhere dbname=x" status
+expect_status 3 "an installed program with no database says so (exit 3)"
