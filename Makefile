@@ -159,6 +159,10 @@ install: all
 	for f in audiofiler.conf genres.conf; do \
 		[ -e $(DESTDIR)$(SYSCONFDIR)/$$f ] || install -m 644 config/$$f $(DESTDIR)$(SYSCONFDIR)/$$f; \
 	done
+# `make deb`: the Debian package, build/audiofiler_<version>_<arch>.deb (scripts/make-deb).
+.PHONY: deb
+deb: all
+	scripts/make-deb
 # ---- end deploy: install
 
 clean:
