@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio_store.h"
 #include "db.h"
 #include "log.h"
 #include "pgcopy.h"
@@ -25,6 +26,7 @@ static const char give_up_sql[] =
 static const char claim_sql[] =
     "WITH candidates AS ("
     "  SELECT ta.track_id FROM track_audio ta"
+    "  JOIN audio a ON a.sha256 = ta.sha256 AND a.stored <> 'none'" /* dropped: nothing to read */
     "  LEFT JOIN extraction_jobs j ON j.track_id = ta.track_id AND j.feature_set_id = $1"
     "  WHERE j.track_id IS NULL"
     "     OR (j.status = 'running' AND j.lease_expires_at < now())"
@@ -44,7 +46,7 @@ static const char claim_sql[] =
     " RETURNING track_id";
 
 static const char load_audio_sql[] =
-    "SELECT ta.track_id, a.bytes FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256"
+    "SELECT ta.track_id, a.bytes, a.sha256 FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256"
     " WHERE ta.track_id = ANY($1::bigint[])";
 
 int af_jobs_session_init(PGconn *conn, af_err *err)
@@ -106,6 +108,13 @@ static int load_audio(PGconn *conn, struct af_job_batch *batch, af_err *err)
             struct af_job *job = &batch->jobs[i];
             if (job->track_id != id || job->audio)
                 continue;
+            if (PQgetisnull(res, row, 1)) { /* in the directory store (lib/audio_store.h) */
+                af_err why = {0};
+                if (af_audio_store_read_file((const unsigned char *)PQgetvalue(res, row, 2),
+                                             &job->audio, &job->audio_size, &why) != 0)
+                    log_warn("track %lld: %s", id, why.msg); /* fails as undecodable */
+                continue;
+            }
             job->audio_size = (size_t)PQgetlength(res, row, 1);
             job->audio = malloc(job->audio_size ? job->audio_size : 1);
             if (!job->audio) {
@@ -279,6 +288,8 @@ static int store_in_transaction(PGconn *conn, const struct af_claim_options *opt
                            2, params, err);
     if (rc == 0)
         rc = copy_features(conn, opts, batch, owned, stored, err);
+    if (rc == 0) /* [audio] store = none: the bytes are not kept once features are */
+        rc = af_audio_store_after_features(conn, fs, owned, err);
     free(owned);
     for (size_t i = 0; rc == 0 && i < batch->count; i++)
         if (!batch->jobs[i].ok)

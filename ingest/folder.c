@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audio_store.h"
 #include "db.h"
 #include "decode/decode.h"
 #include "exitcode.h"
@@ -213,23 +214,14 @@ static int store_file(struct ingest_ctx *ctx, const struct file_item *item,
                       const unsigned char *data, size_t len, const unsigned char digest[32],
                       const struct af_audio *audio, bool no_labels, af_err *err)
 {
-    char size[24], rate[16], channels[16], duration[32];
-    snprintf(size, sizeof size, "%zu", len);
-    snprintf(rate, sizeof rate, "%d", audio->source_sample_rate);
-    snprintf(channels, sizeof channels, "%d", audio->source_channels);
-    snprintf(duration, sizeof duration, "%.3f", audio->duration);
-    const char *ap[] = {(const char *)digest, (const char *)data, size, audio->codec, rate,
-                        channels, duration};
-    int al[] = {32, (int)len, 0, 0, 0, 0, 0}, af[] = {1, 1, 0, 0, 0, 0, 0};
-    PGresult *res = af_db_query_binary(ctx->db,
-                                       "INSERT INTO audio (sha256, bytes, size_bytes, codec,"
-                                       " sample_rate, channels, duration_seconds)"
-                                       " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                                       7, ap, al, af, 0, err);
-    if (!res)
+    /* Where the bytes go is [audio] store's business (lib/audio_store.h). */
+    const struct af_audio_meta meta = {audio->codec, audio->source_sample_rate,
+                                       audio->source_channels, audio->duration};
+    int inserted;
+    if (af_audio_store_insert(ctx->db, digest, data, len, &meta, &inserted, err) != 0)
         return -1;
-    af_run_count(ctx->run, atoll(PQcmdTuples(res)) ? "audio_stored" : "audio_duplicates", 1);
-    PQclear(res);
+    af_run_count(ctx->run, inserted ? "audio_stored" : "audio_duplicates", 1);
+    PGresult *res;
     /* Same content already belongs to a track: that is this file's track. */
     char track_id[24] = "";
     const char *sp[] = {(const char *)digest};
