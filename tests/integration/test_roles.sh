@@ -72,6 +72,12 @@ expect_err "migrate ok; ingest lastfm ok; label ok; fetch ok; extract ok; train 
 expect_no "permission denied" "$err" "worker: no permission is missing"
 [ "$(sql "SELECT count(*) FROM track_features")" -gt 0 ] && pass "worker: features were stored" ||
     fail "worker: features were stored"
+mkdir -p "$test_tmp/music/jazz"
+make_tone "$test_tmp/music/jazz/tone.mp3" 5 440
+run af-ingest --config "$test_tmp/roles.conf" --db "$as_worker" dir "$test_tmp/music"
+expect_status 0 "worker: af-ingest dir stores a file"
+run af-db --db "$as_worker" prune-audio --feature-set nosuchset
+expect_status 2 "worker: af-db prune-audio runs (and refuses an unknown set)"
 run af-extract --config "$test_tmp/roles.conf" --db "$as_worker" --feature-set w2 --window 2 --hop 2
 expect_status 0 "worker: af-extract registers a second feature set (its views made by the owner's function)"
 expect_eq "$(sql "SELECT tableowner FROM pg_tables WHERE tablename = 'schema_migrations'")" \
