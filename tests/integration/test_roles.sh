@@ -132,3 +132,8 @@ expect_eq "" "$(sql "SELECT string_agg(c.relname, ' ') FROM pg_class c JOIN pg_n
     "every table and view has a comment"
 run as_reader -c '\d+ features_w2_tracks'
 expect_out "Value 1 of feature set w2" "reader: \\d+ explains a feature view's columns"
+
+# ---- a quiet nightly run (what cron mails): warnings and errors only, no tables ---------------
+run "$pipeline" --train -q --config "$test_tmp/roles.conf" --db "$as_worker"
+expect_status 0 "worker: af-pipeline --train -q exits 0"
+expect_eq "" "$out$err" "af-pipeline --train -q prints nothing (no evaluation tables either)"
