@@ -4,7 +4,8 @@
 # others (veth pairs, addresses only inside those namespaces), each with its own fake
 # APIs on its loopback, running af-fetch and af-extract as the worker role.  One host's
 # link is cut while it holds a batch of extraction leases: the other host takes them
-# over once they expire, and every track ends with its features exactly once.
+# over once they expire, and every track ends with its features exactly once; the same
+# for af-fetch's claims.
 # Needs root (ip netns); run with build/bin only (the network part is the same code).
 source "$AF_PROJECT/tests/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then echo "# test_many_hosts: needs root (ip netns)"; exit 0; fi
@@ -120,21 +121,24 @@ json.dump(w, open(sys.argv[1], "w"))
 PY
 start_fakeapi "$world/world.json"
 trap 'kill $fakeapi_pid 2>/dev/null; cleanup_hosts' EXIT
-host_conf() { # host_conf FILE URL
+host_conf() { # host_conf FILE URL [REQUESTS_PER_SECOND]
+    local rps=${3:-0}
     cat >"$1" <<CONF
 [lastfm]
 api_url = $2/2.0/
 requests_per_second = 0
+[fetch]
+lease_seconds = 10
 [spotify]
 accounts_url = $2/spotify/accounts/api/token
 api_url = $2/spotify/v1
-requests_per_second = 0
+requests_per_second = $rps
 [deezer]
 api_url = $2/deezer
-requests_per_second = 0
+requests_per_second = $rps
 [itunes]
 api_url = $2/itunes
-requests_per_second = 0
+requests_per_second = $rps
 [extract]
 lease_seconds = 4
 CONF
@@ -157,18 +161,41 @@ for _ in $(seq 100); do [ -s "$test_tmp/api1.port" ] && [ -s "$test_tmp/api2.por
 host_conf "$test_tmp/host1.conf" "http://127.0.0.1:$(cat "$test_tmp/api1.port")"
 host_conf "$test_tmp/host2.conf" "http://127.0.0.1:$(cat "$test_tmp/api2.port")"
 
-# ---- both hosts fetch at once ---------------------------------------------------------------------
-on_host 1 af-fetch --config "$test_tmp/host1.conf" --db "$(conn 1)" -q >"$test_tmp/f1.log" 2>&1 &
+# ---- fetch: host 1 (slow providers) is cut off mid-batch; host 2 takes its claims over -------
+host_conf "$test_tmp/host1-slow.conf" "http://127.0.0.1:$(cat "$test_tmp/api1.port")" 3
+expected=$(python3 -c 'import json,sys; w=json.load(open(sys.argv[1])); print(sum(1 for t in w["tracks"] if "audio" in t or "audio_m4a" in t))' "$world/world.json")
+on_host 1 af-fetch --config "$test_tmp/host1-slow.conf" --db "$(conn 1)" >"$test_tmp/f1.log" 2>&1 &
 f1=$!
-on_host 2 af-fetch --config "$test_tmp/host2.conf" --db "$(conn 2)" -q >"$test_tmp/f2.log" 2>&1
-f2_status=$?
-wait "$f1"
-f1_status=$?
-expect_eq "0 0" "$f1_status $f2_status" "fetch: af-fetch on both hosts exits 0"
+pids+=("$f1")
+for _ in $(seq 600); do # until host 1 saved a preview and still holds claims
+    [ "$(q "SELECT (SELECT count(*) FROM track_audio) > 0 AND (SELECT count(*) FROM fetch_claims) > 0")" = t ] && break
+    sleep 0.05
+done
+ip -n "$ns_w1" link set "w1$tag" down # the cable is pulled
+claimed=$(q "SELECT string_agg(track_id::text, ',' ORDER BY track_id) FROM fetch_claims")
+saved_by_1=$(q "SELECT count(*) FROM track_audio")
+[ -n "$claimed" ] && [ "$saved_by_1" -gt 0 ] &&
+    pass "fetch: host 1 cut off after saving $saved_by_1 preview(s), holding claims on tracks $claimed" ||
+    fail "fetch: host 1 cut off mid-batch" "claimed '$claimed', saved $saved_by_1"
+sleep 11 # host 1's claims (10 s) expire
+run on_host 2 af-fetch --config "$test_tmp/host2.conf" --db "$(conn 2)" -q
+expect_status 0 "fetch: af-fetch on host 2 exits 0"
+kill "$f1" 2>/dev/null
+ip -n "$ns_w1" link set "w1$tag" up # host 1 is back for the extraction
+fetch1=$(q "SELECT min(run_id) FROM runs WHERE program = 'af-fetch'")
+fetch2=$(q "SELECT max(run_id) FROM runs WHERE program = 'af-fetch'")
 with_audio=$(q "SELECT count(*) FROM track_audio")
-[ "$with_audio" -gt 4 ] && pass "fetch: previews stored ($with_audio)" || fail "fetch: previews stored"
+expect_eq "$expected" "$with_audio" "fetch: every track with a preview somewhere has its audio"
+expect_eq 0 "$(q "SELECT count(*) FROM fetch_claims")" "fetch: no claim is left"
+expect_eq "$(echo "$claimed" | tr ',' '\n' | grep -c .)" \
+    "$(q "SELECT count(DISTINCT track_id) FROM fetch_attempts WHERE run_id = $fetch2 AND track_id IN ($claimed)")" \
+    "fetch: host 2 took over every track host 1 held"
+expect_eq 0 "$(q "SELECT count(*) FROM fetch_attempts a JOIN track_audio ta USING (track_id) WHERE ta.run_id = $fetch1 AND a.run_id = $fetch2")" \
+    "fetch: what host 1 saved before the cut was not fetched again"
 expect_eq 0 "$(q "SELECT count(*) FROM (SELECT track_id, provider FROM fetch_attempts WHERE outcome = 'stored' GROUP BY 1, 2 HAVING count(*) > 1) d")" \
-    "fetch: no preview fetched twice"
+    "fetch: no preview stored twice"
+run on_host 2 af-fetch --config "$test_tmp/host2.conf" --db "$(conn 2)" -q
+expect_eq "0" "$(q "SELECT count(*) FROM fetch_attempts WHERE run_id > $fetch2")" "fetch: a second run finds nothing left to fetch"
 
 # ---- extraction: host 1's link is cut while it holds leases ---------------------------------------
 on_host 1 af-extract --config "$test_tmp/host1.conf" --db "$(conn 1)" --jobs 1 --batch 3 >"$test_tmp/x1.log" 2>&1 &
