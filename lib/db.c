@@ -7,7 +7,6 @@
 
 #include "exitcode.h"
 #include "log.h"
-#include "migrate.h"
 #include "paths.h"
 #include "strbuf.h"
 
@@ -164,10 +163,12 @@ int af_db_conninfo_problem(const char *conninfo, char *buf, size_t len)
 
 PGconn *af_db_connect(const char *conninfo, af_err *err)
 {
+    /* A connection string that does not parse is the caller's mistake, not an
+     * unavailable database: usage error (2), not 3; libpq's reason is shown without
+     * what it quotes (a piece of the password, or the whole URI). */
     char problem[512];
     if (af_db_conninfo_problem(conninfo, problem, sizeof problem) != 0) {
-        af_err_set_code(err, AF_EXIT_USAGE, "the database connection string is not valid: %s",
-                        problem);
+        af_err_set_code(err, AF_EXIT_USAGE, "malformed database connection string: %s", problem);
         return NULL;
     }
     PGconn *conn = PQconnectdb(conninfo);
@@ -294,24 +295,4 @@ int af_db_try_stage_lock(PGconn *conn, const char *stage, af_err *err)
                                "another %s run holds the stage lock; exiting without doing anything",
                                stage);
     return 0;
-}
-
-int af_db_check_schema(PGconn *conn, af_err *err)
-{
-    int current;
-    if (af_migrate_current_version(conn, &current, err) != 0)
-        return -1;
-    int known = af_migrate_latest_version();
-    if (current == known)
-        return 0;
-    if (current == 0)
-        return af_err_set_code(err, AF_EXIT_SCHEMA,
-                               "the database has no AudioFiler schema: run 'af-db migrate' first");
-    if (current < known)
-        return af_err_set_code(err, AF_EXIT_SCHEMA,
-                               "the database schema is at version %d, this program needs %d: "
-                               "run 'af-db migrate'", current, known);
-    return af_err_set_code(err, AF_EXIT_SCHEMA,
-                           "the database schema is at version %d, newer than this program "
-                           "understands (%d): upgrade AudioFiler", current, known);
 }

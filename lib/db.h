@@ -49,9 +49,6 @@ int af_db_conninfo_problem(const char *conninfo, char *buf, size_t len);
  * (AF_EXIT_USAGE when conninfo is malformed; the message never contains it). */
 PGconn *af_db_connect(const char *conninfo, af_err *err);
 
-/* Refuses a schema older or newer than this program's migrations (AF_EXIT_SCHEMA). */
-int af_db_check_schema(PGconn *conn, af_err *err);
-
 /* Runs a parameterised statement that returns rows. Returns NULL on failure. */
 PGresult *af_db_query(PGconn *conn, const char *sql, int n_params, const char *const *params,
                       af_err *err);

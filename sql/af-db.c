@@ -118,7 +118,7 @@ static int run_conninfo(struct af_app *app, af_err *err)
     char problem[512];
     if (af_db_conninfo_problem(conninfo, problem, sizeof problem) != 0)
         return af_err_set_code(err, AF_EXIT_USAGE,
-                               "the database connection string is not valid: %s", problem);
+                               "malformed database connection string: %s", problem);
     char *masked = af_db_mask_conninfo(conninfo);
     if (!masked)
         return af_err_set(err, "out of memory");

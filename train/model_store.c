@@ -1,6 +1,7 @@
 /* model_store.c — models, their epochs and evaluations in PostgreSQL; see model_store.h. */
 #include "model_store.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,8 +159,9 @@ int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err
         return 0;
     }
     char *end;
+    errno = 0;
     long long id = strtoll(spec, &end, 10);
-    if (!spec[0] || *end || id <= 0)
+    if (!spec[0] || *end || id <= 0 || errno == ERANGE)
         return af_err_set_code(err, AF_EXIT_USAGE, "model '%s': expected a model id or 'latest'",
                                spec);
     const char *p[] = {spec};

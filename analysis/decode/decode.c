@@ -41,10 +41,12 @@ static int consume_frame(struct decoder *d, const AVFrame *frame, af_err *err)
     }
 
     d->seconds_in += (double)n / rate;
-    if (d->seconds_in > d->opts.max_seconds)
+    /* max_seconds bounds what is held; a span decode (span.c) holds the excerpt only,
+     * and AF_DECODE_MAX_STREAM_SECONDS bounds its time. */
+    const double limit = d->span ? AF_DECODE_MAX_STREAM_SECONDS : d->opts.max_seconds;
+    if (d->seconds_in > limit)
         return decoder_fail(d, AF_DECODE_TOO_LONG, err,
-                            "too long: more than the %g s maximum (decoding stopped there)",
-                            d->opts.max_seconds);
+                            "too long: more than the %g s maximum (decoding stopped there)", limit);
     d->frames++;
     if (d->probing) {
         if (frame->best_effort_timestamp != AV_NOPTS_VALUE)
@@ -63,8 +65,8 @@ static int consume_frame(struct decoder *d, const AVFrame *frame, af_err *err)
 
     if (d->swr ? decoder_reserve_mono(d, n, err) < 0 : decoder_reserve_output(d, n, err) < 0)
         return -1;
-    float *mono = d->swr ? d->mono : d->out + d->n_out;
-    if (decoder_mix_to_mono(frame, mono) < 0) {
+    float *mono = d->swr ? d->mono : decoder_out_end(d);
+    if (decoder_mix_to_mono(frame, mono, &d->first_channel_peak) < 0) {
         const char *name = av_get_sample_fmt_name(frame->format);
         return decoder_fail(d, AF_DECODE_UNSUPPORTED, err, "unsupported sample format %s",
                             name ? name : "(unknown)");
@@ -72,7 +74,7 @@ static int consume_frame(struct decoder *d, const AVFrame *frame, af_err *err)
     if (d->swr)
         return decoder_resample_into_output(d, mono, n, err);
     d->n_out += n;
-    return 0;
+    return decoder_span_slide(d, err);
 }
 
 /* Sends one packet (NULL = drain) and consumes every frame it yields. Bad packets
@@ -162,10 +164,12 @@ void decoder_close(struct decoder *d)
     decoder_close_input(d);
     free(d->mono);
     free(d->out);
+    free(d->kept);
     af_audio_free(&d->result);
 }
 
-static int run(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
+/* 0 done, -1 failed, 1 a span decode missed the excerpt (decode again whole). */
+static int run_once(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
 {
     int ret = -1;
     if (decoder_check_options(d, err) < 0 || decoder_open_input(d, path, err) < 0 ||
@@ -178,10 +182,16 @@ static int run(struct decoder *d, const char *path, struct af_audio *out, af_err
         decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
         goto done;
     }
-    if (decoder_reserve_output(d, decoder_initial_capacity(d), err) < 0 || decode_all(d, err) < 0 ||
+    decoder_span_plan(d);
+    size_t capacity = d->span ? decoder_span_capacity(d) : decoder_initial_capacity(d);
+    if (decoder_reserve_output(d, capacity, err) < 0 || decode_all(d, err) < 0 ||
         decoder_check_decoded(d, err) < 0)
         goto done;
-    decoder_cut_excerpt(d);
+    int cut = decoder_cut_excerpt(d, err);
+    if (cut != 0) {
+        ret = cut;
+        goto done;
+    }
     if (decoder_check_samples(d, err) < 0)
         goto done;
 
@@ -195,12 +205,26 @@ static int run(struct decoder *d, const char *path, struct af_audio *out, af_err
     d->out = NULL;
     ret = 0;
 done:
-    if (ret < 0) {
+    if (ret != 0) {
         memset(out, 0, sizeof *out);
         out->failure = d->result.failure ? d->result.failure : AF_DECODE_SYSTEM;
     }
     decoder_close(d);
     return ret;
+}
+
+static int run(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
+{
+    struct af_decode_opts opts = d->opts;
+    struct memory_reader memory = d->memory;
+    int ret = run_once(d, path, out, err);
+    if (ret <= 0)
+        return ret;
+    /* The header's duration was too far off for the span: decode the whole input. */
+    decoder_init(d, &opts);
+    d->memory = memory;
+    d->no_span = 1;
+    return run_once(d, path, out, err);
 }
 
 void decoder_init(struct decoder *d, const struct af_decode_opts *opts)
@@ -221,6 +245,19 @@ void af_decode_opts_init(struct af_decode_opts *opts)
     opts->silence_threshold = AF_DECODE_SILENCE_THRESHOLD;
 }
 
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    return "not a file";
+}
+
 int af_decode_file(const char *path, const struct af_decode_opts *opts, struct af_audio *out,
                    af_err *err)
 {
@@ -232,6 +269,12 @@ int af_decode_file(const char *path, const struct af_decode_opts *opts, struct a
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
         out->failure = AF_DECODE_EMPTY;
         return af_err_set(err, "empty: the file has 0 bytes");
+    }
+    /* A FIFO, socket or device would block the open or the read for ever (or never
+     * end): only regular files are audio files here. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        out->failure = AF_DECODE_UNREADABLE;
+        return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
     }
     return run(&d, path, out, err);
 }

@@ -55,11 +55,19 @@ struct decoder {
 
     float *mono; /* one decoded frame mixed to mono, before resampling */
     size_t mono_capacity;
-    float *out; /* the result at 22050 Hz */
-    size_t n_out;
+    float *out; /* the result at 22050 Hz: samples [out_base, n_out) of the whole */
+    size_t out_base; /* samples dropped before out[0] (span.c); 0 when decoding whole */
+    size_t n_out;    /* samples produced so far, dropped ones included */
     size_t out_capacity;
 
+    /* Holding only the excerpt's span of a long input (span.c). */
+    int span, no_span, span_missed;
+    size_t span_lo, span_hi; /* the samples held, predicted from the header */
+    float *kept;             /* [kept_lo, kept_lo + kept_n), once decoding is past it */
+    size_t kept_lo, kept_n;
+
     double seconds_in; /* decoded so far, at the source rate(s) */
+    float first_channel_peak; /* |x| of the first channel before mixing (2+ channels) */
     long packets;
     long decode_errors;
     int last_error; /* last AVERROR from demuxing or decoding, 0 = none */
@@ -96,13 +104,29 @@ void decoder_close_input(struct decoder *d);
 int decoder_reserve_output(struct decoder *d, size_t more, af_err *err);
 int decoder_reserve_mono(struct decoder *d, size_t n, af_err *err);
 size_t decoder_initial_capacity(const struct decoder *d);
-int decoder_mix_to_mono(const AVFrame *frame, float *dst);
+int decoder_mix_to_mono(const AVFrame *frame, float *dst, float *first_channel_peak);
 int decoder_start_segment(struct decoder *d, int rate, af_err *err);
 int decoder_finish_segment(struct decoder *d, af_err *err);
 int decoder_resample_into_output(struct decoder *d, const float *mono, size_t n, af_err *err);
 
-/* excerpt.c */
-void decoder_cut_excerpt(struct decoder *d);
+/* excerpt.c: 0, or 1 when a span decode did not hold the excerpt (decode again whole) */
+int decoder_cut_excerpt(struct decoder *d, af_err *err);
+
+/* span.c */
+void decoder_span_plan(struct decoder *d);
+size_t decoder_span_capacity(const struct decoder *d);
+int decoder_span_slide(struct decoder *d, af_err *err);
+int decoder_span_find(const struct decoder *d, size_t from, size_t n, const float **src);
+
+/* Where the next output sample goes, and how many are held. */
+static inline size_t decoder_out_held(const struct decoder *d)
+{
+    return d->n_out - d->out_base;
+}
+static inline float *decoder_out_end(struct decoder *d)
+{
+    return d->out + decoder_out_held(d);
+}
 
 /* decode.c */
 void decoder_init(struct decoder *d, const struct af_decode_opts *opts);

@@ -1,6 +1,7 @@
 /*
  * excerpt.c — the central excerpt (decode.h: excerpt_seconds) cut from the
- * decoded audio, and a long file's memory given back.
+ * decoded audio, and a long file's memory given back.  A span decode (span.c)
+ * holds only part of the input; the excerpt is cut from that part.
  */
 #include "decoder.h"
 
@@ -10,19 +11,10 @@
 
 #include "frames.h"
 
-void decoder_cut_excerpt(struct decoder *d)
+static void cut_held(struct decoder *d, size_t start, size_t keep)
 {
-    d->result.excerpt_start = 0;
-    if (d->opts.excerpt_seconds <= 0)
-        return;
-    size_t keep = (size_t)llround(d->opts.excerpt_seconds * AF_SAMPLE_RATE);
-    if (keep == 0 || d->n_out <= keep)
-        return;
-    size_t start = (d->n_out - keep) / 2;
     memmove(d->out, d->out + start, keep * sizeof *d->out);
     d->n_out = keep;
-    d->result.excerpt_start = (double)start / AF_SAMPLE_RATE;
-
     if (d->out_capacity > 2 * keep + 65536) { /* give back a long file's memory */
         float *smaller = realloc(d->out, keep * sizeof *smaller);
         if (smaller) {
@@ -30,4 +22,44 @@ void decoder_cut_excerpt(struct decoder *d)
             d->out_capacity = keep;
         }
     }
+}
+
+/* The excerpt from what a span decode held; 1 when it was not held. */
+static int cut_span(struct decoder *d, size_t start, size_t keep, af_err *err)
+{
+    const float *src;
+    if (d->span_missed || decoder_span_find(d, start, keep, &src) != 0)
+        return 1;
+    float *excerpt = malloc((keep ? keep : 1) * sizeof *excerpt);
+    if (!excerpt)
+        return decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory for %zu samples", keep);
+    memcpy(excerpt, src, keep * sizeof *excerpt);
+    free(d->out);
+    free(d->kept);
+    d->kept = NULL;
+    d->out = excerpt;
+    d->out_base = 0;
+    d->n_out = keep;
+    d->out_capacity = keep;
+    return 0;
+}
+
+int decoder_cut_excerpt(struct decoder *d, af_err *err)
+{
+    d->result.excerpt_start = 0;
+    size_t keep = d->opts.excerpt_seconds > 0 ? (size_t)llround(d->opts.excerpt_seconds * AF_SAMPLE_RATE) : 0;
+    size_t start = 0;
+    if (keep > 0 && d->n_out > keep)
+        start = (d->n_out - keep) / 2;
+    else
+        keep = d->n_out;
+    if (d->span) {
+        int ret = cut_span(d, start, keep, err);
+        if (ret != 0)
+            return ret;
+    } else if (keep < d->n_out) {
+        cut_held(d, start, keep);
+    }
+    d->result.excerpt_start = (double)start / AF_SAMPLE_RATE;
+    return 0;
 }

@@ -6,11 +6,13 @@
 #include "decoder.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define IO_BUFFER_SIZE (64 * 1024)
 
@@ -124,6 +126,25 @@ static int is_file_system_error(int averror)
     return 0;
 }
 
+/* Some demuxers (FLAC's among them) answer a read past the end of a tiny input with
+ * EIO, not EOF.  When the bytes themselves read fine (always, from memory), that
+ * EIO is the input ending inside its headers; -1 when reading really fails. */
+static long long readable_size(const struct decoder *d, const char *path)
+{
+    if (!path)
+        return (long long)d->memory.size;
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    long long total = 0;
+    ssize_t got;
+    while ((got = read(fd, buf, sizeof buf)) > 0 && total < (1 << 20))
+        total += got;
+    close(fd);
+    return got < 0 ? -1 : total;
+}
+
 int decoder_open_input(struct decoder *d, const char *path, af_err *err)
 {
     AVDictionary *options = NULL;
@@ -164,6 +185,11 @@ int decoder_open_input(struct decoder *d, const char *path, af_err *err)
         decoder_averror_text(ret, text, sizeof text);
         if (ret == AVERROR(ENOMEM))
             return decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory opening the input");
+        long long size = ret == AVERROR(EIO) ? readable_size(d, path) : -1;
+        if (size >= 0 && size < (1 << 20))
+            return decoder_fail(d, AF_DECODE_TRUNCATED, err,
+                                "truncated: the input (%lld bytes) ends inside its headers%s", size,
+                                decoder_ffmpeg_detail(detail, sizeof detail));
         if (is_file_system_error(ret))
             return decoder_fail(d, AF_DECODE_UNREADABLE, err, "cannot open: %s", text);
         if (ret == AVERROR_EOF)

@@ -5,6 +5,7 @@
  */
 #include "decoder.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <libavutil/channel_layout.h>
@@ -17,9 +18,9 @@
 
 int decoder_reserve_output(struct decoder *d, size_t more, af_err *err)
 {
-    if (d->out_capacity - d->n_out >= more)
+    if (d->out_capacity - decoder_out_held(d) >= more)
         return 0;
-    size_t need = d->n_out + more;
+    size_t need = decoder_out_held(d) + more;
     /* Grow by half, but never past what max_seconds can produce: that bounds memory. */
     size_t limit = (size_t)(d->opts.max_seconds * AF_SAMPLE_RATE) + 65536;
     size_t capacity = d->out_capacity + d->out_capacity / 2;
@@ -114,7 +115,15 @@ static int mix_channel(float *dst, const uint8_t *base, enum AVSampleFormat pack
     }
 }
 
-int decoder_mix_to_mono(const AVFrame *frame, float *dst)
+static float peak_of(const float *x, size_t n)
+{
+    float peak = 0;
+    for (size_t i = 0; i < n; i++)
+        peak = fabsf(x[i]) > peak ? fabsf(x[i]) : peak;
+    return peak;
+}
+
+int decoder_mix_to_mono(const AVFrame *frame, float *dst, float *first_channel_peak)
 {
     const size_t channels = (size_t)frame->ch_layout.nb_channels;
     const size_t n = (size_t)frame->nb_samples;
@@ -128,6 +137,12 @@ int decoder_mix_to_mono(const AVFrame *frame, float *dst)
         size_t stride = planar ? 1 : channels;
         if (mix_channel(dst, base, packed, offset, stride, n, c == 0) < 0)
             return -1;
+        /* dst holds the first channel alone now: its peak tells a silent mix of
+         * loud channels (antiphase stereo) from silence */
+        if (c == 0 && channels > 1) {
+            float peak = peak_of(dst, n);
+            *first_channel_peak = peak > *first_channel_peak ? peak : *first_channel_peak;
+        }
     }
     if (channels > 1) {
         const float count = (float)channels;
@@ -181,8 +196,8 @@ int decoder_finish_segment(struct decoder *d, af_err *err)
         for (;;) {
             if (decoder_reserve_output(d, 4096, err) < 0)
                 return -1;
-            uint8_t *dst = (uint8_t *)(d->out + d->n_out);
-            int got = swr_convert(d->swr, &dst, (int)(d->out_capacity - d->n_out), NULL, 0);
+            uint8_t *dst = (uint8_t *)decoder_out_end(d);
+            int got = swr_convert(d->swr, &dst, (int)(d->out_capacity - decoder_out_held(d)), NULL, 0);
             if (got < 0) {
                 char text[AV_ERROR_MAX_STRING_SIZE];
                 return decoder_fail(d, AF_DECODE_SYSTEM, err, "resampling failed: %s",
@@ -199,10 +214,14 @@ int decoder_finish_segment(struct decoder *d, af_err *err)
     size_t have = d->n_out - d->segment_out_start;
     if (have > want) {
         d->n_out = d->segment_out_start + want;
+        if (d->n_out < d->out_base) { /* dropped already (span.c): decode again whole */
+            d->span_missed = 1;
+            d->out_base = d->n_out;
+        }
     } else if (have < want) {
         if (decoder_reserve_output(d, want - have, err) < 0)
             return -1;
-        memset(d->out + d->n_out, 0, (want - have) * sizeof *d->out);
+        memset(decoder_out_end(d), 0, (want - have) * sizeof *d->out);
         d->n_out += want - have;
     }
     d->segment_rate = 0;
@@ -216,7 +235,7 @@ int decoder_resample_into_output(struct decoder *d, const float *mono, size_t n,
         return decoder_fail(d, AF_DECODE_SYSTEM, err, "resampler state is invalid");
     if (decoder_reserve_output(d, (size_t)bound, err) < 0)
         return -1;
-    uint8_t *dst = (uint8_t *)(d->out + d->n_out);
+    uint8_t *dst = (uint8_t *)decoder_out_end(d);
     const uint8_t *src = (const uint8_t *)mono;
     int got = swr_convert(d->swr, &dst, bound, &src, (int)n);
     if (got < 0) {
@@ -225,5 +244,5 @@ int decoder_resample_into_output(struct decoder *d, const float *mono, size_t n,
                             decoder_averror_text(got, text, sizeof text));
     }
     d->n_out += (size_t)got;
-    return 0;
+    return decoder_span_slide(d, err);
 }

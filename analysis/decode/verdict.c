@@ -95,8 +95,10 @@ int decoder_check_decoded(struct decoder *d, af_err *err)
 
     if (!d->probing && d->n_out < d->opts.min_samples)
         return decoder_fail(d, AF_DECODE_TOO_SHORT, err,
-                            "too short: %.3f s (%zu samples at %d Hz); the minimum is %zu samples",
+                            "too short: %.3f s (%zu samples at %d Hz, from %d-channel audio at "
+                            "%d Hz); the minimum is %zu samples",
                             (double)d->n_out / AF_SAMPLE_RATE, d->n_out, AF_SAMPLE_RATE,
+                            d->result.source_channels, d->result.source_sample_rate,
                             d->opts.min_samples);
     return 0;
 }
@@ -136,6 +138,12 @@ int decoder_check_samples(struct decoder *d, af_err *err)
         return decoder_fail(d, AF_DECODE_CORRUPT, err,
                             "corrupt: the decoded audio holds NaN or infinite samples");
     if ((double)peak < d->opts.silence_threshold) {
+        if ((double)d->first_channel_peak >= d->opts.silence_threshold)
+            return decoder_fail(d, AF_DECODE_SILENT, err,
+                                "silent: the %d channels cancel out when mixed to mono (the first "
+                                "peaks at %g, the mix at %g: antiphase or phase-inverted channels)",
+                                d->result.source_channels, (double)d->first_channel_peak,
+                                (double)peak);
         if (d->result.excerpt_start > 0)
             return decoder_fail(d, AF_DECODE_SILENT, err,
                                 "silent: every sample of the central %.1f s is below %g "

@@ -29,7 +29,7 @@ for conninfo in "$base password = spaced-S3CRET" \
 done
 run af-db --db "postgresql://ana:uri-S3CRET@[::1/music" status
 expect_status 2 "a malformed URI is a usage error (exit 2)"
-expect_err "connection string is not valid" "and is said to be one"
+expect_err "malformed database connection string" "and is said to be one"
 expect_no S3CRET "$err" "libpq's message about it is shown without the URI"
 run af-db --db "$base password=S3CRET" conninfo
 expect_status 0 "af-db conninfo prints the connection string"
