@@ -20,9 +20,20 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 
 PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih libutf8proc
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lm -lpthread
-TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+# ---- deploy: packages (before they are installed: one clear line, not pkg-config noise)
+# `make test`, `make demo` and scripts/setup install them first (scripts/install-packages);
+# until then pkg-config's complaints are silenced and building says what to run.
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lopenblas -lm -lpthread
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+PKGS_PRESENT := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
+.PHONY: check-packages
+check-packages:
+ifneq ($(PKGS_PRESENT),yes)
+	@echo "make: the libraries AudioFiler needs are not installed: run scripts/install-packages (as root), or make demo / make test / scripts/setup, which do it first" >&2
+	@exit 2
+endif
+# ---- end deploy: packages
 
 VERSION := $(shell cat VERSION)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -59,9 +70,19 @@ build-gen/migrations.c: $(MIGRATIONS) $(MIGRATIONS_LIST) scripts/embed-migration
 	@mkdir -p $(@D)
 	$(Q)sh scripts/embed-migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
+# ---- deploy: paths (lib/paths.c) and installation directories
+# SYSCONFDIR: where installed programs read audiofiler.conf and genres.conf. The tree's
+# own path and SYSCONFDIR are in build-gen/paths_build.h, remade only when one of them
+# changes, so that a moved or copied tree (or another SYSCONFDIR) recompiles paths.c.
+SYSCONFDIR ?= /etc/audiofiler
+PATHS_H := build-gen/paths_build.h
+PATHS_TEXT := \#define AF_BUILD_PROJECT_DIR "$(CURDIR)"\n\#define AF_SYSCONFDIR "$(SYSCONFDIR)"\n
+$(shell mkdir -p build-gen && (printf '$(PATHS_TEXT)' | cmp -s - $(PATHS_H) || printf '$(PATHS_TEXT)' > $(PATHS_H)))
+# ---- end deploy: paths
+
 # $(1) = output dir, $(2) = extra CFLAGS
 define variant
-$(1)/obj/%.o: %.c | build-gen/migrations.c build-gen/afaudio.h
+$(1)/obj/%.o: %.c | build-gen/migrations.c build-gen/afaudio.h check-packages
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  CC      $(1)/$$<')
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
@@ -139,13 +160,26 @@ BENCH_BINS := $(addprefix build/bench/,$(notdir $(BENCH_SRC:.c=)))
 bench: all $(BENCH_BINS)
 	tests/bench/run
 
+# ---- deploy: install
+# Programs to $(PREFIX)/bin; the shipped configuration (defaults, documented) and the
+# migrations to $(PREFIX)/share/audiofiler; the configuration to $(SYSCONFDIR) unless
+# a file of that name is there already (an administrator's edits are kept). Installed
+# programs read only these (lib/paths.h), never this tree.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audiofiler/sql $(DESTDIR)$(PREFIX)/share/audiofiler/config
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/audiofiler/sql $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/audiofiler/sql/
-	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/audiofiler/config/
+	install -m 644 config/audiofiler.conf config/genres.conf config/crontab.example $(DESTDIR)$(PREFIX)/share/audiofiler/
+	for f in audiofiler.conf genres.conf; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/$$f ] || install -m 644 config/$$f $(DESTDIR)$(SYSCONFDIR)/$$f; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/share/audiofiler/serve
 	install -m 644 serve/assets/* $(DESTDIR)$(PREFIX)/share/audiofiler/serve/
+# `make deb`: the Debian package, build/audiofiler_<version>_<arch>.deb (scripts/make-deb).
+.PHONY: deb
+deb: all
+	scripts/make-deb
+# ---- end deploy: install
 
 # ---- libafaudio: the analysis library for use outside AudioFiler --------------------
 # (this block: the library's build and install; the programs link build/libafaudio.a
@@ -166,7 +200,7 @@ AFAUDIO_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 AFAUDIO_SONAME := libafaudio.so.$(AFAUDIO_MAJOR)
 AFAUDIO_SO := build/libafaudio.so.$(VERSION)
 AFAUDIO_PKGS := libavformat libavcodec libavutil libswresample fftw3 jansson
-AFAUDIO_LIBS := $(shell $(PKG_CONFIG) --libs $(AFAUDIO_PKGS)) -lm -lpthread
+AFAUDIO_LIBS := $(shell $(PKG_CONFIG) --libs $(AFAUDIO_PKGS) 2>/dev/null) -lm -lpthread
 AFAUDIO_PIC_OBJ := $(patsubst %.c,build/pic/%.o,$(AFAUDIO_SRC) lib/error.c)
 
 .PHONY: afaudio install-afaudio
@@ -179,7 +213,7 @@ build-gen/afaudio.h: analysis/include/afaudio.h.in VERSION
 		-e 's/@MINOR@/$(word 2,$(subst ., ,$(VERSION)))/g' \
 		-e 's/@PATCH@/$(word 3,$(subst ., ,$(VERSION)))/g' $< > $@.tmp && mv $@.tmp $@
 
-build/pic/%.o: %.c | build-gen/migrations.c build-gen/afaudio.h
+build/pic/%.o: %.c | build-gen/migrations.c build-gen/afaudio.h check-packages
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  CC      $@')
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -fPIC $(CFLAGS) -MMD -MP -c $< -o $@

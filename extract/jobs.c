@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio_store.h"
 #include "db.h"
 #include "log.h"
 #include "pgcopy.h"
@@ -26,6 +27,7 @@ static const char give_up_sql[] =
 static const char claim_sql[] =
     "WITH locked AS ("
     "  SELECT ta.track_id, ta.sha256 FROM track_audio ta"
+    "  JOIN audio a0 ON a0.sha256 = ta.sha256 AND a0.stored <> 'none'" /* dropped: nothing to read */
     "  LEFT JOIN extraction_jobs j ON j.track_id = ta.track_id AND j.feature_set_id = $1"
     "  WHERE j.track_id IS NULL"
     "     OR (j.status = 'running' AND (j.lease_expires_at < now()"
@@ -55,8 +57,8 @@ static const char claim_sql[] =
     " RETURNING track_id";
 
 static const char audio_size_sql[] =
-    "SELECT octet_length(a.bytes) FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256"
-    " WHERE ta.track_id = $1";
+    "SELECT octet_length(a.bytes), a.stored, encode(a.sha256, 'hex')"
+    " FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256 WHERE ta.track_id = $1";
 static const char audio_chunk_sql[] =
     "SELECT substring(a.bytes FROM $2::int FOR $3::int) FROM track_audio ta"
     " JOIN audio a ON a.sha256 = ta.sha256 WHERE ta.track_id = $1";
@@ -102,13 +104,19 @@ static char *id_array(const struct af_job_batch *batch, int only_ok)
     return out;
 }
 
-static long long query_size(PGconn *conn, const char *id, af_err *err)
+/* The size of a track's bytes in the database; -1 when it has none there. When they
+ * are in the directory store, digest gets their sha256 and *in_directory is set. */
+static long long query_size(PGconn *conn, const char *id, unsigned char digest[32],
+                            int *in_directory, af_err *err)
 {
     const char *params[] = {id};
     PGresult *res = af_db_query(conn, audio_size_sql, 1, params, err);
     if (!res)
         return -2;
-    long long size = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : -1;
+    *in_directory = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "directory") == 0;
+    long long size = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? atoll(PQgetvalue(res, 0, 0)) : -1;
+    for (int i = 0; *in_directory && i < 32; i++)
+        sscanf(PQgetvalue(res, 0, 2) + 2 * i, "%2hhx", &digest[i]);
     PQclear(res);
     return size;
 }
@@ -118,9 +126,17 @@ static int load_one(PGconn *conn, struct af_job *job, af_err *err)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", job->track_id);
-    long long size = query_size(conn, id, err);
+    unsigned char digest[32];
+    int in_directory;
+    long long size = query_size(conn, id, digest, &in_directory, err);
     if (size < -1)
         return -1;
+    if (in_directory) { /* [audio] store = directory (lib/audio_store.h) */
+        af_err why = {0};
+        if (af_audio_store_read_file(digest, &job->audio, &job->audio_size, &why) != 0)
+            log_warn("track %lld: %s", job->track_id, why.msg); /* fails as undecodable */
+        return 0;
+    }
     if (size < 0) /* the track lost its audio since the claim: decodes as empty */
         return 0;
     unsigned char *bytes = malloc(size ? (size_t)size : 1);
@@ -332,6 +348,8 @@ static int store_in_transaction(PGconn *conn, const struct af_claim_options *opt
                            2, params, err);
     if (rc == 0)
         rc = copy_features(conn, opts, batch, owned, stored, err);
+    if (rc == 0) /* [audio] store = none: the bytes are not kept once features are */
+        rc = af_audio_store_after_features(conn, fs, owned, err);
     free(owned);
     for (size_t i = 0; rc == 0 && i < batch->count; i++)
         if (!batch->jobs[i].ok)

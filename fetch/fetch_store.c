@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "audio_store.h"
 #include "db.h"
 
 #define LATEST_TAXONOMY "(SELECT max(taxonomy_version) FROM taxonomy_versions)"
@@ -238,27 +239,16 @@ static int save_audio(PGconn *db, const char *run, const struct af_fetch_result 
 {
     unsigned char digest[32];
     sha256(r->bytes, r->size, digest);
-    char size[24], rate[16], channels[16], duration[32], track[24];
-    snprintf(size, sizeof size, "%zu", r->size);
-    snprintf(rate, sizeof rate, "%d", r->sample_rate);
-    snprintf(channels, sizeof channels, "%d", r->channels);
-    snprintf(duration, sizeof duration, "%.3f", r->duration);
+    char track[24];
     snprintf(track, sizeof track, "%lld", r->track_id);
-    const char *params[] = {(const char *)digest, (const char *)r->bytes, size, r->codec, rate,
-                            channels, duration};
-    const int lengths[] = {32, (int)r->size, 0, 0, 0, 0, 0};
-    const int formats[] = {1, 1, 0, 0, 0, 0, 0};
-    PGresult *res = af_db_query_binary(
-        db,
-        "INSERT INTO audio (sha256, bytes, size_bytes, codec, sample_rate, channels,"
-        " duration_seconds) VALUES ($1, $2, $3::int, nullif($4, ''), $5::int, $6::int,"
-        " $7::real) ON CONFLICT (sha256) DO NOTHING",
-        7, params, lengths, formats, 0, err);
-    if (!res)
+    /* Where the bytes go is [audio] store's business (lib/audio_store.h). */
+    const struct af_audio_meta meta = {r->codec, r->sample_rate, r->channels, r->duration};
+    int inserted;
+    if (af_audio_store_insert(db, digest, r->bytes, r->size, &meta, &inserted, err) != 0)
         return -1;
-    if (strcmp(PQcmdTuples(res), "0") == 0)
+    if (!inserted)
         (*reused)++;
-    PQclear(res);
+    PGresult *res;
     const char *link[] = {track, (const char *)digest, r->origin, r->origin_ref, run};
     const int link_lengths[] = {0, 32, 0, 0, 0};
     const int link_formats[] = {0, 1, 0, 0, 0};

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audio_id.h"
+#include "audio_store.h"
 #include "db.h"
 #include "decode/decode.h"
 #include "exitcode.h"
@@ -382,23 +383,13 @@ static int keep_audio(struct ingest_ctx *ctx, const struct file_item *item,
     }
     PQclear(res);
     *kept = true;
-    char size[24], rate[16], channels[16], duration[32];
-    snprintf(size, sizeof size, "%zu", len);
-    snprintf(rate, sizeof rate, "%d", probe->source_sample_rate);
-    snprintf(channels, sizeof channels, "%d", probe->source_channels);
-    snprintf(duration, sizeof duration, "%.3f", probe->duration);
-    const char *ap[] = {(const char *)digest, (const char *)data, size, probe->codec, rate,
-                        channels, duration};
-    int al[] = {32, (int)len, 0, 0, 0, 0, 0}, af[] = {1, 1, 0, 0, 0, 0, 0};
-    res = af_db_query_binary(ctx->db,
-                             "INSERT INTO audio (sha256, bytes, size_bytes, codec,"
-                             " sample_rate, channels, duration_seconds)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                             7, ap, al, af, 0, err);
-    if (!res)
+    /* Where the bytes go is [audio] store's business (lib/audio_store.h). */
+    const struct af_audio_meta meta = {probe->codec, probe->source_sample_rate,
+                                       probe->source_channels, probe->duration};
+    int inserted;
+    if (af_audio_store_insert(ctx->db, digest, data, len, &meta, &inserted, err) != 0)
         return -1;
-    af_run_count(ctx->run, atoll(PQcmdTuples(res)) ? "audio_stored" : "audio_duplicates", 1);
-    PQclear(res);
+    af_run_count(ctx->run, inserted ? "audio_stored" : "audio_duplicates", 1);
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *tp[] = {track_id, (const char *)digest, item->display, run};
     int tl[] = {0, 32, 0, 0}, tf[] = {0, 1, 0, 0};

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "normalise.h"
+#include "paths.h"
 
 #define KEY_MAX 512
 
@@ -23,7 +24,16 @@ const char *af_taxonomy_default_path(const char *flag, const char *configured)
         return flag;
     if (configured && *configured)
         return configured;
-    return AF_PROJECT_DIR "/config/genres.conf";
+    const char *found = af_paths_config_file("genres.conf");
+    if (found)
+        return found;
+    /* None readable: the path named in the error is where it belongs. */
+    static char expected[4200];
+    if (af_paths_in_tree())
+        snprintf(expected, sizeof expected, "%s/config/genres.conf", af_paths_project());
+    else
+        snprintf(expected, sizeof expected, "%s/genres.conf", af_paths_sysconfdir());
+    return expected;
 }
 
 struct parse_state {

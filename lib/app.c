@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio_store.h"
 #include "db.h"
 #include "exitcode.h"
 #include "http.h"
@@ -167,7 +168,8 @@ static int connect_database(struct af_app *app, enum af_app_flags flags, af_err 
 
 int af_app_start(struct af_app *app, enum af_app_flags flags, af_err *err)
 {
-    if (load_config(app, err) != 0 || apply_log_level(app, err) != 0)
+    if (load_config(app, err) != 0 || apply_log_level(app, err) != 0 ||
+        af_audio_store_configure(app->cfg, err) != 0)
         return -1;
     install_signal_handlers();
     if (flags == AF_APP_NO_DB)

@@ -51,9 +51,11 @@ enum {
     "Common options:\n"                                                                          \
     "  --db CONNINFO     PostgreSQL connection string or URI (default: the PG* environment\n"   \
     "                    if set, else [database] conninfo, else the project's embedded\n"       \
-    "                    database under var/)\n"                                                 \
+    "                    database under var/; installed: dbname=audiofiler on the local\n"      \
+    "                    server's default socket)\n"                                             \
     "  --config FILE     configuration file (default: $AUDIOFILER_CONFIG, else\n"               \
-    "                    config/audiofiler.conf in the project)\n"                               \
+    "                    config/audiofiler.conf in the project; installed:\n"                    \
+    "                    /etc/audiofiler/audiofiler.conf, else <prefix>/share/audiofiler/)\n"    \
     "  --exclusive       take this program's stage lock in the database first; exit 5 at\n"     \
     "                    once when another run holds it (what scripts/af-pipeline does)\n"      \
     "  -q, --quiet       only warnings and errors\n"                                             \

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "paths.h"
 
 enum key_type { KEY_STRING, KEY_INT, KEY_DOUBLE, KEY_BOOL };
 
@@ -303,8 +304,7 @@ const char *af_config_default_path(void)
     const char *env = getenv("AUDIOFILER_CONFIG");
     if (env && *env)
         return env;
-    static const char project_config[] = AF_PROJECT_DIR "/config/audiofiler.conf";
-    return access(project_config, R_OK) == 0 ? project_config : NULL;
+    return af_paths_config_file("audiofiler.conf");
 }
 
 static int require_key(const char *key, enum key_type type)

@@ -7,11 +7,21 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "paths.h"
+#include "strbuf.h"
 
 const char *af_db_embedded_conninfo(void)
 {
-    return "host=" AF_PROJECT_DIR "/var/run dbname=audiofiler user=audiofiler "
-           "connect_timeout=10";
+    /* Installed: the distribution's cluster on libpq's default socket, as the user
+     * the program runs as (the Debian package's service runs as audiofiler). */
+    if (!af_paths_in_tree())
+        return "dbname=audiofiler connect_timeout=10";
+    static char conninfo[4200];
+    if (!conninfo[0])
+        snprintf(conninfo, sizeof conninfo,
+                 "host=%s/var/run dbname=audiofiler user=audiofiler connect_timeout=10",
+                 af_paths_project());
+    return conninfo;
 }
 
 static int libpq_environment_set(void)
@@ -61,21 +71,106 @@ static void log_server_notice(void *unused, const char *message)
     log_debug("server: %s", line);
 }
 
+/* A value for a key=value conninfo: bare when it can be, else single-quoted with
+ * backslash escapes (libpq's own quoting rules). */
+static void append_conninfo_value(af_sb *b, const char *value)
+{
+    int bare = *value != '\0';
+    for (const char *c = value; *c; c++)
+        if (*c == ' ' || *c == '\'' || *c == '\\' || (unsigned char)*c < 0x20)
+            bare = 0;
+    if (bare) {
+        af_sb_puts(b, value);
+        return;
+    }
+    af_sb_puts(b, "'");
+    for (const char *c = value; *c; c++)
+        af_sb_printf(b, "%s%c", *c == '\'' || *c == '\\' ? "\\" : "", *c);
+    af_sb_puts(b, "'");
+}
+
+/* libpq marks the options it never displays (password, sslpassword) with '*'. */
+static int is_secret(const PQconninfoOption *o) { return o->dispchar && strchr(o->dispchar, '*'); }
+
+char *af_db_mask_conninfo(const char *conninfo)
+{
+    PQconninfoOption *options = PQconninfoParse(conninfo ? conninfo : "", NULL);
+    if (!options)
+        return NULL;
+    af_sb b = {0};
+    for (PQconninfoOption *o = options; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        af_sb_printf(&b, "%s%s=", b.len ? " " : "", o->keyword);
+        if (is_secret(o))
+            af_sb_puts(&b, "***");
+        else
+            append_conninfo_value(&b, o->val);
+    }
+    PQconninfoFree(options);
+    const char *text = af_sb_str(&b);
+    char *masked = text ? strdup(text) : NULL;
+    af_sb_free(&b);
+    return masked;
+}
+
+int af_db_conninfo_has_secret(const char *conninfo)
+{
+    PQconninfoOption *options = PQconninfoParse(conninfo ? conninfo : "", NULL);
+    int found = 0;
+    for (PQconninfoOption *o = options; o && o->keyword; o++)
+        if (o->val && is_secret(o))
+            found = 1;
+    PQconninfoFree(options);
+    return found;
+}
+
+int af_db_conninfo_problem(const char *conninfo, char *buf, size_t len)
+{
+    char *message = NULL;
+    PQconninfoOption *options = PQconninfoParse(conninfo ? conninfo : "", &message);
+    if (options) {
+        PQconninfoFree(options);
+        if (len)
+            buf[0] = '\0';
+        return 0;
+    }
+    /* libpq quotes the offending piece, which may be part of a secret or the whole URI. */
+    size_t w = 0;
+    int quoted = 0;
+    for (const char *c = message ? message : "out of memory"; *c && w + 4 < len; c++) {
+        if (*c == '"') {
+            if (!quoted) {
+                memcpy(buf + w, "\"...", 4);
+                w += 4;
+            } else {
+                buf[w++] = '"';
+            }
+            quoted = !quoted;
+            continue;
+        }
+        if (quoted)
+            continue;
+        if (*c == '\n')
+            break;
+        buf[w++] = *c;
+    }
+    if (len)
+        buf[w < len ? w : len - 1] = '\0';
+    PQfreemem(message);
+    return -1;
+}
+
 PGconn *af_db_connect(const char *conninfo, af_err *err)
 {
     /* A connection string that does not parse is the caller's mistake, not an
-     * unavailable database: usage error (2), not 3. */
-    char *parse_error = NULL;
-    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
-    if (!parsed) {
-        char why[512] = "out of memory";
-        if (parse_error)
-            first_line(parse_error, why, sizeof why);
-        PQfreemem(parse_error);
-        af_err_set_code(err, AF_EXIT_USAGE, "malformed database connection string: %s", why);
+     * unavailable database: usage error (2), not 3; libpq's reason is shown without
+     * what it quotes (a piece of the password, or the whole URI). */
+    char problem[512];
+    if (af_db_conninfo_problem(conninfo, problem, sizeof problem) != 0) {
+        af_err_set_code(err, AF_EXIT_USAGE, "malformed database connection string: %s", problem);
         return NULL;
     }
-    PQconninfoFree(parsed);
     PGconn *conn = PQconnectdb(conninfo);
     if (!conn) {
         af_err_set_code(err, AF_EXIT_DB_UNAVAILABLE, "cannot connect to the database: out of memory");

@@ -28,7 +28,25 @@ const char *af_db_choose_conninfo(const char *flag, const char *configured);
 /* "database audiofiler as user audiofiler on /x/var/run:5432" — never the password. */
 void af_db_describe(PGconn *conn, char *buf, size_t len);
 
-/* Connects, or fails with AF_EXIT_DB_UNAVAILABLE and a message naming the target. */
+/* conninfo (key=value or a postgresql:// URI) as libpq itself parses it, rebuilt as
+ * key=value pairs with every secret option (those libpq displays as '*': password,
+ * sslpassword) shown as ***, so that it can be logged or stored.  Returns a malloc'd
+ * string, or NULL when libpq cannot parse conninfo (it is then no conninfo at all,
+ * or a malformed one: see af_db_conninfo_problem).  Masking follows libpq's parser,
+ * not string matching: "password = x", quoted values, a repeated key and URIs
+ * are all seen as libpq sees them. */
+char *af_db_mask_conninfo(const char *conninfo);
+
+/* Whether libpq parses conninfo and it sets a secret option (password, sslpassword). */
+int af_db_conninfo_has_secret(const char *conninfo);
+
+/* Why libpq cannot parse conninfo, safe to print: libpq's message with every quoted
+ * part (which may be a piece of the password, or the whole URI) replaced by "...".
+ * Returns 0 when conninfo parses (buf is then ""), -1 otherwise. */
+int af_db_conninfo_problem(const char *conninfo, char *buf, size_t len);
+
+/* Connects, or fails with AF_EXIT_DB_UNAVAILABLE and a message naming the target
+ * (AF_EXIT_USAGE when conninfo is malformed; the message never contains it). */
 PGconn *af_db_connect(const char *conninfo, af_err *err);
 
 /* Runs a parameterised statement that returns rows. Returns NULL on failure. */

@@ -41,6 +41,27 @@ static void clear_progress_locked(void)
     }
 }
 
+void af_log_escape(const char *text, char *buf, size_t len)
+{
+    static const char *named[32] = {['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
+    size_t w = 0;
+    if (len == 0)
+        return;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        char piece[5] = {(char)*c, '\0'};
+        if (*c < 0x20 && named[*c])
+            snprintf(piece, sizeof piece, "%s", named[*c]);
+        else if (*c < 0x20 || *c == 0x7f)
+            snprintf(piece, sizeof piece, "\\x%02x", *c);
+        size_t n = strlen(piece);
+        if (w + n >= len)
+            break;
+        memcpy(buf + w, piece, n);
+        w += n;
+    }
+    buf[w] = '\0';
+}
+
 void af_log(enum af_log_level level, const char *fmt, ...)
 {
     if (level < log_level)
@@ -52,9 +73,11 @@ void af_log(enum af_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    char escaped[4 * sizeof message];
+    af_log_escape(message, escaped, sizeof escaped);
     pthread_mutex_lock(&log_lock);
     clear_progress_locked();
-    fprintf(stderr, "%s %s %s: %s\n", when, level_names[level], log_program, message);
+    fprintf(stderr, "%s %s %s: %s\n", when, level_names[level], log_program, escaped);
     fflush(stderr);
     pthread_mutex_unlock(&log_lock);
 }
@@ -96,7 +119,10 @@ void af_progress(const char *unit, long done, long total, const char *extra)
         return;
     }
     progress_last = now;
-    format_progress(unit, done, total, extra, now);
+    char extra_escaped[256];
+    if (extra)
+        af_log_escape(extra, extra_escaped, sizeof extra_escaped);
+    format_progress(unit, done, total, extra ? extra_escaped : NULL, now);
     pthread_mutex_unlock(&log_lock);
     if (!tty) {
         log_info("progress: %s", progress_text);

@@ -6,9 +6,15 @@
  * A progress line (af_progress) is drawn in place on a terminal and is
  * printed as an ordinary INFO line at most every 10 s otherwise, so that
  * cron logs stay readable.  All functions are thread-safe.
+ *
+ * Every message is one line whatever it quotes: control characters (a file
+ * name with a newline, a terminal escape from an API's JSON) are written as
+ * \n, \r, \t or \xNN, so that no input can forge a log line.
  */
 #ifndef AF_LOG_H
 #define AF_LOG_H
+
+#include <stddef.h>
 
 enum af_log_level { AF_LOG_DEBUG, AF_LOG_INFO, AF_LOG_WARN, AF_LOG_ERROR };
 
@@ -16,6 +22,9 @@ void af_log_init(const char *program);
 void af_log_set_level(enum af_log_level level);
 enum af_log_level af_log_get_level(void);
 const char *af_log_program(void);
+
+/* text with control characters escaped as above, truncated to fit buf. */
+void af_log_escape(const char *text, char *buf, size_t len);
 
 void af_log(enum af_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

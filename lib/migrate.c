@@ -110,10 +110,12 @@ static int apply_one(PGconn *conn, const struct af_migration *m, af_err *err)
 
 static int apply_missing(PGconn *conn, int *applied, af_err *err)
 {
-    if (af_db_command(conn, create_table_sql, 0, NULL, err) != 0)
-        return -1;
+    /* The table only when it is missing: a role without CREATE (a worker running
+     * af-pipeline, whose first stage is migrate) then finds nothing to do. */
     int current;
     if (af_migrate_current_version(conn, &current, err) != 0)
+        return -1;
+    if (current == 0 && af_db_command(conn, create_table_sql, 0, NULL, err) != 0)
         return -1;
     if (current > af_migrate_latest_version())
         return af_err_set_code(err, AF_EXIT_SCHEMA,

@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "strbuf.h"
 
 #define MAX_COUNTERS 64
 
@@ -43,52 +44,81 @@ struct af_run {
     char **keywords, **values; /* the main connection's parameters, for the thread's own */
 };
 
-/* Masks the value after "password=" (conninfo) and the part after ':' in "user:pass@"
- * (URLs) so that argv can be stored and logged. */
-void af_run_mask_secrets(const char *arg, char *buf, size_t len)
+/* Whether arg mentions a password option ("password =", "sslpassword=", any case). */
+static int mentions_password(const char *arg)
 {
-    snprintf(buf, len, "%s", arg);
-    char *p = strstr(buf, "password=");
-    if (p) {
-        p += strlen("password=");
-        size_t secret = strcspn(p, " ");
-        memmove(p + 3, p + secret, strlen(p + secret) + 1);
-        memcpy(p, "***", 3);
+    for (const char *p = strcasestr(arg, "password"); p; p = strcasestr(p + 1, "password")) {
+        const char *q = p + strlen("password");
+        q += strspn(q, " \t");
+        if (*q == '=')
+            return 1;
     }
-    char *scheme = strstr(buf, "://");
-    char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-    if (at && colon && colon < at) {
-        memmove(colon + 4, at, strlen(at) + 1);
-        memcpy(colon + 1, "***", 3);
-    }
+    return 0;
 }
 
-/* argv as a PostgreSQL text[] literal, each element quoted and escaped. */
+/* arg with the password of a URL's user:password@ authority replaced by ***. */
+static char *mask_url_userinfo(const char *arg)
+{
+    char *out = strdup(arg);
+    const char *scheme = out ? strstr(out, "://") : NULL;
+    if (!scheme)
+        return out;
+    char *authority = (char *)scheme + 3;
+    size_t authority_len = strcspn(authority, "/?#");
+    char *at = memrchr(authority, '@', authority_len);
+    char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+    if (!colon)
+        return out;
+    char *masked = malloc(strlen(out) + 4);
+    if (masked)
+        sprintf(masked, "%.*s:***%s", (int)(colon - out), out, at);
+    free(out);
+    return masked;
+}
+
+char *af_run_mask_secrets(const char *arg)
+{
+    /* --db=CONNINFO: the option name stays, the value is masked. */
+    const char *eq = strchr(arg, '=');
+    if (strncmp(arg, "--", 2) == 0 && eq && eq > arg + 2 &&
+        strspn(arg + 2, "abcdefghijklmnopqrstuvwxyz-") == (size_t)(eq - arg - 2)) {
+        char *value = af_run_mask_secrets(eq + 1);
+        char *out = value ? malloc((size_t)(eq - arg) + strlen(value) + 2) : NULL;
+        if (out)
+            sprintf(out, "%.*s%s", (int)(eq - arg + 1), arg, value);
+        free(value);
+        return out;
+    }
+    /* A connection string: as libpq parses it, whatever its spelling. */
+    if (af_db_conninfo_has_secret(arg))
+        return af_db_mask_conninfo(arg);
+    /* Not one libpq can parse, but it names a password: keep none of it. */
+    if (mentions_password(arg))
+        return strdup("***");
+    return mask_url_userinfo(arg);
+}
+
+/* argv as a PostgreSQL text[] literal, secrets masked, each element quoted and escaped. */
 static char *arguments_literal(int argc, char **argv)
 {
-    size_t cap = 16;
-    for (int i = 0; i < argc; i++)
-        cap += 2 * strlen(argv[i]) + 4;
-    char *out = malloc(cap), *w = out;
-    if (!out)
-        return NULL;
-    *w++ = '{';
+    af_sb b = {0};
+    af_sb_puts(&b, "{");
     for (int i = 0; i < argc; i++) {
-        char masked[4096];
-        af_run_mask_secrets(argv[i], masked, sizeof masked);
-        if (i)
-            *w++ = ',';
-        *w++ = '"';
-        for (const char *c = masked; *c && (size_t)(w - out) < cap - 4; c++) {
-            if (*c == '"' || *c == '\\')
-                *w++ = '\\';
-            *w++ = *c;
+        char *masked = af_run_mask_secrets(argv[i]);
+        if (!masked) {
+            af_sb_free(&b);
+            return NULL;
         }
-        *w++ = '"';
+        af_sb_puts(&b, i ? ",\"" : "\"");
+        for (const char *c = masked; *c; c++)
+            af_sb_printf(&b, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+        af_sb_puts(&b, "\"");
+        free(masked);
     }
-    *w++ = '}';
-    *w = '\0';
+    af_sb_puts(&b, "}");
+    const char *text = af_sb_str(&b);
+    char *out = text ? strdup(text) : NULL;
+    af_sb_free(&b);
     return out;
 }
 

@@ -35,8 +35,11 @@ int af_run_mark_crashed(PGconn *conn, long *marked, af_err *err);
  * (may be NULL), then frees the run. The connection may be dead: then only frees. */
 void af_run_end(struct af_run *run, const char *status, const char *error);
 
-/* Masks secrets in one argument (passwords in conninfo strings and URLs); the result
- * is written to buf. Exposed for tests. */
-void af_run_mask_secrets(const char *arg, char *buf, size_t len);
+/* One argument as it may be stored or logged (malloc'd; NULL when out of memory):
+ * a connection string with a password (also as --opt=VALUE) rebuilt by libpq's
+ * parser with the password as *** (af_db_mask_conninfo); an argument naming a
+ * password that libpq cannot parse replaced by "***" as a whole; the password of
+ * a URL's user:password@ replaced by ***; anything else unchanged. */
+char *af_run_mask_secrets(const char *arg);
 
 #endif

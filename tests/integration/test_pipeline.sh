@@ -147,7 +147,7 @@ add_track_with_audio 2 "$test_tmp/corrupt.mp3"
 run "$pipeline" --sources dir --dir "$empty"
 expect_status 1 "a corrupt file: af-pipeline exits 1"
 expect_err "stage extract failed, or some of its items did \(exit 1" "and says which stage"
-expect_err "exit 1: migrate ok; ingest dir ok; label ok; fetch ok; extract: failed" "the summary lists every stage"
+expect_err "exit 1: migrate ok; ingest dir ok; label ok; fetch skipped; extract: failed" "the summary lists every stage"
 expect_eq "done failed" "$(echo $(sql "SELECT status FROM extraction_jobs ORDER BY track_id"))" "the good track is done, the corrupt one failed"
 
 # ---- end to end against the fake APIs ---------------------------------------------------------
