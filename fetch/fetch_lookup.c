@@ -34,6 +34,7 @@ struct af_lookup {
     double retry_base, retry_max, max_retry_after, min_score, min_preview, max_preview;
     bool verify;
     const char *accounts_url, *client_id, *client_secret;
+    const char *spotify_market, *itunes_country; /* sent with searches, as af-fetch does */
     char token[1024];
     double token_expires;
     uint64_t seed;
@@ -61,6 +62,8 @@ int af_lookup_open(struct af_lookup **out, const struct af_config *cfg, af_err *
     lk->max_preview = af_config_double(cfg, "fetch.max_preview_seconds");
     lk->verify = af_config_bool(cfg, "fetch.verify_audio");
     lk->accounts_url = af_config_str(cfg, "spotify.accounts_url");
+    lk->spotify_market = af_config_str(cfg, "spotify.market");
+    lk->itunes_country = af_config_str(cfg, "itunes.country");
     lk->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     const char *list = af_config_str(cfg, "fetch.providers");
     char copy[256];
@@ -229,11 +232,13 @@ static char *search_url(struct af_lookup *lk, const struct provider *p,
     if (q->isrc && p->kind == ITUNES)
         return NULL; /* the iTunes Search API has no ISRC look-up */
     if (p->kind == SPOTIFY)
-        return af_spotify_search_url(p->api_url, artist, title, q->isrc, lk->search_results);
+        return af_spotify_search_url(p->api_url, lk->spotify_market, artist, title, q->isrc,
+                                     lk->search_results);
     if (p->kind == DEEZER)
         return q->isrc ? af_deezer_isrc_url(p->api_url, q->isrc)
                        : af_deezer_search_url(p->api_url, artist, title, lk->search_results);
-    return af_itunes_search_url(p->api_url, artist, title, lk->search_results);
+    return af_itunes_search_url(p->api_url, lk->itunes_country, artist, title,
+                                lk->search_results);
 }
 
 static int parse(const struct provider *p, const struct af_http_response *resp,
