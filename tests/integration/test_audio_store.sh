@@ -95,6 +95,9 @@ json.dump(w, open(sys.argv[1], "w"))
 PY
 start_fakeapi "$world/world.json"
 cat >"$test_tmp/fetch.conf" <<CONF
+[http]
+; the fake APIs are on loopback / the test hosts' private addresses
+allow_private_addresses = true
 [audio]
 store = directory
 directory = $store

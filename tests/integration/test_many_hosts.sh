@@ -124,6 +124,9 @@ trap 'kill $fakeapi_pid 2>/dev/null; cleanup_hosts' EXIT
 host_conf() { # host_conf FILE URL [REQUESTS_PER_SECOND]
     local rps=${3:-0}
     cat >"$1" <<CONF
+[http]
+; the fake APIs are on loopback / the test hosts' private addresses
+allow_private_addresses = true
 [lastfm]
 api_url = $2/2.0/
 requests_per_second = 0

@@ -49,6 +49,9 @@ PY
 start_fakeapi "$world/world.json"
 trap 'kill $fakeapi_pid 2>/dev/null; drop_roles; cleanup_lib' EXIT
 cat >"$test_tmp/roles.conf" <<CONF
+[http]
+; the fake APIs are on loopback / the test hosts' private addresses
+allow_private_addresses = true
 [lastfm]
 api_url = $fakeapi_url/2.0/
 requests_per_second = 0
