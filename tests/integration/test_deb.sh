@@ -57,7 +57,8 @@ expect_status 0 "audiofiler-setup-db prepares the role, the database and the sch
 run audiofiler-setup-db --cluster "15/$cluster"
 expect_status 0 "audiofiler-setup-db a second time changes nothing"
 mkdir -p "$music/jazz"
-make_tone "$music/jazz/tone.mp3" 8 440
+# tagged with an artist: a folder of artist-less tracks is rightly warned about, even with -q
+make_tone "$music/jazz/tone.mp3" 8 440 -metadata artist="Deb Tester" -metadata title="Tone"
 chmod -R a+rX "$music"
 as_service() { # like the service: user audiofiler, the installed programs, no test environment
     (cd / && runuser -u audiofiler -- env -i PATH=/usr/bin:/bin PGPORT="$port" "$@")
