@@ -11,6 +11,7 @@
  * AF_N_FEATURES.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,27 @@
 #include "mlp.h"
 #include "model_store.h"
 #include "scaler.h"
+#include "ensemble.h"
+#include "dataset.h"
 
 static const char usage[] =
     "Usage: af-predict [OPTION]... FILE...\n"
     "Predict the genre of audio files with a model trained by af-train.\n"
     "\n"
     "Options:\n"
-    "  -m, --model ID|latest  the model (default: latest)\n"
+    "  -m, --model ID|NAME|default|latest\n"
+    "                         the model: an id, a name (af-train --name), the default\n"
+    "                         model (af-train --promote; the first finished model until\n"
+    "                         one is promoted) or the newest one (default: default)\n"
     "      --top N            genres shown per file (default 3)\n"
     "      --windows          also show the prediction of every window (how it moves\n"
     "                         through the file)\n"
     "      --json             write JSON to standard output instead of text\n"
     "\n"
-    "The file's probabilities are the mean of its windows' probabilities. A model trained\n"
+    "The model used is named on the first line (text) or in every result (\"model\",\n"
+    "\"model_name\"). A deleted model is refused.\n"
+    "The file's probabilities aggregate its windows' as the model was evaluated: the mean\n"
+    "of the probabilities, or of their logarithms (renormalised). A model trained\n"
     "on features computed differently from this program's is refused. Exit code 1 when a\n"
     "file cannot be decoded (the others are still predicted).\n";
 
@@ -45,8 +54,8 @@ enum { OPT_TOP = AF_OPT_FIRST_PROGRAM_OPTION, OPT_WINDOWS, OPT_JSON };
 
 struct predictor {
     af_stored_model stored;
-    af_mlp *mlp;
-    af_scaler scaler;
+    af_ensemble net;
+    bool mean_log;
     struct af_feature_params params;
     int top;
     bool windows, json;
@@ -89,7 +98,7 @@ static int check_features(PGconn *db, struct predictor *p, af_err *err)
         PQclear(res);
     }
     free(ours);
-    if (!same || af_mlp_n_inputs(p->mlp) != AF_N_FEATURES)
+    if (!same || af_ensemble_n_inputs(&p->net) != AF_N_FEATURES)
         return af_err_set(err,
                           "model %lld does not match this program's feature code: it was "
                           "trained on feature set '%s' (definition %s, %lld features, %d model "
@@ -97,7 +106,7 @@ static int check_features(PGconn *db, struct predictor *p, af_err *err)
                           "code (definition %s, %d features) computes; retrain it on features "
                           "extracted by this version",
                           m->id, m->feature_set, stored_def, (long long)stored_n,
-                          af_mlp_n_inputs(p->mlp), AF_FEATURE_SET_NAME, AF_N_FEATURES);
+                          af_ensemble_n_inputs(&p->net), AF_FEATURE_SET_NAME, AF_N_FEATURES);
     return 0;
 }
 
@@ -107,13 +116,16 @@ static int load_model(struct af_app *app, const char *spec, struct predictor *p,
     if (af_model_resolve(app->db, spec, &id, err) != 0 ||
         af_model_load(app->db, id, &p->stored, err) != 0)
         return -1;
-    if (af_mlp_deserialise(p->stored.weights, p->stored.weights_len, &p->mlp, &p->scaler, err) !=
-        0)
+    if (af_ensemble_deserialise(p->stored.weights, p->stored.weights_len, &p->net, err) != 0)
         return af_err_prefix(err, "model %lld", id);
-    if (af_mlp_n_classes(p->mlp) != p->stored.n_genres)
+    if (af_ensemble_n_classes(&p->net) != p->stored.n_genres)
         return af_err_set(err, "model %lld: %d outputs but %d genres stored", id,
-                          af_mlp_n_classes(p->mlp), p->stored.n_genres);
-    if (p->scaler.dim != af_mlp_n_inputs(p->mlp))
+                          af_ensemble_n_classes(&p->net), p->stored.n_genres);
+    json_t *h = json_loads(p->stored.hyperparameters, 0, NULL);
+    const char *agg = json_string_value(json_object_get(h, "aggregation"));
+    p->mean_log = agg && strcmp(agg, "mean_log") == 0;
+    json_decref(h);
+    if (p->net.scaler.dim != af_ensemble_n_inputs(&p->net))
         return af_err_set(err, "model %lld carries no feature standardiser", id);
     return check_features(app->db, p, err);
 }
@@ -149,6 +161,27 @@ static void print_top(const struct predictor *p, const float *probs, int n, cons
         printf("%s%s %.3f", i ? ", " : "", p->stored.genres[idx[i]], (double)probs[idx[i]]);
 }
 
+/* The file's probabilities from its windows', as af-train evaluated the model
+ * (evaluation.c: the mean, or the renormalised mean of the logarithms). */
+static void aggregate(const float *probs, size_t rows, int k, bool mean_log, float *mean)
+{
+    double sum[AF_DATASET_MAX_CLASSES] = {0};
+    for (size_t w = 0; w < rows; w++)
+        for (int c = 0; c < k; c++) {
+            float q = probs[w * (size_t)k + (size_t)c];
+            sum[c] += mean_log ? log(q > 1e-7f ? (double)q : 1e-7) : (double)q;
+        }
+    double top = -INFINITY, total = 0.0;
+    for (int c = 0; c < k; c++)
+        top = sum[c] / (double)rows > top ? sum[c] / (double)rows : top;
+    for (int c = 0; c < k; c++) {
+        mean[c] = mean_log ? (float)exp(sum[c] / (double)rows - top) : (float)(sum[c] / (double)rows);
+        total += mean[c];
+    }
+    for (int c = 0; mean_log && c < k; c++)
+        mean[c] /= (float)total;
+}
+
 /* 0 done, 1 the file failed (reported). */
 static int predict_file(struct predictor *p, struct af_analyser *an, const char *path,
                         json_t *results)
@@ -173,21 +206,21 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
         goto out;
     }
     memcpy(x, a.windows.data, rows * AF_N_FEATURES * sizeof *x);
-    af_scaler_apply(&p->scaler, x, rows);
-    if (af_mlp_forward(p->mlp, x, rows, probs, &err) != 0) {
+    af_scaler_apply(&p->net.scaler, x, rows);
+    if (af_ensemble_forward(&p->net, x, rows, probs, &err) != 0) {
         log_error("%s: %s", path, err.msg);
         goto out;
     }
-    for (size_t w = 0; w < rows; w++)
-        for (int c = 0; c < k; c++)
-            mean[c] += probs[w * (size_t)k + (size_t)c] / (float)rows;
+    aggregate(probs, rows, k, p->mean_log, mean);
     top_n(mean, k, n, idx);
     if (results) {
         json_t *all = json_object();
         for (int c = 0; c < k; c++)
             json_object_set_new(all, p->stored.genres[c], json_real(mean[c]));
-        json_t *o = json_pack("{s:s,s:I,s:f,s:f,s:I,s:o,s:o}", "file", path, "model",
-                              (json_int_t)p->stored.id, "excerpt_start", a.excerpt_start,
+        json_t *o = json_pack("{s:s,s:I,s:s?,s:b,s:f,s:f,s:I,s:o,s:o}", "file", path, "model",
+                              (json_int_t)p->stored.id, "model_name",
+                              p->stored.name[0] ? p->stored.name : NULL, "model_default",
+                              (int)p->stored.is_default, "excerpt_start", a.excerpt_start,
                               "excerpt_seconds", a.excerpt_seconds, "n_windows",
                               (json_int_t)rows, "top", json_top(p, mean, n, idx),
                               "probabilities", all);
@@ -239,7 +272,7 @@ int main(int argc, char **argv)
     struct af_app app;
     af_app_init(&app, "af-predict", usage, argc, argv);
     struct predictor p = {.top = 3};
-    const char *model = "latest";
+    const char *model = "default";
     int opt;
     while ((opt = getopt_long(argc, argv, AF_APP_SHORT "m:", options, NULL)) != -1) {
         if (af_app_option(&app, opt, optarg))
@@ -269,6 +302,9 @@ int main(int argc, char **argv)
         rc = -1;
     if (rc == 0 && (rc = af_analyser_init(&analyser, ctx, &p.params, &err)) == 0)
         have_analyser = true;
+    if (rc == 0 && !p.json)
+        printf("Model %lld%s%s%s%s\n", p.stored.id, p.stored.name[0] ? " '" : "", p.stored.name,
+               p.stored.name[0] ? "'" : "", p.stored.is_default ? " (the default model)" : "");
     int failed = 0, files = 0;
     json_t *results = p.json && rc == 0 ? json_array() : NULL;
     for (int i = optind; rc == 0 && i < argc && !af_app_stop_requested(); i++) {
@@ -285,8 +321,7 @@ int main(int argc, char **argv)
     if (have_analyser)
         af_analyser_destroy(&analyser);
     af_frame_ctx_free(ctx);
-    af_mlp_free(p.mlp);
-    af_scaler_free(&p.scaler);
+    af_ensemble_free(&p.net);
     af_stored_model_free(&p.stored);
     if (rc != 0)
         return af_app_fail(&app, &err);
