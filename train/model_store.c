@@ -247,14 +247,16 @@ int af_model_resolve_default(PGconn *conn, long long *model_id, af_err *err)
                       live);
 }
 
-/* Why a model cannot be used, or NULL: deleted (with when).  *id_out gets its id. */
+/* The live model matching `where` ($1 = param) into *id_out; fails saying it
+ * is unknown (spec: as the user wrote it) or when it was deleted. */
 static int check_live(PGconn *conn, const char *where, const char *param, long long *id_out,
                       const char *spec, af_err *err)
 {
     const char *p[] = {param};
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT model_id, to_char(deleted_at, 'YYYY-MM-DD HH24:MI') FROM models WHERE %s"
+             "SELECT model_id, to_char(deleted_at, 'YYYY-MM-DD HH24:MI'),"
+             " coalesce(' (' || name || ')', '') FROM models WHERE %s"
              " ORDER BY deleted_at IS NULL DESC, model_id DESC LIMIT 1", where);
     PGresult *res = af_db_query(conn, sql, 1, p, err);
     if (!res)
@@ -269,13 +271,14 @@ static int check_live(PGconn *conn, const char *where, const char *param, long l
     }
     long long id = atoll(PQgetvalue(res, 0, 0));
     int deleted = !PQgetisnull(res, 0, 1);
-    char when[40];
+    char when[40], name[160];
     snprintf(when, sizeof when, "%s", PQgetvalue(res, 0, 1));
+    snprintf(name, sizeof name, "%s", PQgetvalue(res, 0, 2));
     PQclear(res);
     if (deleted)
-        return af_err_set(err, "model %lld ('%s') was deleted on %s: it cannot be used; "
+        return af_err_set(err, "model %lld%s was deleted on %s: it cannot be used; "
                                "af-train --list shows the models left",
-                          id, spec, when);
+                          id, name, when);
     *id_out = id;
     return 0;
 }

@@ -111,7 +111,7 @@ expect_err 'model 3 .*was deleted on' "the error says it was deleted"
 run af-report --model 3 -o "$test_tmp/r.html"
 expect_status 1 "af-report refuses a deleted model"
 run af-train --show exp
-expect_err "model 3 \('exp'\) was deleted" "a deleted model's name resolves to a clear refusal"
+expect_err "model 3 \(exp\) was deleted on" "a deleted model's name resolves to a clear refusal"
 run af-train "${fast[@]}" --name exp
 expect_status 0 "the name of a deleted model can be used again"
 
