@@ -543,8 +543,8 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
         rc = af_evaluate_scores(scores, k, g, 2, j->ds.track_class, j->ds.n_tracks, fold,
                                 AF_AGG_MEAN_PROB, eval_at(o, r, AF_CLF_SVM), err);
     if (rc == 0)
-        log_info("%sbaselines: logistic regression %.2f s, SVM %.2f s", fold >= 0 ? "" : "",
-                 t1 - t0, af_monotonic_seconds() - t1);
+        log_info("%s baselines trained: logistic regression %.2f s, SVM %.2f s",
+                 fold >= 0 ? "fold's" : "test split's", t1 - t0, af_monotonic_seconds() - t1);
     for (int c = AF_CLF_LOGREG; rc == 0 && c <= AF_CLF_SVM; c++)
         for (int l = 0; l < 2; l++)
             eval_at(o, r, c)[l].classifier = c;
