@@ -1,17 +1,21 @@
 /*
  * af-train — the train stage: loads the window vectors of the labelled
- * tracks (or a CSV file), trains the genre classifier (mlp.h) on the stored
- * leakage-free train/val/test split or by artist-grouped K-fold
- * cross-validation, evaluates it, and stores model, training history and
- * evaluation in one transaction.  Also lists and shows stored models.
+ * tracks (or a CSV file), trains the genre classifier (an ensemble of
+ * networks, trainer.h / ensemble.h) on the stored leakage-free train/val/test
+ * split or by artist-grouped K-fold cross-validation (optionally tuning it on
+ * the inner folds, --tune), evaluates it beside two baselines trained on the
+ * same rows (baselines.h), and stores model, training history, evaluations
+ * and per-track predictions in one transaction.  Also lists, shows, names,
+ * promotes and deletes stored models (model_store.h).
  *
  * What is written when: the split assignment of new tracks is committed once
  * the data passed every check (so a bad input writes nothing); the model, its
- * epochs and its evaluations are written together at the end, or not at all.
+ * epochs, evaluations and predictions are written together at the end, or not
+ * at all, and the model becomes the default only if there was none.
  * SIGINT/SIGTERM: training stops after the current epoch; a single training
- * run then stores its best model so far, marked "interrupted" in its
- * hyperparameters (af-train --list shows it); an interrupted cross-validation
- * stores nothing (its figures would be incomplete).
+ * run then stores its best model so far, marked interrupted (never the
+ * default; af-train --list shows it); an interrupted cross-validation stores
+ * nothing (its figures would be incomplete).
  */
 #include <cblas.h>
 #include <getopt.h>
