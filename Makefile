@@ -1,9 +1,11 @@
 # AudioFiler build.
 #
 # Layout the rules rely on (add files, not rules):
-#   lib/*.c              infrastructure (config, database, HTTP, runs, logs)
-#   analysis/**/*.c      the audio analysis library (decoding, librosa-equal features)
-#                        both go into libaf.a, used by every program
+#   lib/*.c              infrastructure (config, database, HTTP, runs, logs): libaf.a,
+#                        used by every program
+#   analysis/**/*.c      the audio analysis library (decoding, librosa-equal features):
+#                        libafaudio.a, used by every program, and libafaudio.so with
+#                        its public header and afaudio.pc (see "libafaudio" below)
 #   <stage>/af-*.c       one program each (stage = ingest, fetch, extract, train, sql)
 #   <stage>/*.c          other files: modules private to that stage's programs
 #   sql/NNN_*.sql        migrations, compiled into the programs
@@ -17,7 +19,7 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih
+PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih libutf8proc
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lsvm -lm -lpthread
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
@@ -34,7 +36,8 @@ CFLAGS ?=
 Q := $(if $(V),,@)
 
 STAGES := ingest fetch extract train sql
-LIB_SRC := $(wildcard lib/*.c analysis/*.c analysis/*/*.c)
+LIB_SRC := $(wildcard lib/*.c)
+AFAUDIO_SRC := $(wildcard analysis/*.c analysis/*/*.c)
 PROGRAM_SRC := $(wildcard $(addsuffix /af-*.c,$(STAGES)))
 STAGE_SRC := $(filter-out $(PROGRAM_SRC),$(wildcard $(addsuffix /*.c,$(STAGES))))
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -58,7 +61,7 @@ build-gen/migrations.c: $(MIGRATIONS) $(MIGRATIONS_LIST) scripts/embed-migration
 
 # $(1) = output dir, $(2) = extra CFLAGS
 define variant
-$(1)/obj/%.o: %.c | build-gen/migrations.c
+$(1)/obj/%.o: %.c | build-gen/migrations.c build-gen/afaudio.h
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  CC      $(1)/$$<')
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) -MMD -MP -c $$< -o $$@
@@ -72,15 +75,19 @@ $(1)/libaf.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC)) $(1)/obj/build-gen/migrati
 	@rm -f $$@
 	$$(Q)ar rcs $$@ $$^
 
-$(1)/bench/%: tests/bench/%.c $(1)/libaf.a $(foreach st,$(STAGES),$(1)/lib$(st).a)
-	@mkdir -p $$(@D)
-	@$$(if $$(Q),echo '  LINK    $$@')
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(foreach st,$(STAGES),$(1)/lib$(st).a) $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
+$(1)/libafaudio.a: $(patsubst %.c,$(1)/obj/%.o,$(AFAUDIO_SRC))
+	@rm -f $$@
+	$$(Q)ar rcs $$@ $$^
 
-$(1)/tests/%: tests/unit/%.c $(1)/libaf.a $(foreach st,$(STAGES),$(1)/lib$(st).a)
+$(1)/bench/%: tests/bench/%.c $(1)/libafaudio.a $(1)/libaf.a $(foreach st,$(STAGES),$(1)/lib$(st).a)
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  LINK    $$@')
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(foreach st,$(STAGES),$(1)/lib$(st).a) $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(foreach st,$(STAGES),$(1)/lib$(st).a) $(1)/libafaudio.a $(1)/libaf.a $(PKG_LIBS) $$(LDFLAGS) -o $$@
+
+$(1)/tests/%: tests/unit/%.c $(1)/libafaudio.a $(1)/libaf.a $(foreach st,$(STAGES),$(1)/lib$(st).a)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo '  LINK    $$@')
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$< $(foreach st,$(STAGES),$(1)/lib$(st).a) $(1)/libafaudio.a $(1)/libaf.a $(PKG_LIBS) $(TEST_LIBS) $$(LDFLAGS) -o $$@
 endef
 
 # $(1) = output dir, $(2) = stage: the archive of the stage's private modules.
@@ -92,9 +99,10 @@ $(1)/lib$(2).a: $(patsubst %.c,$(1)/obj/%.o,$(filter $(2)/%,$(STAGE_SRC)))
 endef
 
 # $(1) = output dir, $(2) = extra CFLAGS, $(3) = program source: a program links its
-# own stage's modules and libaf only, so one stage's breakage never blocks another's.
+# own stage's modules, libafaudio and libaf only, so one stage's breakage never blocks
+# another's.
 define program
-$(1)/bin/$(notdir $(3:.c=)): $(3) $(1)/lib$(patsubst %/,%,$(dir $(3))).a $(1)/libaf.a
+$(1)/bin/$(notdir $(3:.c=)): $(3) $(1)/lib$(patsubst %/,%,$(dir $(3))).a $(1)/libafaudio.a $(1)/libaf.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo '  LINK    $$@')
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $(2) $$(CFLAGS) $$^ $(PKG_LIBS) $$(LDFLAGS) -o $$@
@@ -130,6 +138,66 @@ install: all
 	install -m 755 $(addprefix build/bin/,$(PROGRAMS)) $(SCRIPTS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/audiofiler/sql/
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/audiofiler/config/
+
+# ---- libafaudio: the analysis library for use outside AudioFiler --------------------
+# (this block: the library's build and install; the programs link build/libafaudio.a
+# above and do not use the shared library)
+# build/libafaudio.so.$(VERSION), soname libafaudio.so.<major>, made from position-
+# independent copies of the analysis objects (build/pic/) plus lib/error.c, the one
+# piece of infrastructure the analysis code uses (af_err); no database, config or
+# HTTP code.  Exports only afaudio_* (analysis/include/afaudio.map).  Its header,
+# build-gen/afaudio.h, is made from analysis/include/afaudio.h.in with the version.
+# `make install` puts the .so, afaudio.h, afaudio.pc and the Python module under
+# $(DESTDIR)$(PREFIX) (LIBDIR, INCLUDEDIR, PYTHONDIR).
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+# The Python module (python/afaudio): Debian's python3 looks in /usr/lib/python3/dist-packages;
+# for /usr/local, give PYTHONDIR=/usr/local/lib/python3.X/dist-packages or set PYTHONPATH.
+PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
+AFAUDIO_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+AFAUDIO_SONAME := libafaudio.so.$(AFAUDIO_MAJOR)
+AFAUDIO_SO := build/libafaudio.so.$(VERSION)
+AFAUDIO_PKGS := libavformat libavcodec libavutil libswresample fftw3 jansson
+AFAUDIO_LIBS := $(shell $(PKG_CONFIG) --libs $(AFAUDIO_PKGS)) -lm -lpthread
+AFAUDIO_PIC_OBJ := $(patsubst %.c,build/pic/%.o,$(AFAUDIO_SRC) lib/error.c)
+
+.PHONY: afaudio install-afaudio
+all: afaudio
+afaudio: $(AFAUDIO_SO) build/$(AFAUDIO_SONAME) build/libafaudio.so
+
+build-gen/afaudio.h: analysis/include/afaudio.h.in VERSION
+	@mkdir -p $(@D)
+	$(Q)sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@MAJOR@/$(AFAUDIO_MAJOR)/g' \
+		-e 's/@MINOR@/$(word 2,$(subst ., ,$(VERSION)))/g' \
+		-e 's/@PATCH@/$(word 3,$(subst ., ,$(VERSION)))/g' $< > $@.tmp && mv $@.tmp $@
+
+build/pic/%.o: %.c | build-gen/migrations.c build-gen/afaudio.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  CC      $@')
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -fPIC $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(AFAUDIO_SO): $(AFAUDIO_PIC_OBJ) analysis/include/afaudio.map
+	@$(if $(Q),echo '  LINK    $@')
+	$(Q)$(CC) -shared -Wl,-soname,$(AFAUDIO_SONAME) \
+		-Wl,--version-script=analysis/include/afaudio.map -Wl,--no-undefined -Wl,--as-needed \
+		$(AFAUDIO_PIC_OBJ) $(AFAUDIO_LIBS) $(LDFLAGS) -o $@
+
+build/$(AFAUDIO_SONAME) build/libafaudio.so: $(AFAUDIO_SO)
+	$(Q)ln -sf $(notdir $<) $@
+
+install: install-afaudio
+install-afaudio: afaudio build-gen/afaudio.h
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(AFAUDIO_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libafaudio.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(AFAUDIO_SONAME)
+	ln -sf $(AFAUDIO_SONAME) $(DESTDIR)$(LIBDIR)/libafaudio.so
+	install -m 644 build-gen/afaudio.h $(DESTDIR)$(INCLUDEDIR)/afaudio.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(AFAUDIO_PKGS)|' \
+		analysis/include/afaudio.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/afaudio.pc
+	install -d $(DESTDIR)$(PYTHONDIR)/afaudio
+	install -m 644 python/afaudio/__init__.py $(DESTDIR)$(PYTHONDIR)/afaudio/
+# ---- end of libafaudio ---------------------------------------------------------------
 
 clean:
 	rm -rf build build-asan build-gen

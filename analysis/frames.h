@@ -20,13 +20,7 @@
 #include <stddef.h>
 
 #include "error.h"
-
-#define AF_SAMPLE_RATE 22050
-#define AF_N_FFT 2048
-#define AF_HOP 512
-/* af_frames_compute rejects samples that are not finite or exceed this magnitude
- * (float32 power sums could overflow); decoded audio is within +-1. */
-#define AF_MAX_ABS_SAMPLE 1e6f
+#include "framing.h" /* AF_SAMPLE_RATE, AF_N_FFT, AF_HOP, AF_MAX_ABS_SAMPLE */
 
 /* Rows of af_frame_features.data, in this order. */
 enum af_frame_row {

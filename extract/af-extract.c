@@ -38,6 +38,8 @@ static const char usage[] =
     "      --hop SECONDS      window hop (idem)\n"
     "      --excerpt SECONDS  central excerpt analysed; 0 = whole file (idem)\n"
     "      --batch N          tracks per transaction (default: [extract] batch_tracks)\n"
+    "      --batch-mb N       stored audio per batch, MB (default: [extract] batch_megabytes;\n"
+    "                         a larger file goes alone)\n"
     "      --lease SECONDS    how long a claim is held before others may take it over\n"
     "\n"
     "A track that cannot be decoded (corrupt, truncated, empty, silent, too short, not\n"
@@ -45,7 +47,7 @@ static const char usage[] =
     "track failed in this run. SIGINT/SIGTERM: finish the current batch, commit, exit 0.\n";
 
 enum { OPT_FEATURE_SET = AF_OPT_FIRST_PROGRAM_OPTION, OPT_RETRY, OPT_WINDOW, OPT_HOP,
-       OPT_EXCERPT, OPT_BATCH, OPT_LEASE };
+       OPT_EXCERPT, OPT_BATCH, OPT_BATCH_MB, OPT_LEASE };
 
 struct worker {
     pthread_t thread;
@@ -60,12 +62,14 @@ static void analyse_job(struct af_analyser *analyser, struct af_job *job)
     job->ok = af_analyse_memory(analyser, job->audio, job->audio_size, false, &job->analysis,
                                 &err) == 0;
     if (!job->ok) {
-        snprintf(job->error, sizeof job->error, "%s: %s",
-                 af_decode_failure_name(job->analysis.failure), err.msg);
+        /* Decoding succeeded when the analysis itself failed: its reason is not "ok". */
+        const char *reason = job->analysis.failure == AF_DECODE_OK
+                                 ? "analysis"
+                                 : af_decode_failure_name(job->analysis.failure);
+        snprintf(job->error, sizeof job->error, "%s: %s", reason, err.msg);
         log_warn("track %lld failed: %s", job->track_id, job->error);
     }
-    free(job->audio); /* the bytes are not needed any more: keep memory per batch low */
-    job->audio = NULL;
+    af_job_release_audio(job); /* keep memory per batch low */
 }
 
 static void *work(void *arg)
@@ -186,6 +190,7 @@ static int extract(struct af_app *app, long limit, int n_workers, bool retry_fai
         .max_attempts = (int)af_config_int(app->cfg, "extract.max_attempts"),
         .retry_failed = retry_failed,
         .hop_seconds = params.hop_seconds,
+        .batch_bytes = af_config_int(app->cfg, "extract.batch_megabytes") * 1048576LL,
     };
     size_t batch_size = (size_t)af_config_int(app->cfg, "extract.batch_tracks");
     if (batch_size < (size_t)n_workers)
@@ -244,6 +249,7 @@ int main(int argc, char **argv)
         {"hop", required_argument, NULL, OPT_HOP},
         {"excerpt", required_argument, NULL, OPT_EXCERPT},
         {"batch", required_argument, NULL, OPT_BATCH},
+        {"batch-mb", required_argument, NULL, OPT_BATCH_MB},
         {"lease", required_argument, NULL, OPT_LEASE},
         {NULL, 0, NULL, 0}};
     struct af_app app;
@@ -263,6 +269,7 @@ int main(int argc, char **argv)
         case OPT_HOP: af_app_override(&app, "extract.hop_seconds", optarg, "--hop"); break;
         case OPT_EXCERPT: af_app_override(&app, "extract.excerpt_seconds", optarg, "--excerpt"); break;
         case OPT_BATCH: af_app_override(&app, "extract.batch_tracks", optarg, "--batch"); break;
+        case OPT_BATCH_MB: af_app_override(&app, "extract.batch_megabytes", optarg, "--batch-mb"); break;
         case OPT_LEASE: af_app_override(&app, "extract.lease_seconds", optarg, "--lease"); break;
         }
     }

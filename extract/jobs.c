@@ -1,7 +1,6 @@
 /* jobs.c — claiming tracks, loading their audio and storing results; see jobs.h. */
 #include "jobs.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +17,29 @@ static const char give_up_sql[] =
     " WHERE feature_set_id = $1 AND status = 'running' AND lease_expires_at < now()"
     " AND attempts >= $2";
 
-/* New tracks, expired claims and (with $6) tracks that failed before this run (once:
+/* New tracks, expired claims or claims of a crashed run (lib/run.h: its process is
+ * gone, so waiting for the lease only idles the track), and (with $6) tracks that failed before this run (once:
  * a retried track that fails again is not claimed again by the same run); SKIP LOCKED keeps concurrent
  * claimers apart, and the ON CONFLICT condition re-checks a row another worker may have
  * claimed since this statement's snapshot. */
 static const char claim_sql[] =
-    "WITH candidates AS ("
-    "  SELECT ta.track_id FROM track_audio ta"
+    "WITH locked AS ("
+    "  SELECT ta.track_id, ta.sha256 FROM track_audio ta"
     "  LEFT JOIN extraction_jobs j ON j.track_id = ta.track_id AND j.feature_set_id = $1"
     "  WHERE j.track_id IS NULL"
-    "     OR (j.status = 'running' AND j.lease_expires_at < now())"
+    "     OR (j.status = 'running' AND (j.lease_expires_at < now()"
+    "         OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = j.run_id AND r.status = 'crashed')))"
     "     OR ($6::boolean AND j.status = 'failed' AND j.run_id IS DISTINCT FROM $3)"
     "  ORDER BY ta.track_id LIMIT $5"
-    "  FOR UPDATE OF ta SKIP LOCKED)"
+    "  FOR UPDATE OF ta SKIP LOCKED),"
+    /* $7 bounds the batch's audio bytes (the first track always goes in): a worker's
+     * memory must not grow with the batch times the files' size. */
+    " candidates AS ("
+    "  SELECT track_id FROM ("
+    "   SELECT l.track_id, a.size_bytes,"
+    "          sum(a.size_bytes::bigint) OVER (ORDER BY l.track_id) AS through"
+    "   FROM locked l JOIN audio a ON a.sha256 = l.sha256) s"
+    "  WHERE through <= $7::bigint OR through = size_bytes)"
     " INSERT INTO extraction_jobs AS j"
     "  (track_id, feature_set_id, status, worker, lease_expires_at, attempts, run_id)"
     " SELECT track_id, $1, 'running', $2, now() + make_interval(secs => $4), 1, $3"
@@ -39,13 +48,21 @@ static const char claim_sql[] =
     "  status = 'running', worker = EXCLUDED.worker, lease_expires_at = EXCLUDED.lease_expires_at,"
     "  attempts = CASE WHEN j.status = 'failed' THEN 1 ELSE j.attempts + 1 END,"
     "  run_id = EXCLUDED.run_id, error = NULL, updated_at = now()"
-    " WHERE (j.status = 'running' AND j.lease_expires_at < now())"
+    " WHERE (j.status = 'running' AND (j.lease_expires_at < now()"
+    "        OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = j.run_id AND r.status = 'crashed')))"
     "    OR ($6::boolean AND j.status = 'failed' AND j.run_id IS DISTINCT FROM $3)"
     " RETURNING track_id";
 
-static const char load_audio_sql[] =
-    "SELECT ta.track_id, a.bytes FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256"
-    " WHERE ta.track_id = ANY($1::bigint[])";
+static const char audio_size_sql[] =
+    "SELECT octet_length(a.bytes) FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256"
+    " WHERE ta.track_id = $1";
+static const char audio_chunk_sql[] =
+    "SELECT substring(a.bytes FROM $2::int FOR $3::int) FROM track_audio ta"
+    " JOIN audio a ON a.sha256 = ta.sha256 WHERE ta.track_id = $1";
+
+/* Audio is read in pieces of this size: libpq holds a whole message in its input
+ * buffer and again in the result, so one 200 MB value would cost 400 MB more. */
+#define AUDIO_CHUNK_BYTES (8 << 20)
 
 int af_jobs_session_init(PGconn *conn, af_err *err)
 {
@@ -57,7 +74,7 @@ int af_jobs_session_init(PGconn *conn, af_err *err)
 void af_job_batch_free(struct af_job_batch *batch)
 {
     for (size_t i = 0; i < batch->count; i++) {
-        free(batch->jobs[i].audio);
+        af_job_release_audio(&batch->jobs[i]);
         af_analysis_free(&batch->jobs[i].analysis);
     }
     free(batch->jobs);
@@ -84,38 +101,67 @@ static char *id_array(const struct af_job_batch *batch, int only_ok)
     return out;
 }
 
-static long long read_int8(const char *p)
+static long long query_size(PGconn *conn, const char *id, af_err *err)
 {
-    uint32_t hi, lo;
-    memcpy(&hi, p, 4);
-    memcpy(&lo, p + 4, 4);
-    return (long long)(((uint64_t)ntohl(hi) << 32) | ntohl(lo));
+    const char *params[] = {id};
+    PGresult *res = af_db_query(conn, audio_size_sql, 1, params, err);
+    if (!res)
+        return -2;
+    long long size = PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+    return size;
+}
+
+/* One track's bytes into one buffer of their size, a chunk per query. */
+static int load_one(PGconn *conn, struct af_job *job, af_err *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", job->track_id);
+    long long size = query_size(conn, id, err);
+    if (size < -1)
+        return -1;
+    if (size < 0) /* the track lost its audio since the claim: decodes as empty */
+        return 0;
+    unsigned char *bytes = malloc(size ? (size_t)size : 1);
+    if (!bytes)
+        return af_err_set(err, "out of memory loading audio of track %lld (%lld bytes)",
+                          job->track_id, size);
+    for (long long at = 0; at < size; at += AUDIO_CHUNK_BYTES) {
+        char from[24], count[24];
+        snprintf(from, sizeof from, "%lld", at + 1);
+        snprintf(count, sizeof count, "%d", AUDIO_CHUNK_BYTES);
+        const char *params[] = {id, from, count};
+        PGresult *res = af_db_query_binary(conn, audio_chunk_sql, 3, params, NULL, NULL, 1, err);
+        if (!res) {
+            free(bytes);
+            return -1;
+        }
+        size_t got = PQntuples(res) == 1 ? (size_t)PQgetlength(res, 0, 0) : 0;
+        size_t want = (size_t)(size - at < AUDIO_CHUNK_BYTES ? size - at : AUDIO_CHUNK_BYTES);
+        if (got == want)
+            memcpy(bytes + at, PQgetvalue(res, 0, 0), got);
+        PQclear(res);
+        if (got != want) {
+            free(bytes);
+            return af_err_set(err, "audio of track %lld changed while it was read", job->track_id);
+        }
+    }
+    job->audio = bytes;
+    job->audio_size = (size_t)size;
+    return 0;
+}
+
+void af_job_release_audio(struct af_job *job)
+{
+    free(job->audio);
+    job->audio = NULL;
 }
 
 static int load_audio(PGconn *conn, struct af_job_batch *batch, af_err *err)
 {
-    char *ids = id_array(batch, 0);
-    const char *params[] = {ids};
-    PGresult *res = af_db_query_binary(conn, load_audio_sql, 1, params, NULL, NULL, 1, err);
-    free(ids);
-    if (!res)
-        return -1;
-    for (int row = 0; row < PQntuples(res); row++) {
-        long long id = read_int8(PQgetvalue(res, row, 0));
-        for (size_t i = 0; i < batch->count; i++) {
-            struct af_job *job = &batch->jobs[i];
-            if (job->track_id != id || job->audio)
-                continue;
-            job->audio_size = (size_t)PQgetlength(res, row, 1);
-            job->audio = malloc(job->audio_size ? job->audio_size : 1);
-            if (!job->audio) {
-                PQclear(res);
-                return af_err_set(err, "out of memory loading audio of track %lld", id);
-            }
-            memcpy(job->audio, PQgetvalue(res, row, 1), job->audio_size);
-        }
-    }
-    PQclear(res);
+    for (size_t i = 0; i < batch->count; i++)
+        if (load_one(conn, &batch->jobs[i], err) != 0)
+            return -1;
     return 0;
 }
 
@@ -132,8 +178,10 @@ int af_jobs_claim(PGconn *conn, const struct af_claim_options *opts, struct af_j
     const char *give_up[] = {fs, attempts};
     if (af_db_command(conn, give_up_sql, 2, give_up, err) != 0)
         return -1;
-    const char *params[] = {fs, opts->worker, run, lease, limit, opts->retry_failed ? "t" : "f"};
-    PGresult *res = af_db_query(conn, claim_sql, 6, params, err);
+    char bytes[24];
+    snprintf(bytes, sizeof bytes, "%lld", opts->batch_bytes);
+    const char *params[] = {fs, opts->worker, run, lease, limit, opts->retry_failed ? "t" : "f", bytes};
+    PGresult *res = af_db_query(conn, claim_sql, 7, params, err);
     if (!res)
         return -1;
     int n = PQntuples(res);
@@ -146,7 +194,11 @@ int af_jobs_claim(PGconn *conn, const struct af_claim_options *opts, struct af_j
         batch->jobs[row].track_id = atoll(PQgetvalue(res, row, 0));
     batch->count = (size_t)n;
     PQclear(res);
-    return n ? load_audio(conn, batch, err) : 0;
+    if (n && load_audio(conn, batch, err) != 0) {
+        af_job_batch_free(batch); /* the claims stay: released or expired like a crash */
+        return -1;
+    }
+    return 0;
 }
 
 /* Marks the jobs this worker still holds as done; returns their ids as a text[] literal

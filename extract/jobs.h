@@ -28,7 +28,7 @@
 
 struct af_job {
     long long track_id;
-    unsigned char *audio; /* the stored bytes (owned) */
+    unsigned char *audio; /* the stored bytes (owned: af_job_release_audio) */
     size_t audio_size;
     /* filled by the worker thread */
     int ok;
@@ -49,8 +49,12 @@ struct af_claim_options {
     int max_attempts;
     bool retry_failed;    /* also claim tracks that failed before */
     size_t batch_size;
+    long long batch_bytes; /* stored audio bytes per batch (one larger track goes alone) */
     double hop_seconds;   /* window hop, for window start times */
 };
+
+/* Frees a job's audio bytes (once analysed, they are not needed any more). */
+void af_job_release_audio(struct af_job *job);
 
 /* Prepares the worker's session: synchronous_commit = off (see above). */
 int af_jobs_session_init(PGconn *conn, af_err *err);

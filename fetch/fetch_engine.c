@@ -29,6 +29,7 @@
 #include "config.h"
 #include "exitcode.h"
 #include "fetch_match.h"
+#include "textkey.h"
 #include "fetch_providers.h"
 #include "fetch_store.h"
 #include "fetch_verify.h"
@@ -526,15 +527,18 @@ static void start_search(struct engine *e, struct job *j, double now)
     const char *isrc = j->track.isrc ? j->track.isrc : j->isrc_hint;
     j->used_isrc = isrc[0] && !j->isrc_failed && p->kind != ITUNES;
     char *url = NULL;
+    /* Search with the cleaned title (no "(LP Version)"); the stored title is kept. */
+    char title[512];
+    af_text_search_title(j->track.title, title, sizeof title);
     if (p->kind == SPOTIFY)
-        url = af_spotify_search_url(p->api_url, j->track.artist, j->track.title,
+        url = af_spotify_search_url(p->api_url, j->track.artist, title,
                                     j->used_isrc ? isrc : NULL, e->search_results);
     else if (p->kind == DEEZER)
         url = j->used_isrc ? af_deezer_isrc_url(p->api_url, isrc)
-                           : af_deezer_search_url(p->api_url, j->track.artist, j->track.title,
+                           : af_deezer_search_url(p->api_url, j->track.artist, title,
                                                   e->search_results);
     else
-        url = af_itunes_search_url(p->api_url, j->track.artist, j->track.title,
+        url = af_itunes_search_url(p->api_url, j->track.artist, title,
                                    e->search_results);
     char auth[1100];
     const char *headers[] = {auth, NULL};

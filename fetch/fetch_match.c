@@ -6,49 +6,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
-/* ASCII for U+00C0..U+00FF; 0 = drop. */
-static const char latin1_fold[64][3] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u", "u", "y", "th", "y"};
+#include "textkey.h"
 
-/* First pass: fold case and accents, & → and, punctuation → space. */
+/* First pass: fold case, width and accents (lib/textkey.c, the same folding as ingest's
+ * keys), & -> and, apostrophes dropped, other punctuation and symbols -> space. */
 static void fold(const char *in, char *out, size_t len)
 {
     size_t w = 0;
-    const unsigned char *p = (const unsigned char *)in;
-    while (*p && w + 4 < len) {
-        if (*p < 0x80) {
-            if (isalnum(*p))
-                out[w++] = (char)tolower(*p);
-            else if (*p == '&' && w + 6 < len) {
+    char *folded = af_text_fold(in, AF_TEXT_STRIP_MARKS);
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)(folded ? folded : "");
+    while (*p && w + 6 < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t step = utf8proc_iterate(p, -1, &cp);
+        if (step <= 0)
+            break;
+        if (cp < 0x80) {
+            if (isalnum(cp))
+                out[w++] = (char)cp;
+            else if (cp == '&') {
                 memcpy(out + w, " and ", 5);
                 w += 5;
-            } else if (*p == '(' || *p == ')' || *p == '[' || *p == ']')
-                out[w++] = (char)*p; /* kept for the bracket pass */
-            else if (*p == '\'' || *p == 0x60)
-                ; /* "don't" = "dont" */
-            else
+            } else if (cp == '(' || cp == ')' || cp == '[' || cp == ']')
+                out[w++] = (char)cp; /* kept for the bracket pass */
+            else if (cp != '\'' && cp != 0x60) /* "don't" = "dont" */
                 out[w++] = ' ';
-            p++;
-        } else if ((*p == 0xC3) && (p[1] & 0xC0) == 0x80) {
-            /* U+00C0..U+00FF is C3 80..C3 BF */
-            const char *f = latin1_fold[(p[1] - 0x80) & 63];
-            for (; *f && w + 1 < len; f++)
-                out[w++] = *f;
-            p += 2;
-        } else if (*p == 0xE2 && p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99)) {
-            p += 3; /* typographic apostrophes */
-        } else if (*p == 0xE2 && p[1] == 0x80 && (p[2] >= 0x90 && p[2] <= 0x95)) {
-            out[w++] = ' '; /* dashes */
-            p += 3;
+        } else if (cp == 0x2018 || cp == 0x2019) {
+            ; /* typographic apostrophes */
         } else {
-            out[w++] = (char)*p++; /* other scripts: bytes as they are */
+            utf8proc_category_t c = utf8proc_category(cp);
+            if (c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_ZP) {
+                out[w++] = ' '; /* punctuation, symbols, separators: dashes, ♫, ... */
+            } else if (w + (size_t)step + 1 < len) {
+                memcpy(out + w, p, (size_t)step); /* letters and digits of every script */
+                w += (size_t)step;
+            }
         }
+        p += step;
     }
     out[w] = '\0';
+    free(folded);
 }
 
 static int is_word_at(const char *s, size_t i, const char *word)
@@ -239,7 +237,10 @@ double af_match_score(const char *wanted_artist, const char *wanted_title, doubl
         if (s > artist)
             artist = s;
     }
-    double title = af_match_similarity(wanted_title, found_title);
+    /* The title the providers were searched with: without "(LP Version)" and the like. */
+    char search_title[512];
+    af_text_search_title(wanted_title, search_title, sizeof search_title);
+    double title = af_match_similarity(search_title, found_title);
     double duration = af_match_duration_score(wanted_seconds, found_seconds);
     if (duration < 0)
         return 0.5 * artist + 0.5 * title;

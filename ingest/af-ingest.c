@@ -36,11 +36,30 @@ static const char usage[] =
     "  dir PATH      store every audio file under PATH (bytes kept once per sha256) with\n"
     "                its label: the folder it is in (GTZAN: PATH/<genre>/<file>) unless\n"
     "                --label-map says otherwise; artist and title come from the file's\n"
-    "                tags. Files that are not audio are skipped, counted and logged.\n"
+    "                tags. Symbolic links are followed (loops are reported); files that\n"
+    "                are not audio, FIFOs, sockets and devices are skipped, counted and\n"
+    "                named. Files are probed, not decoded (af-extract decodes once).\n"
+    "                A file is the track of the same audio seen before (sha256 of its\n"
+    "                audio packets: a tag edit or a rename is the same track), else of\n"
+    "                the same artist and title tags ('Unknown Artist', 'Track 01' and\n"
+    "                missing tags never merge); a track keeps the first file's audio\n"
+    "                (folder_files.kept). Files gone since the last run (deleted,\n"
+    "                renamed, moved) are forgotten with their labels; their tracks stay.\n"
+    "                Warns when most tracks have no artist. Exit 1 when a file could\n"
+    "                not be read, a link is broken, or an audio file does not decode.\n"
     "      --label-map FILE    rules 'PATTERN LABEL', one a line: a wildcard matched\n"
     "                          against the path under PATH ('*' matches '/' too) and a\n"
     "                          genre tag ('-' = none); the first match wins\n"
     "      --no-labels         store the audio without folder labels\n"
+    "      --add-folder-genres  folder labels that no genre of the taxonomy (--genres)\n"
+    "                          takes become genres: appended to the taxonomy file as\n"
+    "                          '[name]' with the tag 'name = 1' (without it they are\n"
+    "                          named in a warning, and their files get no label)\n"
+    "      --artist-from-path PATTERN  the artist from the path under PATH, not the tags:\n"
+    "                          '{artist}' (once) marks it, '*' is any text within a name,\n"
+    "                          '**' any text across folders, '?' one character, e.g.\n"
+    "                          '*/{artist}/*' (PATH/<genre>/<artist>/<file>) or\n"
+    "                          '*/{artist} - *' (PATH/<genre>/<artist> - <title>.mp3)\n"
     "  msd           load the Million Song Dataset side data (bulk COPY; idempotent)\n"
     "      --lastfm DIR        a Last.fm dataset tree (lastfm_train, lastfm_test or\n"
     "                          lastfm_subset: one JSON file per track); repeatable\n"
@@ -53,7 +72,12 @@ static const char usage[] =
     "                for each genre's seed tags, page by page (an interrupted run\n"
     "                resumes where it stopped), then track.getTopTags for tracks found\n"
     "                there that have no tags yet. Responses are kept in the database\n"
-    "                and reused for [lastfm] cache_max_age_days.\n"
+    "                and reused for [lastfm] cache_max_age_days; a page that is\n"
+    "                not understood is an error and is asked for again next run.\n"
+    "                Tags are asked for with autocorrect=1: Last.fm's spelling of\n"
+    "                artist and title is kept beside the original (tracks.lastfm_*).\n"
+    "                A pause asked for by Retry-After is capped at [lastfm]\n"
+    "                max_pause_seconds.\n"
     "      --tag TAG           crawl this tag instead of the taxonomy's seeds; repeatable\n"
     "      --pages-per-tag N   pages of 50 tracks per tag ([lastfm] pages_per_tag)\n"
     "      --rate N            requests per second at most ([lastfm] requests_per_second;\n"
@@ -67,13 +91,17 @@ static const char usage[] =
     "  label         label every track from its tags: each source's tag counts become\n"
     "                shares per genre, averaged over sources; a track whose top genre\n"
     "                has at least the minimum share is labelled, one with competing\n"
-    "                genres is excluded and kept with the reason\n"
+    "                genres is excluded and kept with the reason ('conflict').  A\n"
+    "                coarse tag (one shared by genres, e.g. MAGD/tagtraum Pop_Rock)\n"
+    "                means \"one of these\": another source decides, else the track\n"
+    "                is 'ambiguous' (\"ambiguous: pop or rock\").  A tag spelled\n"
+    "                several ways counts once per source, at its strongest.\n"
     "      --min-share X       ([labels] min_share)\n"
     "      --min-tag-weight X  ([labels] min_tag_weight)\n"
     "      --max-per-genre N   select at most N labelled tracks per genre, for a\n"
     "                          balanced set ([labels] max_per_genre; 0 = all)\n"
     "\n"
-    "  --genres FILE   the genre taxonomy (lastfm, label; default: [labels] genres_file,\n"
+    "  --genres FILE   the genre taxonomy (dir, lastfm, label; default: [labels] genres_file,\n"
     "                  else config/genres.conf)\n"
     "\n"
     "Each command can be interrupted (SIGINT, SIGTERM): it finishes the current item or\n"
@@ -82,6 +110,8 @@ static const char usage[] =
 enum {
     OPT_LABEL_MAP = AF_OPT_FIRST_PROGRAM_OPTION,
     OPT_NO_LABELS,
+    OPT_ADD_FOLDER_GENRES,
+    OPT_ARTIST_FROM_PATH,
     OPT_LASTFM,
     OPT_UNIQUE_TRACKS,
     OPT_TAGTRAUM,
@@ -105,7 +135,8 @@ enum {
 
 struct args {
     const char *label_map;
-    bool no_labels;
+    bool no_labels, add_folder_genres;
+    const char *artist_from_path;
     const char *lastfm_dirs[MAX_LIST];
     int n_lastfm_dirs;
     const char *unique_tracks;
@@ -141,12 +172,28 @@ static int load_taxonomy(struct af_app *app, const struct args *a, struct af_tax
     return *tax ? 0 : -1;
 }
 
+/* af-ingest dir checks its folder labels against the taxonomy: without one it only
+ * warns, unless --add-folder-genres needs the file. */
+static int load_dir_taxonomy(struct af_app *app, const struct args *a, struct af_taxonomy **tax,
+                             af_err *err)
+{
+    if (load_taxonomy(app, a, tax, err) == 0)
+        return 0;
+    if (a->add_folder_genres || a->genres)
+        return -1;
+    log_warn("folder labels are not checked against the taxonomy: %s", err->msg);
+    af_err_clear(err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
         AF_APP_LONG_OPTIONS,
         {"label-map", required_argument, NULL, OPT_LABEL_MAP},
         {"no-labels", no_argument, NULL, OPT_NO_LABELS},
+        {"add-folder-genres", no_argument, NULL, OPT_ADD_FOLDER_GENRES},
+        {"artist-from-path", required_argument, NULL, OPT_ARTIST_FROM_PATH},
         {"lastfm", required_argument, NULL, OPT_LASTFM},
         {"unique-tracks", required_argument, NULL, OPT_UNIQUE_TRACKS},
         {"tagtraum", required_argument, NULL, OPT_TAGTRAUM},
@@ -181,6 +228,14 @@ int main(int argc, char **argv)
         switch (opt) {
         case OPT_LABEL_MAP: a.label_map = optarg; uses(&a, "dir", "--label-map"); break;
         case OPT_NO_LABELS: a.no_labels = true; uses(&a, "dir", "--no-labels"); break;
+        case OPT_ADD_FOLDER_GENRES:
+            a.add_folder_genres = true;
+            uses(&a, "dir", "--add-folder-genres");
+            break;
+        case OPT_ARTIST_FROM_PATH:
+            a.artist_from_path = optarg;
+            uses(&a, "dir", "--artist-from-path");
+            break;
         case OPT_LASTFM:
             LIST_ADD(a.lastfm_dirs, a.n_lastfm_dirs, optarg, "--lastfm");
             uses(&a, "msd", "--lastfm");
@@ -265,11 +320,16 @@ int main(int argc, char **argv)
     int rc = 0;
     long failed_items = 0;
     if (strcmp(command, "dir") == 0) {
-        struct folder_options fo = {.path = argv[optind + 1], .label_map = a.label_map,
-                                    .no_labels = a.no_labels};
         rc = af_db_try_stage_lock(app.db, "ingest-dir", &err);
-        if (rc == 0)
-            rc = ingest_dir(&ctx, &fo, &err);
+        if (rc == 0 && !a.no_labels)
+            rc = load_dir_taxonomy(&app, &a, &tax, &err);
+        if (rc == 0) {
+            struct folder_options fo = {.path = argv[optind + 1], .label_map = a.label_map,
+                                        .no_labels = a.no_labels,
+                                        .artist_from_path = a.artist_from_path,
+                                        .taxonomy = tax, .add_folder_genres = a.add_folder_genres};
+            rc = ingest_dir(&ctx, &fo, &failed_items, &err);
+        }
     } else if (strcmp(command, "msd") == 0) {
         long jobs = af_config_int(app.cfg, "msd.jobs");
         if (jobs == 0)
@@ -309,9 +369,14 @@ int main(int argc, char **argv)
         return af_app_fail(&app, &err);
     if (failed_items > 0) {
         char message[128];
-        snprintf(message, sizeof message,
-                 "%ld request(s) failed for good (see ingest_problems); a re-run retries them",
-                 failed_items);
+        if (strcmp(command, "dir") == 0)
+            snprintf(message, sizeof message,
+                     "%ld file(s) could not be stored: unreadable, broken links or audio that "
+                     "does not decode (see ingest_problems)", failed_items);
+        else
+            snprintf(message, sizeof message,
+                     "%ld request(s) failed for good (see ingest_problems); a re-run retries them",
+                     failed_items);
         log_error("%s", message);
         return af_app_finish(&app, AF_EXIT_FAILURE, message);
     }

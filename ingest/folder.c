@@ -6,17 +6,22 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <fts.h>
+#include <limits.h>
 #include <libavutil/mem.h>
 #include <libavutil/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audio_id.h"
 #include "db.h"
 #include "decode/decode.h"
 #include "exitcode.h"
+#include "folder_genres.h"
+#include "folder_names.h"
 #include "log.h"
 #include "normalise.h"
 #include "run.h"
@@ -103,14 +108,49 @@ const char *folder_label_for(const struct label_map *map, const char *relative, 
     return buf;
 }
 
+struct dir_state {
+    struct ingest_ctx *ctx;
+    const struct folder_options *opts;
+    long failed;     /* failed items: exit 1 */
+    bool incomplete; /* a folder or file could not be read: files recorded before may be
+                        there still, so none is forgotten as gone */
+};
+
+/* Extensions of audio files: one of these that does not decode is a failed item
+ * (exit 1), while any other file that is not audio (liner notes, cover art, a .cue
+ * sheet) is only counted and named. */
+static bool audio_extension(const char *path)
+{
+    static const char *const extensions[] = {
+        "mp3", "mp2", "wav", "wave", "flac", "ogg", "oga", "opus", "m4a", "mp4", "aac", "wma",
+        "aif", "aiff", "aifc", "ape", "wv", "mka", "alac", "au", "snd", "mpc", "caf", "webm",
+        "amr", "ac3", "dts", NULL};
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return false;
+    if (strncmp(slash ? slash + 1 : path, "._", 2) == 0)
+        return false; /* macOS AppleDouble metadata beside "x.mp3": "._x.mp3" */
+    for (int i = 0; extensions[i]; i++)
+        if (strcasecmp(dot + 1, extensions[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Reads a regular file whole. O_NONBLOCK: a FIFO put where a file was a moment ago
+ * must not block the run (it is refused by the fstat check). */
 static unsigned char *read_all(const char *path, size_t *len, char *why, size_t why_len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(why, why_len, "cannot read: %s", strerror(errno));
         if (fd >= 0)
             close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "not a regular file");
+        close(fd);
         return NULL;
     }
     if (st.st_size > MAX_AUDIO_BYTES) {
@@ -156,52 +196,81 @@ static void sha256(const unsigned char *data, size_t len, unsigned char digest[3
 }
 
 struct file_item {
-    const char *path;     /* absolute */
-    const char *relative; /* to PATH */
-    const char *label;    /* NULL = none */
+    const char *path;        /* absolute, the file system's bytes */
+    const char *display;     /* absolute, display form (folder_names.h) */
+    const char *relative;    /* display form, under PATH */
+    const char *label;       /* NULL = none */
+    const char *path_artist; /* --artist-from-path, NULL = none */
 };
 
-/* 1 when the file at this path was stored before with the same content (track_id set). */
-static int unchanged(struct ingest_ctx *ctx, const char *path, const unsigned char digest[32],
-                     char track_id[24], af_err *err)
+enum file_outcome { FILE_STORED, FILE_UNCHANGED, FILE_PROBLEM };
+
+/* One text result of a query, or "" (-1 on a database failure). */
+static int query_text(struct ingest_ctx *ctx, const char *sql, int n, const char *const *params,
+                      const int *lengths, const int *formats, char *out, size_t len, af_err *err)
 {
-    const char *params[] = {path, (const char *)digest};
-    int lengths[] = {0, 32}, formats[] = {0, 1};
-    PGresult *res = af_db_query_binary(ctx->db,
-                                       "SELECT s.track_id FROM track_sources s"
-                                       " JOIN track_audio a USING (track_id)"
-                                       " WHERE s.source = 'folder' AND s.source_key = $1"
-                                       " AND a.sha256 = $2",
-                                       2, params, lengths, formats, 0, err);
+    PGresult *res = af_db_query_binary(ctx->db, sql, n, params, lengths, formats, 0, err);
     if (!res)
         return -1;
-    int found = PQntuples(res) == 1;
-    if (found)
-        snprintf(track_id, 24, "%s", PQgetvalue(res, 0, 0));
+    out[0] = '\0';
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        snprintf(out, len, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    return found;
+    return 0;
 }
 
-static int set_label(struct ingest_ctx *ctx, const char *track_id, const char *label,
-                     bool no_labels, af_err *err)
+/* The track of a file seen before at this path with the same bytes, or "". */
+static int unchanged_track(struct ingest_ctx *ctx, const struct file_item *item,
+                           const unsigned char digest[32], char track_id[24], af_err *err)
+{
+    const char *p[] = {item->path, (const char *)digest};
+    int l[] = {(int)strlen(item->path), 32}, f[] = {1, 1};
+    return query_text(ctx,
+                      "SELECT track_id FROM folder_files WHERE path_bytes = $1"
+                      " AND file_sha256 = $2", 2, p, l, f, track_id, 24, err);
+}
+
+/* An unchanged file: only the run that last saw it (for the nothing-lost check and for
+ * forgetting files gone) and its label (the label map may have changed) change.
+ * *label_changed tells whether the track's labels need syncing. */
+static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
+                      bool *label_changed, af_err *err)
+{
+    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL,
+                       no_labels ? "false" : "true", item->label};
+    int l[] = {(int)strlen(item->path), 0, 0, 0}, f[] = {1, 0, 0, 0};
+    PGresult *res = af_db_query_binary(ctx->db,
+                                       "UPDATE folder_files f SET run_id = $2,"
+                                       " label = CASE WHEN $3::boolean THEN $4 ELSE f.label END"
+                                       " FROM (SELECT label FROM folder_files WHERE path_bytes = $1)"
+                                       " AS old WHERE f.path_bytes = $1"
+                                       " RETURNING f.label IS DISTINCT FROM old.label",
+                                       4, p, l, f, 0, err);
+    if (!res)
+        return -1;
+    *label_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return 0;
+}
+
+/* A track's 'folder' raw tags become the labels of its files (folder_files.label): the
+ * same audio in two genre folders keeps both, a changed or moved label replaces the old. */
+static int sync_labels(struct ingest_ctx *ctx, const char *track_id, bool no_labels, af_err *err)
 {
     if (no_labels)
         return 0;
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
-    const char *p[] = {track_id, label, run};
+    const char *p[] = {track_id, run};
     if (af_db_command(ctx->db,
-                      "DELETE FROM raw_tags WHERE track_id = $1 AND source = 'folder'"
-                      " AND ($2::text IS NULL OR tag <> $2)"
-                      /* a label that changed; the same audio in two folders keeps both */
-                      " AND (SELECT count(*) FROM track_sources s WHERE s.track_id = $1"
-                      "      AND s.source = 'folder') <= 1", 2, p, err) != 0)
+                      "DELETE FROM raw_tags r WHERE r.track_id = $1 AND r.source = 'folder'"
+                      " AND NOT EXISTS (SELECT 1 FROM folder_files f WHERE f.track_id = $1"
+                      "  AND f.label = r.tag)", 1, p, err) != 0)
         return -1;
-    if (!label)
-        return 0;
     PGresult *res = af_db_query(ctx->db,
                                 "INSERT INTO raw_tags (track_id, source, tag, weight, run_id)"
-                                " VALUES ($1, 'folder', $2, 100, $3) ON CONFLICT DO NOTHING",
-                                3, p, err);
+                                " SELECT DISTINCT $1::bigint, 'folder', label, 100, $2::bigint"
+                                " FROM folder_files WHERE track_id = $1 AND label IS NOT NULL"
+                                " ON CONFLICT DO NOTHING", 2, p, err);
     if (!res)
         return -1;
     af_run_count(ctx->run, "tags", atoll(PQcmdTuples(res)));
@@ -209,71 +278,129 @@ static int set_label(struct ingest_ctx *ctx, const char *track_id, const char *l
     return 0;
 }
 
-static int store_file(struct ingest_ctx *ctx, const struct file_item *item,
-                      const unsigned char *data, size_t len, const unsigned char digest[32],
-                      const struct af_audio *audio, bool no_labels, af_err *err)
+/* --artist-from-path wins over the file's tags, also for files stored before. */
+static int set_path_artist(struct ingest_ctx *ctx, const char *track_id, const char *artist,
+                           af_err *err)
 {
+    if (!artist)
+        return 0;
+    const char *p[] = {track_id, artist};
+    PGresult *res = af_db_query(ctx->db,
+                                "UPDATE tracks SET artist = $2, updated_at = now()"
+                                " WHERE track_id = $1 AND artist IS DISTINCT FROM $2", 2, p, err);
+    if (!res)
+        return -1;
+    af_run_count(ctx->run, "artists_from_path", atoll(PQcmdTuples(res)));
+    PQclear(res);
+    return 0;
+}
+
+/* What a file's tags are worth as identity: the artist (from the path, else the tag
+ * unless a placeholder) and the title; *identity when both name something. */
+struct file_tags {
+    const char *artist, *title;
+    bool identity;
+};
+
+static struct file_tags file_tags(const struct file_item *item, const struct af_audio_tags *tags)
+{
+    struct file_tags t = {.title = tags->title};
+    t.artist = item->path_artist ? item->path_artist
+               : folder_placeholder_artist(tags->artist) ? NULL : tags->artist;
+    t.identity = t.artist && !folder_placeholder_title(tags->title);
+    return t;
+}
+
+/* Finds the track this file is: the same audio seen before (a tag edit, a rename, a
+ * copy), the same bytes stored by another stage, the same artist and title; else a
+ * new track.  Placeholder or missing tags never merge. */
+static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
+                         const unsigned char audio_id[32], const struct file_tags *t,
+                         double duration, char track_id[24], af_err *err)
+{
+    const char *p[] = {(const char *)audio_id};
+    int l[] = {32}, f[] = {1};
+    if (query_text(ctx, "SELECT track_id FROM folder_files WHERE audio_id = $1"
+                        " ORDER BY track_id LIMIT 1", 1, p, l, f, track_id, 24, err) != 0)
+        return -1;
+    if (track_id[0])
+        return 0;
+    p[0] = (const char *)digest;
+    if (query_text(ctx, "SELECT track_id FROM track_audio WHERE sha256 = $1"
+                        " ORDER BY track_id LIMIT 1", 1, p, l, f, track_id, 24, err) != 0)
+        return -1;
+    if (track_id[0])
+        return 0;
+    bool created = false;
+    if (t->identity) {
+        struct ingest_track it = {.artist = t->artist, .title = t->title,
+                                  .duration_seconds = duration};
+        if (ingest_track_upsert(ctx, &it, track_id, &created, err) != 0)
+            return -1;
+    } else {
+        char d[32];
+        snprintf(d, sizeof d, "%.3f", duration);
+        const char *ip[] = {t->artist, t->title, d};
+        PGresult *res = af_db_query(ctx->db,
+                                    "INSERT INTO tracks (artist, title, duration_seconds)"
+                                    " VALUES ($1, $2, $3) RETURNING track_id", 3, ip, err);
+        if (!res)
+            return -1;
+        snprintf(track_id, 24, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+        created = true;
+    }
+    if (created)
+        af_run_count(ctx->run, "tracks", 1);
+    return 0;
+}
+
+/* Gives the track this file's audio when it has none; else tells whether this file is
+ * the one it keeps (*kept), and which file that is. */
+static int keep_audio(struct ingest_ctx *ctx, const struct file_item *item,
+                      const unsigned char *data, size_t len, const unsigned char digest[32],
+                      const struct af_audio_probe *probe, const char *track_id, bool *kept,
+                      af_err *err)
+{
+    const char *qp[] = {track_id, (const char *)digest, item->display};
+    int ql[] = {0, 32, 0}, qf[] = {0, 1, 0};
+    PGresult *res = af_db_query_binary(ctx->db,
+                                       "SELECT sha256 = $2 OR origin_ref = $3, origin_ref"
+                                       " FROM track_audio WHERE track_id = $1", 3, qp, ql, qf, 0,
+                                       err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        *kept = PQgetvalue(res, 0, 0)[0] == 't';
+        if (!*kept) {
+            af_run_count(ctx->run, "merged", 1);
+            log_info("%s: the same recording as track %s, which keeps the audio of %s",
+                     item->display, track_id, PQgetvalue(res, 0, 1));
+        }
+        PQclear(res);
+        return 0;
+    }
+    PQclear(res);
+    *kept = true;
     char size[24], rate[16], channels[16], duration[32];
     snprintf(size, sizeof size, "%zu", len);
-    snprintf(rate, sizeof rate, "%d", audio->source_sample_rate);
-    snprintf(channels, sizeof channels, "%d", audio->source_channels);
-    snprintf(duration, sizeof duration, "%.3f", audio->duration);
-    const char *ap[] = {(const char *)digest, (const char *)data, size, audio->codec, rate,
+    snprintf(rate, sizeof rate, "%d", probe->source_sample_rate);
+    snprintf(channels, sizeof channels, "%d", probe->source_channels);
+    snprintf(duration, sizeof duration, "%.3f", probe->duration);
+    const char *ap[] = {(const char *)digest, (const char *)data, size, probe->codec, rate,
                         channels, duration};
     int al[] = {32, (int)len, 0, 0, 0, 0, 0}, af[] = {1, 1, 0, 0, 0, 0, 0};
-    PGresult *res = af_db_query_binary(ctx->db,
-                                       "INSERT INTO audio (sha256, bytes, size_bytes, codec,"
-                                       " sample_rate, channels, duration_seconds)"
-                                       " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                                       7, ap, al, af, 0, err);
+    res = af_db_query_binary(ctx->db,
+                             "INSERT INTO audio (sha256, bytes, size_bytes, codec,"
+                             " sample_rate, channels, duration_seconds)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                             7, ap, al, af, 0, err);
     if (!res)
         return -1;
     af_run_count(ctx->run, atoll(PQcmdTuples(res)) ? "audio_stored" : "audio_duplicates", 1);
     PQclear(res);
-    /* Same content already belongs to a track: that is this file's track. */
-    char track_id[24] = "";
-    const char *sp[] = {(const char *)digest};
-    int sl[] = {32}, sf[] = {1};
-    res = af_db_query_binary(ctx->db,
-                             "SELECT track_id FROM track_audio WHERE sha256 = $1"
-                             " ORDER BY track_id LIMIT 1", 1, sp, sl, sf, 0, err);
-    if (!res)
-        return -1;
-    if (PQntuples(res) == 1)
-        snprintf(track_id, sizeof track_id, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    bool created = false;
-    struct ingest_track t = {.artist = audio->tags.artist, .title = audio->tags.title,
-                             .duration_seconds = audio->duration};
-    if (!track_id[0]) {
-        if (t.artist && t.title) {
-            if (ingest_track_upsert(ctx, &t, track_id, &created, err) != 0)
-                return -1;
-        } else {
-            char d[32];
-            snprintf(d, sizeof d, "%.3f", audio->duration);
-            const char *p[] = {t.artist, t.title, d};
-            res = af_db_query(ctx->db,
-                              "INSERT INTO tracks (artist, title, duration_seconds)"
-                              " VALUES ($1, $2, $3) RETURNING track_id", 3, p, err);
-            if (!res)
-                return -1;
-            snprintf(track_id, sizeof track_id, "%s", PQgetvalue(res, 0, 0));
-            PQclear(res);
-            created = true;
-        }
-    }
-    if (created)
-        af_run_count(ctx->run, "tracks", 1);
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
-    const char *p[] = {track_id, item->path, run};
-    if (af_db_command(ctx->db,
-                      "INSERT INTO track_sources (track_id, source, source_key, run_id)"
-                      " VALUES ($1, 'folder', $2, $3) ON CONFLICT (source, source_key)"
-                      " DO UPDATE SET track_id = EXCLUDED.track_id, run_id = EXCLUDED.run_id",
-                      3, p, err) != 0)
-        return -1;
-    const char *tp[] = {track_id, (const char *)digest, item->path, run};
+    const char *tp[] = {track_id, (const char *)digest, item->display, run};
     int tl[] = {0, 32, 0, 0}, tf[] = {0, 1, 0, 0};
     res = af_db_query_binary(ctx->db,
                              "INSERT INTO track_audio (track_id, sha256, origin, origin_ref, run_id)"
@@ -282,60 +409,150 @@ static int store_file(struct ingest_ctx *ctx, const struct file_item *item,
     if (!res)
         return -1;
     PQclear(res);
-    return set_label(ctx, track_id, item->label, no_labels, err);
+    return 0;
 }
 
-/* Returns 0 (stored, unchanged or skipped) or -1 on a database failure. */
-static int ingest_file(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
-                       af_err *err)
+static int record_file(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
+                       const unsigned char digest[32], const unsigned char audio_id[32],
+                       const char *track_id, bool kept, af_err *err)
 {
+    const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
+    const char *p[] = {item->path, item->display, (const char *)digest, (const char *)audio_id,
+                       track_id, kept ? "true" : "false", run, item->label,
+                       no_labels ? "false" : "true"};
+    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0, 0};
+    int f[] = {1, 0, 1, 1, 0, 0, 0, 0, 0};
+    PGresult *res = af_db_query_binary(
+        ctx->db,
+        "INSERT INTO folder_files (path_bytes, path, file_sha256, audio_id, track_id, kept, run_id,"
+        " label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (path_bytes) DO UPDATE SET"
+        " path = EXCLUDED.path, file_sha256 = EXCLUDED.file_sha256, audio_id = EXCLUDED.audio_id,"
+        " track_id = EXCLUDED.track_id, kept = EXCLUDED.kept, run_id = EXCLUDED.run_id,"
+        " label = CASE WHEN $9::boolean THEN EXCLUDED.label ELSE folder_files.label END,"
+        " seen_at = now()", 9, p, l, f, 0, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    const char *sp[] = {track_id, item->display, run};
+    return af_db_command(ctx->db,
+                         "INSERT INTO track_sources (track_id, source, source_key, run_id)"
+                         " VALUES ($1, 'folder', $2, $3) ON CONFLICT (source, source_key)"
+                         " DO UPDATE SET track_id = EXCLUDED.track_id, run_id = EXCLUDED.run_id",
+                         3, sp, err);
+}
+
+/* A file that cannot be stored: recorded; a failed item (exit 1) unless it is plainly
+ * not an audio file. */
+static int file_problem(struct dir_state *st, const struct file_item *item, const char *problem,
+                        const char *why, bool failed, af_err *err)
+{
+    af_run_count(st->ctx->run, "skipped", 1);
+    if (failed)
+        st->failed++;
+    return ingest_problem_bytes(st->ctx, "folder", item->display, item->path, problem, why, err);
+}
+
+/* Probes the bytes (no full decode: af-extract decodes once) and judges the length. */
+static int probe_audio(struct dir_state *st, const struct file_item *item,
+                       const unsigned char *data, size_t len, struct af_audio_probe *probe,
+                       bool *usable, af_err *err)
+{
+    af_err derr = {0};
+    char why[AF_ERR_MAX + 128];
+    *usable = false;
+    if (af_decode_probe_memory(data, len, probe, &derr) != 0) {
+        bool not_audio = (probe->failure == AF_DECODE_UNREADABLE ||
+                          probe->failure == AF_DECODE_NO_AUDIO) && !audio_extension(item->path);
+        snprintf(why, sizeof why, "not usable audio (%s): %s; skipped",
+                 af_decode_failure_name(probe->failure), derr.msg);
+        return file_problem(st, item, not_audio ? "not_audio" : "bad_audio", why, !not_audio, err);
+    }
+    af_run_count(st->ctx->run, "audio_ms", (long long)(probe->duration * 1000));
+    af_run_count(st->ctx->run, "audio_ms_decoded", (long long)(probe->decoded_seconds * 1000));
+    double seconds_needed = (double)AF_DECODE_MIN_SAMPLES / 22050.0;
+    if (probe->duration < seconds_needed) {
+        snprintf(why, sizeof why, "not usable audio (too_short): %.3f s, less than %.3f s; skipped",
+                 probe->duration, seconds_needed);
+        af_audio_probe_free(probe);
+        return file_problem(st, item, "bad_audio", why, true, err);
+    }
+    *usable = true;
+    return 0;
+}
+
+/* Stores one file; *outcome says what became of it.  -1 only on a database failure. */
+static int ingest_file(struct dir_state *st, const struct file_item *item,
+                       enum file_outcome *outcome, af_err *err)
+{
+    struct ingest_ctx *ctx = st->ctx;
     char why[AF_ERR_MAX + 128];
     size_t len = 0;
+    *outcome = FILE_PROBLEM;
     unsigned char *data = read_all(item->path, &len, why, sizeof why);
-    if (!data)
-        return ingest_problem(ctx, "folder", item->path, "unreadable", why, err);
-    unsigned char digest[32];
+    if (!data) {
+        st->incomplete = true;
+        return file_problem(st, item, "unreadable", why, true, err);
+    }
+    unsigned char digest[32], audio_id[32];
     sha256(data, len, digest);
     char track_id[24];
-    if (af_db_begin(ctx->db, err) != 0)
+    if (unchanged_track(ctx, item, digest, track_id, err) != 0)
         goto fail_free;
-    int same = unchanged(ctx, item->path, digest, track_id, err);
-    if (same < 0)
-        goto fail;
-    if (same) {
+    if (track_id[0]) {
         free(data);
+        *outcome = FILE_UNCHANGED;
         af_run_count(ctx->run, "unchanged", 1);
-        if (set_label(ctx, track_id, item->label, no_labels, err) != 0)
+        /* One statement for the common case (nightly re-runs of a large library). */
+        bool label_changed;
+        if (seen_again(ctx, item, st->opts->no_labels, &label_changed, err) != 0)
+            return af_err_prefix(err, "%s", item->display);
+        if (!label_changed && !item->path_artist)
+            return 0;
+        if (af_db_begin(ctx->db, err) != 0 ||
+            (label_changed && sync_labels(ctx, track_id, st->opts->no_labels, err) != 0) ||
+            set_path_artist(ctx, track_id, item->path_artist, err) != 0)
             goto fail_nofree;
         return af_db_commit(ctx->db, err);
     }
-    struct af_audio audio;
-    af_err derr = {0};
-    if (af_decode_memory(data, len, NULL, &audio, &derr) != 0) {
-        snprintf(why, sizeof why, "not usable audio (%s): %s; skipped",
-                 af_decode_failure_name(audio.failure), derr.msg);
+    struct af_audio_probe probe;
+    bool usable;
+    if (probe_audio(st, item, data, len, &probe, &usable, err) != 0)
+        goto fail_free;
+    if (!usable) {
         free(data);
-        af_run_count(ctx->run, "skipped", 1);
-        if (ingest_problem(ctx, "folder", item->path,
-                           audio.failure == AF_DECODE_UNREADABLE || audio.failure == AF_DECODE_NO_AUDIO
-                               ? "not_audio" : "bad_audio",
-                           why, err) != 0)
-            goto fail_nofree;
-        return af_db_commit(ctx->db, err);
+        return 0;
     }
-    int rc = store_file(ctx, item, data, len, digest, &audio, no_labels, err);
-    af_audio_free(&audio);
+    af_err aerr = {0};
+    if (af_audio_identity(data, len, audio_id, &aerr) != 0) {
+        af_audio_probe_free(&probe);
+        free(data);
+        return file_problem(st, item, "bad_audio", aerr.msg, true, err);
+    }
+    struct file_tags t = file_tags(item, &probe.tags);
+    bool kept = false;
+    int rc = af_db_begin(ctx->db, err);
+    if (rc == 0)
+        rc = resolve_track(ctx, digest, audio_id, &t, probe.duration, track_id, err);
+    if (rc == 0)
+        rc = set_path_artist(ctx, track_id, item->path_artist, err);
+    if (rc == 0)
+        rc = keep_audio(ctx, item, data, len, digest, &probe, track_id, &kept, err);
+    if (rc == 0)
+        rc = record_file(ctx, item, st->opts->no_labels, digest, audio_id, track_id, kept, err);
+    if (rc == 0)
+        rc = sync_labels(ctx, track_id, st->opts->no_labels, err);
+    af_audio_probe_free(&probe);
     free(data);
     if (rc != 0)
         goto fail_nofree;
+    *outcome = FILE_STORED;
     af_run_count(ctx->run, "files_stored", 1);
     return af_db_commit(ctx->db, err);
-fail:
 fail_free:
     free(data);
 fail_nofree:
     af_db_rollback(ctx->db);
-    return af_err_prefix(err, "%s", item->path);
+    return af_err_prefix(err, "%s", item->display);
 }
 
 static int compare_strings(const void *a, const void *b)
@@ -343,75 +560,325 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, af_err *err)
+struct walk {
+    char **paths; /* regular files (links followed), absolute */
+    size_t n, cap;
+    long problems; /* entries that are not stored: broken links, FIFOs, loops, ... */
+};
+
+static int walk_problem(struct dir_state *st, struct walk *w, const char *path,
+                        const char *problem, const char *why, bool failed, af_err *err)
 {
+    char display[PATH_MAX * 4 + 1];
+    folder_display_name(path, display, sizeof display);
+    w->problems++;
+    if (failed)
+        st->failed++;
+    af_run_count(st->ctx->run, "skipped", 1);
+    return ingest_problem_bytes(st->ctx, "folder", display, path, problem, why, err);
+}
+
+static const char *file_type(mode_t mode)
+{
+    return S_ISFIFO(mode) ? "a FIFO (named pipe)" : S_ISSOCK(mode) ? "a socket"
+           : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+                           : "not a regular file";
+}
+
+/* One entry of the walk: collected, skipped with a reason, or not a file at all. */
+static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e, af_err *err)
+{
+    char why[PATH_MAX + 128], target[PATH_MAX];
+    switch (e->fts_info) {
+    case FTS_D:
+        if (e->fts_level > 0 && e->fts_name[0] == '.')
+            fts_set(fts, e, FTS_SKIP); /* .git, .Trash and the like */
+        return 0;
+    case FTS_DC:
+        snprintf(why, sizeof why, "a symbolic link loop: leads back to %s; not followed",
+                 e->fts_cycle ? e->fts_cycle->fts_path : "a folder above it");
+        return walk_problem(st, w, e->fts_path, "symlink_loop", why, false, err);
+    case FTS_SLNONE: {
+        ssize_t n = readlink(e->fts_path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = '\0';
+        snprintf(why, sizeof why, "a broken symbolic link: its target %s does not exist",
+                 target);
+        return walk_problem(st, w, e->fts_path, "broken_link", why, true, err);
+    }
+    case FTS_DEFAULT:
+        snprintf(why, sizeof why, "%s, not a file; skipped", file_type(e->fts_statp->st_mode));
+        return walk_problem(st, w, e->fts_path, "not_regular", why, false, err);
+    case FTS_DNR:
+    case FTS_ERR:
+    case FTS_NS:
+        st->incomplete = true;
+        snprintf(why, sizeof why, "cannot read: %s", strerror(e->fts_errno));
+        return walk_problem(st, w, e->fts_path, "unreadable", why, true, err);
+    case FTS_F:
+        break;
+    default:
+        return 0;
+    }
+    struct stat link;
+    if (lstat(e->fts_path, &link) == 0 && S_ISLNK(link.st_mode))
+        af_run_count(st->ctx->run, "links_followed", 1);
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 1024;
+        w->paths = realloc(w->paths, w->cap * sizeof *w->paths);
+        if (!w->paths)
+            abort();
+    }
+    w->paths[w->n++] = strdup(e->fts_path);
+    return 0;
+}
+
+/* Every file under root, links followed (fts reports loops: FTS_DC), sorted by name. */
+static int walk_tree(struct dir_state *st, char *root, struct walk *w, af_err *err)
+{
+    char *roots[] = {root, NULL};
+    FTS *fts = fts_open(roots, FTS_LOGICAL | FTS_NOCHDIR, NULL);
+    if (!fts)
+        return af_err_set(err, "%s: cannot walk: %s", st->opts->path, strerror(errno));
+    FTSENT *e;
+    int rc = 0;
+    while (rc == 0 && (e = fts_read(fts)) != NULL)
+        rc = walk_entry(st, w, fts, e, err);
+    fts_close(fts);
+    if (w->n > 0) /* qsort(NULL, 0, ...) is undefined behaviour: an empty folder has no list */
+        qsort(w->paths, w->n, sizeof *w->paths, compare_strings);
+    return rc;
+}
+
+/* Warns when most tracks under root have no artist: af-train groups its split and folds
+ * by artist, and without artists one artist's tracks land in train and test at once. */
+static int warn_artistless(struct dir_state *st, const char *root, af_err *err)
+{
+    char prefix[PATH_MAX + 2], prefix_len[24];
+    snprintf(prefix, sizeof prefix, "%s/", root);
+    snprintf(prefix_len, sizeof prefix_len, "%zu", strlen(prefix));
+    const char *p[] = {prefix, prefix_len};
+    int l[] = {(int)strlen(prefix), 0}, f[] = {1, 0};
+    PGresult *res = af_db_query_binary(st->ctx->db,
+                                       "SELECT count(DISTINCT track_id),"
+                                       " count(DISTINCT track_id) FILTER (WHERE t.artist IS NULL)"
+                                       " FROM folder_files JOIN tracks t USING (track_id)"
+                                       " WHERE substring(path_bytes FROM 1 FOR $2::int) = $1",
+                                       2, p, l, f, 0, err);
+    if (!res)
+        return -1;
+    long long tracks = atoll(PQgetvalue(res, 0, 0)), no_artist = atoll(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    af_run_count(st->ctx->run, "tracks_without_artist", no_artist);
+    if (tracks == 0 || 2 * no_artist <= tracks)
+        return 0;
+    log_warn("%lld of %lld tracks under %s have no artist: af-train cannot keep an artist's "
+             "tracks out of the test set (its split and folds group by artist), so its scores "
+             "will be too good. Give the artist with --artist-from-path PATTERN "
+             "(e.g. '*/{artist}/*' or '*/{artist} - *'; see --help)", no_artist, tracks,
+             st->opts->path);
+    return 0;
+}
+
+/* Nothing lost: every entry the walk found is, in the database, a file of this run
+ * (folder_files) or a problem of this run (ingest_problems).  A mismatch is a bug
+ * that would lose data silently: it fails the run (exit 1). */
+static int nothing_lost(struct dir_state *st, const char *root, const char *root_display,
+                        long entries, af_err *err)
+{
+    if (!st->ctx->run_id[0])
+        return 0;
+    char prefix[PATH_MAX + 2], prefix_len[24];
+    snprintf(prefix, sizeof prefix, "%s/", root);
+    snprintf(prefix_len, sizeof prefix_len, "%zu", strlen(prefix));
+    const char *p[] = {prefix, prefix_len, st->ctx->run_id};
+    int l[] = {(int)strlen(prefix), 0, 0}, f[] = {1, 0, 0};
+    PGresult *res = af_db_query_binary(st->ctx->db,
+                                       "SELECT (SELECT count(*) FROM folder_files WHERE run_id = $3"
+                                       "  AND substring(path_bytes FROM 1 FOR $2::int) = $1)"
+                                       " + (SELECT count(*) FROM ingest_problems"
+                                       "  WHERE run_id = $3 AND source = 'folder')",
+                                       3, p, l, f, 0, err);
+    if (!res)
+        return -1;
+    long found = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (found == entries) {
+        log_info("%s: nothing lost: %ld entries = files stored or unchanged + problems recorded",
+                 root_display, entries);
+        return 0;
+    }
+    log_error("%s: %ld entries, but %ld are in the database as files or problems of this run",
+              root_display, entries, found);
+    st->failed++;
+    return 0;
+}
+
+/* Files recorded under root that this complete walk did not meet are gone (deleted,
+ * renamed, moved to another folder): their folder_files and track_sources rows and their
+ * labels are forgotten; their tracks and stored audio stay. */
+static int forget_gone(struct dir_state *st, const char *root, const char *root_display,
+                       af_err *err)
+{
+    struct ingest_ctx *ctx = st->ctx;
+    if (!ctx->run_id[0])
+        return 0;
+    char prefix[PATH_MAX + 2], prefix_len[24];
+    snprintf(prefix, sizeof prefix, "%s/", root);
+    snprintf(prefix_len, sizeof prefix_len, "%zu", strlen(prefix));
+    const char *p[] = {prefix, prefix_len, ctx->run_id};
+    int l[] = {(int)strlen(prefix), 0, 0}, f[] = {1, 0, 0};
+    if (af_db_begin(ctx->db, err) != 0)
+        return -1;
+    PGresult *res = af_db_query_binary(ctx->db,
+                                       "DELETE FROM folder_files"
+                                       " WHERE substring(path_bytes FROM 1 FOR $2::int) = $1"
+                                       " AND run_id IS DISTINCT FROM $3 RETURNING track_id, path",
+                                       3, p, l, f, 0, err);
+    if (!res)
+        goto fail;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        const char *sp[] = {PQgetvalue(res, i, 1)};
+        rc = af_db_command(ctx->db,
+                           "DELETE FROM track_sources WHERE source = 'folder' AND source_key = $1"
+                           " AND NOT EXISTS (SELECT 1 FROM folder_files WHERE path = $1)",
+                           1, sp, err);
+        if (rc == 0)
+            rc = sync_labels(ctx, PQgetvalue(res, i, 0), st->opts->no_labels, err);
+    }
+    int gone = PQntuples(res);
+    PQclear(res);
+    if (rc != 0)
+        goto fail;
+    if (gone > 0) {
+        af_run_count(ctx->run, "files_gone", gone);
+        log_info("%s: %d file(s) recorded before are gone (deleted, renamed or moved): "
+                 "forgotten with their labels; their tracks and audio stay", root_display, gone);
+    }
+    return af_db_commit(ctx->db, err);
+fail:
+    af_db_rollback(ctx->db);
+    return -1;
+}
+
+/* Labels per file, and the check of those labels against the taxonomy. */
+static int check_labels(struct dir_state *st, const struct label_map *map, const struct walk *w,
+                        size_t root_len, af_err *err)
+{
+    const struct folder_options *o = st->opts;
+    if (o->no_labels || !o->taxonomy)
+        return 0;
+    struct folder_labels labels = {0};
+    for (size_t i = 0; i < w->n; i++) {
+        char display[PATH_MAX * 4 + 1], buf[512];
+        const char *raw = w->paths[i] + root_len + (w->paths[i][root_len] == '/');
+        folder_display_name(raw, display, sizeof display);
+        folder_labels_add(&labels, folder_label_for(o->label_map ? map : NULL, display, buf,
+                                                    sizeof buf));
+    }
+    int unknown = 0;
+    int rc = folder_genres_check(&labels, o->taxonomy, o->add_folder_genres, &unknown, err);
+    af_run_count(st->ctx->run, "labels_not_in_taxonomy", unknown);
+    folder_labels_free(&labels);
+    return rc;
+}
+
+/* Stores every file of the walk; *done says how many were looked at. */
+static int ingest_files(struct dir_state *st, const struct label_map *map,
+                        const struct artist_pattern *artists, const struct walk *w,
+                        size_t root_len, long counts[3], size_t *done, af_err *err)
+{
+    const struct folder_options *o = st->opts;
+    int rc = 0;
+    size_t i;
+    for (i = 0; i < w->n && rc == 0; i++) {
+        if (af_app_stop_requested()) {
+            log_info("stopped on request after %zu of %zu files", i, w->n);
+            break;
+        }
+        char display[PATH_MAX * 4 + 1], label_buf[512], artist_buf[512];
+        if (folder_display_name(w->paths[i], display, sizeof display)) {
+            af_run_count(st->ctx->run, "names_not_utf8", 1);
+            log_warn("%s: the file name is not valid UTF-8: shown escaped, its bytes kept "
+                     "(folder_files.path_bytes)", display);
+        }
+        const char *relative = display + root_len + (display[root_len] == '/');
+        struct file_item item = {
+            .path = w->paths[i], .display = display, .relative = relative,
+            .label = o->no_labels ? NULL
+                                  : folder_label_for(o->label_map ? map : NULL, relative,
+                                                     label_buf, sizeof label_buf),
+            .path_artist = folder_artist_from_path(artists, relative, artist_buf,
+                                                   sizeof artist_buf)};
+        enum file_outcome outcome;
+        rc = ingest_file(st, &item, &outcome, err);
+        if (rc == 0)
+            counts[outcome]++;
+        af_run_count(st->ctx->run, "files", 1);
+        af_progress("files", (long)i + 1, (long)w->n, NULL);
+    }
+    af_progress_end();
+    *done = i;
+    return rc;
+}
+
+int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *failed, af_err *err)
+{
+    struct dir_state st = {.ctx = ctx, .opts = o};
     struct label_map map = {0};
+    struct artist_pattern artists = {0};
+    *failed = 0;
     if (o->label_map && folder_label_map_load(o->label_map, &map, err) != 0)
         return -1;
+    if (o->artist_from_path &&
+        folder_artist_pattern_compile(&artists, o->artist_from_path, err) != 0) {
+        folder_label_map_free(&map);
+        return -1;
+    }
     char *root = realpath(o->path, NULL);
-    struct stat st;
-    if (!root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    struct stat sb;
+    if (!root || stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         af_err_set_code(err, AF_EXIT_USAGE, "%s: %s", o->path,
                         root ? "not a directory" : strerror(errno));
         free(root);
         folder_label_map_free(&map);
+        folder_artist_pattern_free(&artists);
         return -1;
     }
-    char *roots[] = {root, NULL};
-    FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
-    char **paths = NULL;
-    size_t n = 0, cap = 0;
-    FTSENT *e;
-    while (fts && (e = fts_read(fts)) != NULL) {
-        if (e->fts_info == FTS_D && e->fts_level > 0 && e->fts_name[0] == '.') {
-            fts_set(fts, e, FTS_SKIP); /* .git, .Trash and the like */
-            continue;
-        }
-        if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR)
-            log_warn("%s: %s; skipped", e->fts_path, strerror(e->fts_errno));
-        if (e->fts_info != FTS_F)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            paths = realloc(paths, cap * sizeof *paths);
-            if (!paths)
-                abort();
-        }
-        paths[n++] = strdup(e->fts_path);
+    struct walk w = {0};
+    int rc = walk_tree(&st, root, &w, err);
+    /* A file's relative path (for labels, --artist-from-path) is its display form after
+     * the root's display form: the root's bytes are a prefix of every path, and an
+     * escaped byte is escaped the same way in both. */
+    char root_display[PATH_MAX * 4 + 1];
+    folder_display_name(root, root_display, sizeof root_display);
+    size_t root_len = strlen(root), root_display_len = strlen(root_display);
+    if (rc == 0) {
+        log_info("%s: %zu file(s), %ld other entr%s skipped", root_display, w.n, w.problems,
+                 w.problems == 1 ? "y" : "ies");
+        rc = check_labels(&st, &map, &w, root_len, err);
     }
-    if (fts)
-        fts_close(fts);
-    if (n > 0) /* qsort(NULL, 0, ...) is undefined behaviour: an empty folder has no list */
-        qsort(paths, n, sizeof *paths, compare_strings);
-    log_info("%s: %zu file(s)", root, n);
-    size_t root_len = strlen(root);
-    int rc = 0;
-    size_t i;
-    for (i = 0; i < n && rc == 0; i++) {
-        if (af_app_stop_requested()) {
-            log_info("stopped on request after %zu of %zu files", i, n);
-            break;
-        }
-        const char *relative = paths[i] + root_len + (paths[i][root_len] == '/');
-        char label_buf[512];
-        struct file_item item = {
-            .path = paths[i], .relative = relative,
-            .label = o->no_labels ? NULL
-                                  : folder_label_for(o->label_map ? &map : NULL, relative,
-                                                     label_buf, sizeof label_buf)};
-        rc = ingest_file(ctx, &item, o->no_labels, err);
-        af_run_count(ctx->run, "files", 1);
-        af_progress("files", (long)i + 1, (long)n, NULL);
+    long counts[3] = {0, 0, 0};
+    size_t done = 0;
+    if (rc == 0)
+        rc = ingest_files(&st, &map, &artists, &w, root_display_len, counts, &done, err);
+    if (rc == 0) {
+        log_info("%s: %ld stored, %ld unchanged, %ld skipped (not audio or unusable), "
+                 "%lld new track(s), %lld merged into a track that keeps another file's audio",
+                 root_display, counts[FILE_STORED], counts[FILE_UNCHANGED], counts[FILE_PROBLEM],
+                 af_run_counter(ctx->run, "tracks"), af_run_counter(ctx->run, "merged"));
+        rc = warn_artistless(&st, root, err);
     }
-    af_progress_end();
-    log_info("%s: %lld stored, %lld unchanged, %lld skipped (not audio or unusable), "
-             "%lld new track(s)", root, af_run_counter(ctx->run, "files_stored"),
-             af_run_counter(ctx->run, "unchanged"), af_run_counter(ctx->run, "skipped"),
-             af_run_counter(ctx->run, "tracks"));
-    for (size_t j = 0; j < n; j++)
-        free(paths[j]);
-    free(paths);
+    if (rc == 0 && done == w.n)
+        rc = nothing_lost(&st, root, root_display, (long)w.n + w.problems, err);
+    if (rc == 0 && done == w.n && !st.incomplete)
+        rc = forget_gone(&st, root, root_display, err);
+    *failed = st.failed;
+    for (size_t j = 0; j < w.n; j++)
+        free(w.paths[j]);
+    free(w.paths);
     free(root);
     folder_label_map_free(&map);
+    folder_artist_pattern_free(&artists);
     return rc;
 }

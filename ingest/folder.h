@@ -1,12 +1,24 @@
 /*
  * folder.h — `af-ingest dir PATH`: audio files from a folder.
  *
- * Every regular file under PATH is read and decoded (analysis/decode/decode.h) to check it is
- * audio and to take its duration and artist/title tags; its bytes are stored once
- * per content in `audio` (sha256) and linked to its track in `track_audio`.  The
- * label is the folder a file sits in under PATH (GTZAN: PATH/<genre>/<file>), or
- * what --label-map says; it becomes a raw tag of source 'folder'.  Files that are
- * not audio are skipped, counted, logged and stored in ingest_problems.
+ * Every file under PATH (symbolic links followed, loops detected) is read and probed
+ * (analysis/decode/decode.h's af_decode_probe_memory: no full decode, af-extract
+ * decodes once) to check it is audio and to take its duration and artist/title tags.
+ * Each file is recorded in `folder_files` by its name's bytes (names need not be
+ * UTF-8; logs and text columns show them escaped, folder_names.h), the sha256 of its
+ * bytes (unchanged on a re-run: nothing to do) and its audio identity (audio_id.h:
+ * unchanged by tag edits and renames).  A file is the track of the same audio seen
+ * before, else of the same bytes, else of the same artist and title (never by
+ * placeholder or missing tags), else a new track; the track keeps the bytes of the
+ * first file stored for it (`audio`, `track_audio`; folder_files.kept).
+ * The label is the folder a file sits in under PATH (GTZAN: PATH/<genre>/<file>), or
+ * what --label-map says (folder_files.label); a track's raw tags of source 'folder' are
+ * the labels of its files.  Files recorded under PATH that a complete walk no longer
+ * finds (deleted, renamed, moved) are forgotten with their labels; their tracks and
+ * audio stay.  Every file that is not stored (not audio, bad audio, unreadable, a
+ * broken link, a FIFO...) is counted, named in the log and stored in ingest_problems;
+ * unreadable files, broken links and audio files that do not decode are failed items
+ * (exit 1).
  *
  * Label map format (--label-map FILE): one rule a line, "PATTERN LABEL"; PATTERN is
  * a shell wildcard matched against the file's path relative to PATH ('*' also
@@ -20,10 +32,15 @@
 
 #include "ingest.h"
 
+#include "taxonomy.h"
+
 struct folder_options {
     const char *path;
     const char *label_map; /* NULL: GTZAN layout */
     bool no_labels;
+    const char *artist_from_path;       /* folder_names.h pattern; NULL: tags only */
+    const struct af_taxonomy *taxonomy; /* to check folder labels against; NULL: no check */
+    bool add_folder_genres;             /* append unknown folder labels to the taxonomy */
 };
 
 struct label_rule {
@@ -43,6 +60,7 @@ void folder_label_map_free(struct label_map *map);
 const char *folder_label_for(const struct label_map *map, const char *relative, char *buf,
                              size_t len);
 
-int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, af_err *err);
+/* Sets *failed to the failed items (see above).  -1 on a usage or database error. */
+int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *failed, af_err *err);
 
 #endif

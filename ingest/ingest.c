@@ -34,6 +34,13 @@ static void make_valid_utf8(char *text)
 int ingest_problem(struct ingest_ctx *ctx, const char *source, const char *item,
                    const char *problem, const char *detail, af_err *err)
 {
+    return ingest_problem_bytes(ctx, source, item, NULL, problem, detail, err);
+}
+
+int ingest_problem_bytes(struct ingest_ctx *ctx, const char *source, const char *item,
+                         const char *item_bytes, const char *problem, const char *detail,
+                         af_err *err)
+{
     /* The item and detail may quote invalid input: log and store valid UTF-8 only. */
     char safe_item[1024], safe_detail[1024];
     snprintf(safe_item, sizeof safe_item, "%s", item);
@@ -46,11 +53,21 @@ int ingest_problem(struct ingest_ctx *ctx, const char *source, const char *item,
         log_warn("more problems: no longer logged one by one (see the ingest_problems table)");
     ctx->problems_logged++;
     af_run_count(ctx->run, problem, 1);
+    /* item_bytes only when they say more than item (a name that is not UTF-8). */
+    if (item_bytes && strcmp(item_bytes, safe_item) == 0)
+        item_bytes = NULL;
     const char *params[] = {ctx->run_id[0] ? ctx->run_id : NULL, source, safe_item, problem,
-                            detail ? safe_detail : NULL};
-    return af_db_command(ctx->db,
-                         "INSERT INTO ingest_problems (run_id, source, item, problem, detail)"
-                         " VALUES ($1, $2, $3, $4, $5)", 5, params, err);
+                            detail ? safe_detail : NULL, item_bytes};
+    int lengths[] = {0, 0, 0, 0, 0, item_bytes ? (int)strlen(item_bytes) : 0};
+    int formats[] = {0, 0, 0, 0, 0, 1};
+    PGresult *res = af_db_query_binary(ctx->db,
+                                       "INSERT INTO ingest_problems (run_id, source, item, problem,"
+                                       " detail, item_bytes) VALUES ($1, $2, $3, $4, $5, $6)",
+                                       6, params, lengths, formats, 0, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
 }
 
 static int single_id(PGresult *res, char track_id[24])
@@ -79,6 +96,16 @@ int ingest_track_upsert(struct ingest_ctx *ctx, const struct ingest_track *t, ch
         const char *p[] = {t->msd_track_id};
         if (!(res = af_db_query(ctx->db, "SELECT track_id FROM tracks WHERE msd_track_id = $1", 1,
                                 p, err)))
+            return -1;
+        found = single_id(res, track_id);
+    }
+    if (!found && mbid) {
+        /* The same MusicBrainz recording, whatever its spelling in each source. */
+        const char *p[] = {mbid, t->msd_track_id};
+        if (!(res = af_db_query(ctx->db,
+                                "SELECT track_id FROM tracks WHERE musicbrainz_id = $1"
+                                " AND ($2::text IS NULL OR msd_track_id IS NULL)"
+                                " ORDER BY track_id LIMIT 1", 2, p, err)))
             return -1;
         found = single_id(res, track_id);
     }

@@ -29,6 +29,12 @@ void ingest_ctx_init(struct ingest_ctx *ctx, struct af_app *app);
 int ingest_problem(struct ingest_ctx *ctx, const char *source, const char *item,
                    const char *problem, const char *detail, af_err *err);
 
+/* The same, for an item whose name is not valid UTF-8: item is its display form,
+ * item_bytes (may be NULL) the name itself, kept in ingest_problems.item_bytes. */
+int ingest_problem_bytes(struct ingest_ctx *ctx, const char *source, const char *item,
+                         const char *item_bytes, const char *problem, const char *detail,
+                         af_err *err);
+
 struct ingest_track {
     const char *msd_track_id; /* may be NULL */
     const char *artist;       /* may be NULL */
@@ -37,7 +43,7 @@ struct ingest_track {
     double duration_seconds;  /* 0 = unknown */
 };
 
-/* Finds the track by MSD id, else by match key, else creates it; fills in fields
+/* Finds the track by MSD id, else by MusicBrainz id (mbid), else by match key, else creates it; fills in fields
  * the stored track lacks. Sets *track_id (text, for parameters) and *created. */
 int ingest_track_upsert(struct ingest_ctx *ctx, const struct ingest_track *t, char track_id[24],
                         bool *created, af_err *err);

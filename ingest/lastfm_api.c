@@ -26,6 +26,7 @@ struct lfm_client {
     int max_retries;
     double backoff_seconds;
     double rate_limit_pause_seconds;
+    double max_pause_seconds; /* cap on a server-requested pause (Retry-After) */
     uint64_t seed;
 };
 
@@ -64,6 +65,7 @@ struct lfm_client *lfm_client_new(struct ingest_ctx *ctx, af_err *err)
     c->max_retries = (int)af_config_int(cfg, "lastfm.max_retries");
     c->backoff_seconds = af_config_double(cfg, "lastfm.backoff_seconds");
     c->rate_limit_pause_seconds = af_config_double(cfg, "lastfm.rate_limit_pause_seconds");
+    c->max_pause_seconds = af_config_double(cfg, "lastfm.max_pause_seconds");
     c->seed = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 16);
     return c;
 }
@@ -231,6 +233,13 @@ int lfm_client_call(struct lfm_client *c, const char *method, const char *const 
         if (response.status == 429 || (checked == LFM_API_ERROR && api->code == 29)) {
             double pause = response.retry_after_seconds > 0 ? response.retry_after_seconds
                                                              : c->rate_limit_pause_seconds;
+            if (pause > c->max_pause_seconds) {
+                /* "Retry-After: 999999" or a date in 2099 would sleep for days. */
+                log_warn("Last.fm asks for a pause of %.0f s (Retry-After); capped at [lastfm]"
+                         " max_pause_seconds = %.0f s", pause, c->max_pause_seconds);
+                af_run_count(c->ctx->run, "pauses_capped", 1);
+                pause = c->max_pause_seconds;
+            }
             af_run_count(c->ctx->run, "rate_limited", 1);
             log_warn("Last.fm says we are asking too fast (%s): pausing %.1f s",
                      response.status == 429 ? "HTTP 429" : "error 29", pause);
@@ -297,6 +306,19 @@ int lfm_client_call(struct lfm_client *c, const char *method, const char *const 
 done:
     af_buf_free(&key);
     memset(url.data, 0, url.len);
+    af_buf_free(&url);
+    return rc;
+}
+
+int lfm_client_forget(struct lfm_client *c, const char *method, const char *const *params,
+                      af_err *err)
+{
+    struct af_buf key = {0}, url = {0};
+    build_request(c, method, params, &key, &url);
+    const char *p[] = {key.data};
+    int rc = af_db_command(c->ctx->db, "DELETE FROM lastfm_responses WHERE request_key = $1", 1,
+                           p, err);
+    af_buf_free(&key);
     af_buf_free(&url);
     return rc;
 }

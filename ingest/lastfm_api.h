@@ -2,7 +2,8 @@
  * lastfm_api.h — one Last.fm API call, done politely: the response cache in the
  * database (lastfm_responses, reused within [lastfm] cache_max_age_days), the
  * rate limit ([lastfm] requests_per_second), and the API's error rules:
- *   29 (and HTTP 429)          → pause, then retry
+ *   29 (and HTTP 429)          → pause (Retry-After, at most [lastfm]
+ *                                max_pause_seconds), then retry
  *   8, 11, 16, HTTP 5xx,
  *   timeouts, cut-off or
  *   malformed bodies           → retry with exponential backoff ([lastfm] max_retries)
@@ -33,5 +34,10 @@ void lfm_client_free(struct lfm_client *c);
 int lfm_client_call(struct lfm_client *c, const char *method, const char *const *params,
                     char **body, size_t *len, struct lfm_api_error *api, int *from_cache,
                     af_err *err);
+
+/* Drops the cached answer to method with params: a body that was well-formed JSON but
+ * not understood must be asked for again, not replayed for cache_max_age_days. */
+int lfm_client_forget(struct lfm_client *c, const char *method, const char *const *params,
+                      af_err *err);
 
 #endif

@@ -149,13 +149,19 @@ static int crawl_tag(struct ingest_ctx *ctx, struct lfm_client *client, const ch
         rc = lfm_parse_top_tracks(body, len, &tracks, &api, &perr);
         free(body);
         if (rc != 0) {
+            /* Not understood: the cursor stays, the cached body goes (the next run asks
+             * again), and the run ends with exit 1. */
             (*failed)++;
-            if (ingest_problem(ctx, "lastfm_api", item, "malformed_response", perr.msg, err) != 0)
+            if (lfm_client_forget(client, "tag.getTopTracks", params, err) != 0 ||
+                ingest_problem(ctx, "lastfm_api", item, "malformed_response", perr.msg, err) != 0)
                 return -1;
+            log_warn("tag '%s': stopping at page %d; the next run asks for it again", tag, page);
             return 0;
         }
         if (tracks.n_skipped)
             af_run_count(ctx->run, "items_without_name", tracks.n_skipped);
+        if (tracks.n_unknown_artist)
+            af_run_count(ctx->run, "unknown_artist", tracks.n_unknown_artist);
         if (store_page(ctx, tag, page, &tracks, &new_tracks, err) != 0) {
             lfm_top_tracks_free(&tracks);
             return -1;
@@ -175,12 +181,27 @@ static int crawl_tag(struct ingest_ctx *ctx, struct lfm_client *client, const ch
     return 0;
 }
 
-static int store_tags(struct ingest_ctx *ctx, const char *track_id, const struct lfm_top_tags *t,
-                      af_err *err)
+/* Last.fm's corrected name, or NULL when it is the name asked with. */
+static const char *correction(const char *answered, const char *asked)
+{
+    return answered && strcmp(answered, asked) != 0 ? answered : NULL;
+}
+
+static int store_tags(struct ingest_ctx *ctx, const char *track_id, const char *artist,
+                      const char *title, const struct lfm_top_tags *t, af_err *err)
 {
     if (af_db_begin(ctx->db, err) != 0)
         return -1;
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
+    /* autocorrect=1: the names Last.fm answered for go beside the stored ones. */
+    const char *names[] = {track_id, correction(t->artist, artist), correction(t->track, title)};
+    if (af_db_command(ctx->db,
+                      "UPDATE tracks SET lastfm_artist = $2, lastfm_title = $3, updated_at = now()"
+                      " WHERE track_id = $1 AND (lastfm_artist IS DISTINCT FROM $2"
+                      "  OR lastfm_title IS DISTINCT FROM $3)", 3, names, err) != 0)
+        goto fail;
+    if (names[1] || names[2])
+        af_run_count(ctx->run, "names_corrected", 1);
     for (int i = 0; i < t->n_tags; i++) {
         char weight[32];
         snprintf(weight, sizeof weight, "%g", t->tags[i].count);
@@ -296,11 +317,19 @@ static int lookup_tags(struct ingest_ctx *ctx, struct lfm_client *client,
         free(body);
         if (parsed != 0) {
             (*failed)++;
-            if (ingest_problem(ctx, "lastfm_api", item, "malformed_response", perr.msg, err) != 0)
+            if (lfm_client_forget(client, "track.getTopTags", params, err) != 0 ||
+                ingest_problem(ctx, "lastfm_api", item, "malformed_response", perr.msg, err) != 0)
                 rc = -1;
             continue;
         }
-        if (store_tags(ctx, track_id, &tags, err) != 0)
+        if (tags.n_bad_counts) {
+            char detail[300];
+            snprintf(detail, sizeof detail, "%d tag(s) with a count that is NaN, infinite or "
+                     "negative skipped (first: %s)", tags.n_bad_counts, tags.bad_count);
+            if (ingest_problem(ctx, "lastfm_api", item, "bad_tag_weight", detail, err) != 0)
+                rc = -1;
+        }
+        if (rc == 0 && store_tags(ctx, track_id, artist, title, &tags, err) != 0)
             rc = -1;
         lfm_top_tags_free(&tags);
         af_progress("tracks", i + 1, n, "track.getTopTags");

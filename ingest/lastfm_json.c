@@ -1,9 +1,13 @@
 /* lastfm_json.c — Last.fm response parsing with all its quirks; see lastfm_json.h. */
 #include "lastfm_json.h"
 
+#include <stdbool.h>
+
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 size_t lfm_list_size(const json_t *list)
 {
@@ -122,6 +126,18 @@ static int open_payload(const char *body, size_t len, const char *key, const cha
     return 0;
 }
 
+/* True when list is one of the forms a Last.fm list takes: an array, a bare object
+ * (one element), or empty (missing, null, ""); else err says what came instead. */
+static bool list_shape_ok(const json_t *list, const char *key, af_err *err)
+{
+    if (!list || json_is_array(list) || json_is_object(list) || json_is_null(list) ||
+        (json_is_string(list) && !*json_string_value(list)))
+        return true;
+    af_err_set(err, "response of the wrong shape: \"%s\" is %s, not a list", key,
+               json_is_string(list) ? "a string" : json_is_number(list) ? "a number" : "a boolean");
+    return false;
+}
+
 int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *out,
                          struct lfm_api_error *api, af_err *err)
 {
@@ -133,11 +149,23 @@ int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *ou
     json_t *attr = json_object_get(tracks, "@attr");
     json_t *list = json_object_get(tracks, "track");
     size_t n = lfm_list_size(list);
-    out->page = (int)lfm_number(json_object_get(attr, "page"), 1);
+    /* The paging is what moves the crawl on: without it the page is not understood. */
+    double page = lfm_number(json_object_get(attr, "page"), 1);
+    double total_pages = lfm_number(json_object_get(attr, "totalPages"), NAN);
+    if (!json_is_object(attr) || !isfinite(page) || !isfinite(total_pages) || page < 0 ||
+        page > 1e7 || total_pages < 0 || total_pages > 1e7) {
+        json_decref(root);
+        return af_err_set(err, "tag.getTopTracks response of the wrong shape: no \"@attr\" with"
+                               " a numeric \"totalPages\"");
+    }
+    if (!list_shape_ok(list, "track", err)) {
+        json_decref(root);
+        return -1;
+    }
+    out->page = (int)page;
     out->per_page = (int)lfm_number(json_object_get(attr, "perPage"), (double)n);
     out->total = (int)lfm_number(json_object_get(attr, "total"), (double)n);
-    /* Without @attr, assume this is the only page. */
-    out->total_pages = (int)lfm_number(json_object_get(attr, "totalPages"), n ? out->page : 0);
+    out->total_pages = (int)total_pages;
     out->tracks = calloc(n ? n : 1, sizeof *out->tracks);
     if (!out->tracks)
         abort();
@@ -147,6 +175,10 @@ int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *ou
         const char *artist = lfm_text(json_object_get(item, "artist"));
         if (!json_is_object(item) || !name || !artist) {
             out->n_skipped++;
+            continue;
+        }
+        if (strcasecmp(artist, "[unknown]") == 0) {
+            out->n_unknown_artist++;
             continue;
         }
         struct lfm_track *t = &out->tracks[out->n_tracks++];
@@ -159,6 +191,11 @@ int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *ou
                                   (double)(i + 1));
     }
     json_decref(root);
+    if (n > 0 && out->n_skipped == (int)n) {
+        lfm_top_tracks_free(out);
+        return af_err_set(err, "tag.getTopTracks response of the wrong shape: none of its %zu"
+                               " \"track\" items has a name and an artist", n);
+    }
     return 0;
 }
 
@@ -183,7 +220,14 @@ int lfm_parse_top_tags(const char *body, size_t len, struct lfm_top_tags *out,
     if (rc != 0)
         return rc;
     json_t *list = json_object_get(toptags, "tag");
+    if (!list_shape_ok(list, "tag", err)) {
+        json_decref(root);
+        return -1;
+    }
     size_t n = lfm_list_size(list);
+    json_t *attr = json_object_get(toptags, "@attr");
+    out->artist = dup_or_null(lfm_text(json_object_get(attr, "artist")));
+    out->track = dup_or_null(lfm_text(json_object_get(attr, "track")));
     out->tags = calloc(n ? n : 1, sizeof *out->tags);
     if (!out->tags)
         abort();
@@ -194,11 +238,26 @@ int lfm_parse_top_tags(const char *body, size_t len, struct lfm_top_tags *out,
             out->n_skipped++;
             continue;
         }
+        double count = lfm_number(json_object_get(item, "count"), 0);
+        if (!isfinite(count) || count < 0 || count > 1e15) {
+            /* "NaN" or "inf" would decide labels (rock=inf beats jazz=100): never stored. */
+            if (out->n_bad_counts++ == 0) {
+                json_t *c = json_object_get(item, "count");
+                snprintf(out->bad_count, sizeof out->bad_count, "tag \"%.80s\": count %.40s", name,
+                         json_is_string(c) ? json_string_value(c) : "out of range");
+            }
+            continue;
+        }
         struct lfm_tag *t = &out->tags[out->n_tags++];
         t->name = dup_or_null(name);
-        t->count = lfm_number(json_object_get(item, "count"), 0);
+        t->count = count;
     }
     json_decref(root);
+    if (n > 0 && out->n_skipped == (int)n) {
+        lfm_top_tags_free(out);
+        return af_err_set(err, "getTopTags response of the wrong shape: none of its %zu \"tag\""
+                               " items has a name", n);
+    }
     return 0;
 }
 
@@ -207,5 +266,7 @@ void lfm_top_tags_free(struct lfm_top_tags *t)
     for (int i = 0; i < t->n_tags; i++)
         free(t->tags[i].name);
     free(t->tags);
+    free(t->artist);
+    free(t->track);
     memset(t, 0, sizeof *t);
 }

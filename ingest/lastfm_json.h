@@ -33,6 +33,7 @@ struct lfm_top_tracks {
     struct lfm_track *tracks;
     int n_tracks;
     int n_skipped;   /* items without a name or an artist */
+    int n_unknown_artist; /* items by "[unknown]": Last.fm's placeholder, not an artist */
     int page, per_page, total_pages, total;
 };
 
@@ -45,18 +46,27 @@ struct lfm_top_tags {
     struct lfm_tag *tags;
     int n_tags;
     int n_skipped; /* items without a name */
+    int n_bad_counts; /* items whose count is NaN, infinite or negative: skipped */
+    char bad_count[160]; /* the first of them, for the message: tag and count */
+    /* @attr: the names Last.fm answered for (with autocorrect=1, its corrected
+     * spelling of the artist and track asked for); NULL when absent. */
+    char *artist, *track;
 };
 
 /* Checks a body: -1 (err) when it is not a JSON object, LFM_API_ERROR (api filled)
  * when it carries an "error" key, else 0. */
 int lfm_check_body(const char *body, size_t len, struct lfm_api_error *api, af_err *err);
 
-/* tag.getTopTracks. Returns 0, LFM_API_ERROR or -1 (malformed, err says where). */
+/* tag.getTopTracks. Returns 0, LFM_API_ERROR or -1 (malformed, err says where).
+ * A well-formed page of the wrong shape is malformed too — no "@attr" paging, a
+ * "track" that is not a list, items none of which is a track — so that a page that
+ * was not understood never moves the crawl on. */
 int lfm_parse_top_tracks(const char *body, size_t len, struct lfm_top_tracks *out,
                          struct lfm_api_error *api, af_err *err);
 void lfm_top_tracks_free(struct lfm_top_tracks *t);
 
-/* track.getTopTags (also artist.getTopTags and tag.getTopTags). */
+/* track.getTopTags (also artist.getTopTags and tag.getTopTags).  A "tag" that is not
+ * a list, or items none of which is a tag, is malformed (-1). */
 int lfm_parse_top_tags(const char *body, size_t len, struct lfm_top_tags *out,
                        struct lfm_api_error *api, af_err *err);
 void lfm_top_tags_free(struct lfm_top_tags *t);

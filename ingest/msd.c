@@ -20,6 +20,10 @@
 #include "run.h"
 
 #define MAX_JSON_BYTES (64 * 1024 * 1024)
+/* A longer tag is no genre tag, and would exceed a btree index entry (2704 bytes). */
+#define MAX_TAG_BYTES 500
+/* Last.fm tag counts are 0..100 (the top tag of a track is 100). */
+#define MAX_LASTFM_COUNT 100
 
 int msd_is_track_id(const char *text, size_t len)
 {
@@ -117,7 +121,7 @@ static void put_tag_row(struct batch_out *out, const char *id, const char *sourc
                         const char *tag, double weight)
 {
     char w[32];
-    int n = snprintf(w, sizeof w, "\t%.6g\n", weight);
+    int n = snprintf(w, sizeof w, "\t%.6f\n", weight); /* %g could write 1e-50: real underflows */
     af_buf_copy_field(&out->tags, id);
     af_buf_append(&out->tags, "\t", 1);
     af_buf_append(&out->tags, source, strlen(source));
@@ -239,7 +243,7 @@ static void parse_lastfm_file(const char *path, struct batch_out *out)
         const char *tag = json_string_value(json_array_get(pair, 0));
         json_t *count = json_array_get(pair, 1);
         double weight;
-        if (!json_is_array(pair) || !tag || !*tag || !count) {
+        if (!json_is_array(pair) || !tag || !*tag || !count || strlen(tag) > MAX_TAG_BYTES) {
             bad++;
             continue;
         }
@@ -255,6 +259,17 @@ static void parse_lastfm_file(const char *path, struct batch_out *out)
             }
         } else {
             bad++;
+            continue;
+        }
+        if (!af_tag_weight_ok(weight, MAX_LASTFM_COUNT)) {
+            /* One bad value must not fail the whole batch's COPY: record it, go on. */
+            snprintf(why, sizeof why, "tag \"%.200s\": count %.200s is not a number in [0, 100];"
+                     " the tag is skipped, the rest of the file loaded", tag,
+                     json_is_string(count) ? json_string_value(count) : "(a JSON number)");
+            if (json_is_number(count))
+                snprintf(why, sizeof why, "tag \"%.200s\": count %g is not a number in [0, 100];"
+                         " the tag is skipped, the rest of the file loaded", tag, weight);
+            add_problem(out, path, "bad_tag_weight", why);
             continue;
         }
         put_tag_row(out, id, "msd_lastfm", tag, weight);
@@ -449,17 +464,50 @@ static int load_batch(struct ingest_ctx *ctx, const char *source, struct batch_o
             copy_buffer(ctx->db, "COPY msd_stage_tags FROM STDIN", &outs[j].tags, err) != 0 ||
             record_problems(ctx, source, &outs[j], err) != 0)
             goto fail;
-        af_run_count(ctx->run, "files", outs[j].files);
-        af_run_count(ctx->run, "tag_rows_read", outs[j].tag_rows);
     }
     if (merge_staged(ctx, err) != 0)
         goto fail;
     if (af_db_commit(ctx->db, err) != 0)
         goto fail;
+    for (int j = 0; j < n_outs; j++) { /* counted once committed: a refused batch is retried */
+        af_run_count(ctx->run, "files", outs[j].files);
+        af_run_count(ctx->run, "tag_rows_read", outs[j].tag_rows);
+    }
     return 0;
 fail:
     af_db_rollback(ctx->db);
     return -1;
+}
+
+/* A batch the database refused (a row no check here foresaw): its files again, one
+ * transaction each, so that one bad file is an ingest problem and the rest loads.
+ * Fails only when the database itself is gone. */
+static int load_one_by_one(struct ingest_ctx *ctx, char **paths, size_t n, af_err *err)
+{
+    if (PQstatus(ctx->db) == CONNECTION_BAD)
+        return -1;
+    log_warn("the database refused a batch of %zu files (%s); loading them one by one", n,
+             err->msg);
+    af_err_clear(err);
+    struct batch_out out = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        batch_out_reset(&out);
+        parse_lastfm_file(paths[i], &out);
+        if (load_batch(ctx, "msd", &out, 1, err) == 0)
+            continue;
+        if (PQstatus(ctx->db) == CONNECTION_BAD) {
+            rc = -1;
+            break;
+        }
+        char detail[AF_ERR_MAX + 64];
+        snprintf(detail, sizeof detail, "the database refused the file's rows: %s; skipped",
+                 err->msg);
+        af_err_clear(err);
+        rc = ingest_problem(ctx, "msd", paths[i], "load_failed", detail, err);
+    }
+    batch_out_free(&out);
+    return rc;
 }
 
 /* ---- the Last.fm dataset tree ---- */
@@ -531,7 +579,11 @@ static int load_lastfm_tree(struct ingest_ctx *ctx, const struct msd_options *o,
             /* Parse the next batch while this one goes into the database. */
             if (next < n && !af_app_stop_requested())
                 parse_start(&pb[k ^ 1], paths + next, n - next < batch ? n - next : batch);
-            if (load_batch(ctx, "msd", pb[k].outs, pb[k].jobs, err) != 0) {
+            size_t count = (start + batch < n ? batch : n - start);
+            if (load_batch(ctx, "msd", pb[k].outs, pb[k].jobs, err) != 0 &&
+                load_one_by_one(ctx, paths + start, count, err) != 0) {
+                af_err_prefix(err, "loading %s .. %s (%zu files)", paths[start],
+                              paths[start + count - 1], count);
                 rc = -1;
                 break;
             }
@@ -619,6 +671,14 @@ static int load_lines(struct ingest_ctx *ctx, const char *path, enum line_kind k
             char *fields[5];
             if (!*line)
                 continue;
+            char what[200];
+            char *repaired = af_repair_controls(line, what, sizeof what);
+            if (repaired) {
+                add_problem(&out, item, "repaired_text", what);
+                free(line);
+                line = repaired;
+                line_cap = strlen(repaired) + 1;
+            }
             if (split(line, "<SEP>", fields, 5) != 4 ||
                 !msd_is_track_id(fields[0], strlen(fields[0]))) {
                 add_problem(&out, item, "bad_line",

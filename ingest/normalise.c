@@ -1,33 +1,16 @@
 /* normalise.c — tag keys, match keys, UTF-8 checks and COPY escaping; see normalise.h. */
 #include "normalise.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "textkey.h"
+
 size_t af_norm_key(const char *text, char *out, size_t out_len)
 {
-    size_t n = 0;
-    if (out_len == 0)
-        return 0;
-    const unsigned char *p = (const unsigned char *)text;
-    for (; p && *p && n + 1 < out_len; p++) {
-        unsigned char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            out[n++] = (char)(c - 'A' + 'a');
-        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
-            out[n++] = (char)c;
-    }
-    if (p && *p && n > 0) { /* cut short: never keep half a UTF-8 character */
-        size_t j = n - 1;
-        while (j > 0 && ((unsigned char)out[j] & 0xC0) == 0x80)
-            j--;
-        unsigned char lead = (unsigned char)out[j];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (n - j < need)
-            n = j;
-    }
-    out[n] = '\0';
-    return n;
+    return af_text_key(text, out, out_len);
 }
 
 size_t af_match_key(const char *artist, const char *title, char *out, size_t out_len)
@@ -138,4 +121,37 @@ void af_buf_free(struct af_buf *buf)
     free(buf->data);
     buf->data = NULL;
     buf->len = buf->cap = 0;
+}
+
+char *af_repair_controls(const char *text, char *what, size_t what_len)
+{
+    size_t quotes = 0, dashes = 0, removed = 0, len = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++, len++) {
+        quotes += *p == 0x19;
+        dashes += *p == 0x13;
+        removed += *p < 0x20 && *p != 0x19 && *p != 0x13;
+    }
+    if (quotes + dashes + removed == 0)
+        return NULL;
+    char *out = malloc(len + 2 * (quotes + dashes) + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == 0x19)
+            memcpy(w, "\xE2\x80\x99" /* ’ */, 3), w += 3;
+        else if (*p == 0x13)
+            memcpy(w, "\xE2\x80\x93" /* – */, 3), w += 3;
+        else if (*p >= 0x20)
+            *w++ = (char)*p;
+    }
+    *w = '\0';
+    snprintf(what, what_len, "%zu U+0019 read as \u2019, %zu U+0013 read as \u2013, %zu other "
+             "control character%s removed (cp1252 damage)", quotes, dashes, removed,
+             removed == 1 ? "" : "s");
+    return out;
+}
+
+bool af_tag_weight_ok(double weight, double max)
+{
+    return isfinite(weight) && weight >= 0 && weight <= max;
 }

@@ -3,10 +3,11 @@
  * raw tag finds its genre) and match keys (how a track found by two sources is
  * recognised as one), plus UTF-8 checking and COPY text escaping for bulk loads.
  *
- * A key keeps ASCII letters (lower-cased), ASCII digits and every non-ASCII
- * byte, and drops everything else, so that case, spaces, hyphens and
- * punctuation do not matter: "Hip Hop" = "hip-hop" = "HipHop" = "hiphop".
- * The SQL function af_norm_key() in sql/002_ingest.sql does exactly the same.
+ * A key is lib/textkey.h's af_text_key(): Unicode compatibility normalisation and
+ * case folding (utf8proc), then letters and digits only, so that case, width,
+ * ligatures, spaces, hyphens and punctuation do not matter: "Hip Hop" = "hip-hop" =
+ * "HipHop" = "hiphop", "ROSÉ" = "Rosé".  The SQL function af_norm_key()
+ * (sql/030_textkey.sql) computes the same key.
  */
 #ifndef AF_INGEST_NORMALISE_H
 #define AF_INGEST_NORMALISE_H
@@ -22,6 +23,17 @@ size_t af_match_key(const char *artist, const char *title, char *out, size_t out
 
 /* True when the len bytes are valid UTF-8 (no overlongs, surrogates or NULs). */
 bool af_utf8_valid(const char *text, size_t len);
+
+/* Repairs the cp1252 damage of the MSD's unique_tracks.txt: U+0019 where a right
+ * quote was meant ("Gigi D\x19Agostino") becomes ’, U+0013 (a dash) becomes –, and
+ * every other C0 control character (tab included) is removed.  Returns a malloc'd
+ * repaired copy and fills what (e.g. "1 U+0019 -> ’, 2 controls removed"), or NULL
+ * when text needs no repair. */
+char *af_repair_controls(const char *text, char *what, size_t what_len);
+
+/* A tag weight that can be stored and compared: finite, in [0, max].  NaN and the
+ * infinities ("NaN", "inf" in a source) are never weights. */
+bool af_tag_weight_ok(double weight, double max);
 
 /* Appends text to a COPY text-format field: backslash, tab, newline and carriage
  * return are escaped. A NULL text appends \N. Returns -1 when out of memory. */

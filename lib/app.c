@@ -11,6 +11,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "migrate.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -153,7 +154,7 @@ static int connect_database(struct af_app *app, enum af_app_flags flags, af_err 
         return -1;
     if (flags == AF_APP_DB_ANY_SCHEMA)
         return 0;
-    if (af_db_check_schema(app->db, err) != 0)
+    if (af_migrate_check_schema(app->db, err) != 0)
         return -1;
     app->run = af_run_begin(app->db, app->program, app->argc, app->argv, err);
     if (!app->run)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -149,14 +150,99 @@ int af_config_set(struct af_config *cfg, const char *key, const char *value, con
     return 0;
 }
 
+/* Lines longer than inih's fixed line buffer (INI_MAX_LINE, 200 in Debian's build)
+ * are read here whole: inih would split one into a bogus second key.  The reader
+ * gives inih such a line as "name=\1N" and keeps its value in long_values[N],
+ * which on_ini_entry puts back; the value is cut as inih cuts one (inline
+ * comment after whitespace, surrounding spaces). */
+#define LONG_VALUE_MARK '\1'
+
 struct load_state {
     struct af_config *cfg;
     char first_problem[1024]; /* inih reports only the line; we keep the key and reason */
+    FILE *fp;
+    char *line;
+    size_t line_capacity;
+    char **long_values;
+    size_t n_long_values;
 };
 
-static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
+static char *strip(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* A long line as inih would have read it with a big enough buffer, rewritten to fit. */
+static void shorten_long_line(struct load_state *state, char *line, char *str, int num)
+{
+    char *p = strip(line);
+    if (*p == ';' || *p == '#') { /* a long comment */
+        snprintf(str, (size_t)num, "\n");
+        return;
+    }
+    char *eq = strpbrk(p, "=:");
+    char **grown = realloc(state->long_values, (state->n_long_values + 1) * sizeof *grown);
+    if (grown)
+        state->long_values = grown;
+    if (!eq || *p == '[' || !grown) {
+        if (!state->first_problem[0])
+            snprintf(state->first_problem, sizeof state->first_problem,
+                     "a line of %zu characters that is not key = value", strlen(p));
+        snprintf(str, (size_t)num, "?\n"); /* a syntax error at this line */
+        return;
+    }
+    *eq = '\0';
+    char *value = eq + 1;
+    for (char *c = value; *c; c++)
+        if (*c == ';' && c > value && (c[-1] == ' ' || c[-1] == '\t')) {
+            *c = '\0';
+            break;
+        }
+    char *name = strip(p);
+    char *copy = strdup(strip(value));
+    if (!copy || (int)strlen(name) + 24 >= num) {
+        free(copy);
+        if (!state->first_problem[0])
+            snprintf(state->first_problem, sizeof state->first_problem,
+                     "a key name of %zu characters", strlen(name));
+        snprintf(str, (size_t)num, "?\n");
+        return;
+    }
+    state->long_values[state->n_long_values] = copy;
+    snprintf(str, (size_t)num, "%s=%c%zu\n", name, LONG_VALUE_MARK, state->n_long_values++);
+}
+
+/* inih's reader (fgets-like): one whole line per call, however long. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct load_state *state = stream;
+    ssize_t len = getline(&state->line, &state->line_capacity, state->fp);
+    if (len < 0 || num < 2)
+        return NULL;
+    if (len < num)
+        memcpy(str, state->line, (size_t)len + 1);
+    else
+        shorten_long_line(state, state->line, str, num);
+    return str;
+}
+
+static const char *long_value(const struct load_state *state, const char *value)
+{
+    if (value[0] != LONG_VALUE_MARK)
+        return value;
+    size_t i = (size_t)strtoul(value + 1, NULL, 10);
+    return i < state->n_long_values ? state->long_values[i] : value;
+}
+
+static int on_ini_entry(void *user, const char *section, const char *name, const char *raw_value)
 {
     struct load_state *state = user;
+    const char *value = long_value(state, raw_value);
     char full_name[256];
     snprintf(full_name, sizeof full_name, "%s.%s", section, name);
     int index = find_key(full_name);
@@ -176,20 +262,40 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
     return 0;
 }
 
-int af_config_load(struct af_config *cfg, const char *path, af_err *err)
+static int parse_file(struct load_state *state, const char *path, af_err *err)
 {
-    struct load_state state = {.cfg = cfg};
-    int line = ini_parse(path, on_ini_entry, &state);
-    if (line == -1)
+    struct stat st;
+    if (stat(path, &st) != 0)
         return af_err_set_code(err, AF_EXIT_USAGE, "%s: cannot open configuration file: %s",
                                path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) /* a directory reads as empty, a FIFO blocks */
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "%s: cannot open configuration file: not a regular file%s", path,
+                               S_ISDIR(st.st_mode) ? " (a directory)" : "");
+    state->fp = fopen(path, "r");
+    if (!state->fp)
+        return af_err_set_code(err, AF_EXIT_USAGE, "%s: cannot open configuration file: %s",
+                               path, strerror(errno));
+    int line = ini_parse_stream(read_line, state, on_ini_entry, state);
+    fclose(state->fp);
     if (line == -2)
         return af_err_set_code(err, AF_EXIT_USAGE, "%s: out of memory while reading", path);
     if (line > 0)
         return af_err_set_code(err, AF_EXIT_USAGE, "%s:%d: %s", path, line,
-                               state.first_problem[0] ? state.first_problem
-                                                      : "syntax error (expected key = value)");
+                               state->first_problem[0] ? state->first_problem
+                                                       : "syntax error (expected key = value)");
     return 0;
+}
+
+int af_config_load(struct af_config *cfg, const char *path, af_err *err)
+{
+    struct load_state state = {.cfg = cfg};
+    int rc = parse_file(&state, path, err);
+    free(state.line);
+    for (size_t i = 0; i < state.n_long_values; i++)
+        free(state.long_values[i]);
+    free(state.long_values);
+    return rc;
 }
 
 const char *af_config_default_path(void)

@@ -7,7 +7,6 @@
 
 #include "exitcode.h"
 #include "log.h"
-#include "migrate.h"
 
 const char *af_db_embedded_conninfo(void)
 {
@@ -64,6 +63,19 @@ static void log_server_notice(void *unused, const char *message)
 
 PGconn *af_db_connect(const char *conninfo, af_err *err)
 {
+    /* A connection string that does not parse is the caller's mistake, not an
+     * unavailable database: usage error (2), not 3. */
+    char *parse_error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(conninfo, &parse_error);
+    if (!parsed) {
+        char why[512] = "out of memory";
+        if (parse_error)
+            first_line(parse_error, why, sizeof why);
+        PQfreemem(parse_error);
+        af_err_set_code(err, AF_EXIT_USAGE, "malformed database connection string: %s", why);
+        return NULL;
+    }
+    PQconninfoFree(parsed);
     PGconn *conn = PQconnectdb(conninfo);
     if (!conn) {
         af_err_set_code(err, AF_EXIT_DB_UNAVAILABLE, "cannot connect to the database: out of memory");
@@ -188,24 +200,4 @@ int af_db_try_stage_lock(PGconn *conn, const char *stage, af_err *err)
                                "another %s run holds the stage lock; exiting without doing anything",
                                stage);
     return 0;
-}
-
-int af_db_check_schema(PGconn *conn, af_err *err)
-{
-    int current;
-    if (af_migrate_current_version(conn, &current, err) != 0)
-        return -1;
-    int known = af_migrate_latest_version();
-    if (current == known)
-        return 0;
-    if (current == 0)
-        return af_err_set_code(err, AF_EXIT_SCHEMA,
-                               "the database has no AudioFiler schema: run 'af-db migrate' first");
-    if (current < known)
-        return af_err_set_code(err, AF_EXIT_SCHEMA,
-                               "the database schema is at version %d, this program needs %d: "
-                               "run 'af-db migrate'", current, known);
-    return af_err_set_code(err, AF_EXIT_SCHEMA,
-                           "the database schema is at version %d, newer than this program "
-                           "understands (%d): upgrade AudioFiler", current, known);
 }

@@ -31,9 +31,6 @@ void af_db_describe(PGconn *conn, char *buf, size_t len);
 /* Connects, or fails with AF_EXIT_DB_UNAVAILABLE and a message naming the target. */
 PGconn *af_db_connect(const char *conninfo, af_err *err);
 
-/* Refuses a schema older or newer than this program's migrations (AF_EXIT_SCHEMA). */
-int af_db_check_schema(PGconn *conn, af_err *err);
-
 /* Runs a parameterised statement that returns rows. Returns NULL on failure. */
 PGresult *af_db_query(PGconn *conn, const char *sql, int n_params, const char *const *params,
                       af_err *err);

@@ -143,3 +143,23 @@ int af_migrate_apply(PGconn *conn, int *applied, af_err *err)
     PQclear(PQexec(conn, "SELECT pg_advisory_unlock(hashtext('audiofiler:migrate'))"));
     return rc;
 }
+
+int af_migrate_check_schema(PGconn *conn, af_err *err)
+{
+    int current;
+    if (af_migrate_current_version(conn, &current, err) != 0)
+        return -1;
+    int known = af_migrate_latest_version();
+    if (current == known)
+        return 0;
+    if (current == 0)
+        return af_err_set_code(err, AF_EXIT_SCHEMA,
+                               "the database has no AudioFiler schema: run 'af-db migrate' first");
+    if (current < known)
+        return af_err_set_code(err, AF_EXIT_SCHEMA,
+                               "the database schema is at version %d, this program needs %d: "
+                               "run 'af-db migrate'", current, known);
+    return af_err_set_code(err, AF_EXIT_SCHEMA,
+                           "the database schema is at version %d, newer than this program "
+                           "understands (%d): upgrade AudioFiler", current, known);
+}

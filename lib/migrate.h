@@ -22,4 +22,9 @@ int af_migrate_current_version(PGconn *conn, int *version, af_err *err);
  * newer than this program, and one whose applied migrations differ from ours. */
 int af_migrate_apply(PGconn *conn, int *applied, af_err *err);
 
+/* Refuses a schema older or newer than this program's migrations (AF_EXIT_SCHEMA).
+ * Here, not in db.c: the schema's version is the migrations' business, and db.c,
+ * which migrate.c builds on, then knows nothing of migrations (no include cycle). */
+int af_migrate_check_schema(PGconn *conn, af_err *err);
+
 #endif

@@ -1,11 +1,14 @@
 /* run.c — run records in the runs table; see run.h. */
 #include "run.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -18,12 +21,26 @@ struct counter {
     long long value;
 };
 
+/* Heartbeat: a thread with its own connection writes heartbeat_at and the counters
+ * every AF_RUN_HEARTBEAT_SECONDS (default 30; the main connection may be inside a
+ * transaction, busy, or in another thread's hands).  A run whose heartbeat is
+ * older than STALE_HEARTBEATS intervals, or whose process is gone from this host,
+ * is marked crashed by the next run to begin. */
+#define DEFAULT_HEARTBEAT_SECONDS 30
+#define STALE_HEARTBEATS 10
+
 struct af_run {
     PGconn *conn;
     long long id;
     pthread_mutex_t lock;
     int n_counters;
     struct counter counters[MAX_COUNTERS];
+
+    pthread_t heartbeat;
+    int heartbeat_running, stopping;
+    pthread_cond_t wake;
+    int interval;
+    char **keywords, **values; /* the main connection's parameters, for the thread's own */
 };
 
 /* Masks the value after "password=" (conninfo) and the part after ':' in "user:pass@"
@@ -75,9 +92,177 @@ static char *arguments_literal(int argc, char **argv)
     return out;
 }
 
+static int heartbeat_seconds(void)
+{
+    const char *env = getenv("AF_RUN_HEARTBEAT_SECONDS");
+    int v = env && *env ? atoi(env) : DEFAULT_HEARTBEAT_SECONDS;
+    return v > 0 ? v : DEFAULT_HEARTBEAT_SECONDS;
+}
+
+static char *counters_json(struct af_run *run);
+
+/* The main connection's parameters (with a connect timeout), for a second one. */
+static int copy_conninfo(struct af_run *run)
+{
+    PQconninfoOption *opts = PQconninfo(run->conn);
+    if (!opts)
+        return -1;
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n += o->val != NULL;
+    run->keywords = calloc(n + 2, sizeof *run->keywords);
+    run->values = calloc(n + 2, sizeof *run->values);
+    size_t i = 0;
+    for (PQconninfoOption *o = opts; run->keywords && run->values && o->keyword; o++) {
+        if (!o->val || strcmp(o->keyword, "connect_timeout") == 0)
+            continue;
+        run->keywords[i] = strdup(o->keyword);
+        run->values[i++] = strdup(o->val);
+    }
+    if (run->keywords && run->values) {
+        run->keywords[i] = strdup("connect_timeout");
+        run->values[i] = strdup("10");
+    }
+    PQconninfoFree(opts);
+    return run->keywords && run->values ? 0 : -1;
+}
+
+static void free_conninfo(struct af_run *run)
+{
+    for (size_t i = 0; run->keywords && run->keywords[i]; i++) {
+        free(run->keywords[i]);
+        free(run->values[i]);
+    }
+    free(run->keywords);
+    free(run->values);
+}
+
+static void beat(struct af_run *run, PGconn **conn)
+{
+    if (!*conn || PQstatus(*conn) != CONNECTION_OK) {
+        PQfinish(*conn);
+        *conn = PQconnectdbParams((const char *const *)run->keywords,
+                                  (const char *const *)run->values, 0);
+        if (PQstatus(*conn) != CONNECTION_OK)
+            return; /* the database is away: try again next time */
+        PQclear(PQexec(*conn, "SET statement_timeout = '10s'")); /* af_run_end joins us */
+    }
+    char *counters = counters_json(run);
+    char id[24];
+    snprintf(id, sizeof id, "%lld", run->id);
+    const char *params[] = {counters, id};
+    PGresult *res = PQexecParams(*conn,
+                                 "UPDATE runs SET heartbeat_at = now(), counters = $1"
+                                 " WHERE run_id = $2 AND status = 'running'",
+                                 2, NULL, params, NULL, NULL, 0);
+    PQclear(res);
+    free(counters);
+}
+
+static void *heartbeat_main(void *arg)
+{
+    struct af_run *run = arg;
+    PGconn *conn = NULL;
+    pthread_mutex_lock(&run->lock);
+    while (!run->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += run->interval;
+        pthread_cond_timedwait(&run->wake, &run->lock, &until);
+        if (run->stopping)
+            break;
+        pthread_mutex_unlock(&run->lock);
+        beat(run, &conn);
+        pthread_mutex_lock(&run->lock);
+    }
+    pthread_mutex_unlock(&run->lock);
+    PQfinish(conn);
+    return NULL;
+}
+
+static void start_heartbeat(struct af_run *run)
+{
+    run->interval = heartbeat_seconds();
+    pthread_cond_init(&run->wake, NULL);
+    if (copy_conninfo(run) == 0 && pthread_create(&run->heartbeat, NULL, heartbeat_main, run) == 0)
+        run->heartbeat_running = 1;
+    else
+        log_warn("run %lld: no heartbeat thread; a crash of this run is noticed only on this host",
+                 run->id);
+}
+
+static void stop_heartbeat(struct af_run *run)
+{
+    if (run->heartbeat_running) {
+        pthread_mutex_lock(&run->lock);
+        run->stopping = 1;
+        pthread_cond_signal(&run->wake);
+        pthread_mutex_unlock(&run->lock);
+        pthread_join(run->heartbeat, NULL);
+    }
+    pthread_cond_destroy(&run->wake);
+    free_conninfo(run);
+}
+
+int af_run_mark_crashed(PGconn *conn, long *marked, af_err *err)
+{
+    *marked = 0;
+    char host[256] = "unknown", stale[24];
+    gethostname(host, sizeof host - 1);
+    snprintf(stale, sizeof stale, "%d", STALE_HEARTBEATS * heartbeat_seconds());
+    const char *params[] = {host};
+    PGresult *res = af_db_query(conn,
+                                "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = $1",
+                                1, params, err);
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        pid_t pid = (pid_t)atoi(PQgetvalue(res, r, 1));
+        if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to judge) */
+        const char *p[] = {PQgetvalue(res, r, 0)};
+        PGresult *up = af_db_query(conn,
+                                   "UPDATE runs SET status = 'crashed',"
+                                   " finished_at = coalesce(heartbeat_at, started_at),"
+                                   " error = 'the process ended without recording its end"
+                                   " (killed, crashed or lost its database); counters as of its"
+                                   " last heartbeat' WHERE run_id = $1 AND status = 'running'"
+                                   " RETURNING run_id",
+                                   1, p, err);
+        if (!up) {
+            PQclear(res);
+            return -1;
+        }
+        *marked += PQntuples(up);
+        PQclear(up);
+    }
+    PQclear(res);
+    const char *p2[] = {stale};
+    res = af_db_query(conn,
+                      "UPDATE runs SET status = 'crashed', finished_at = heartbeat_at,"
+                      " error = format('no heartbeat since %s: the process on %s is gone',"
+                      "                to_char(heartbeat_at, 'YYYY-MM-DD HH24:MI:SS'), host)"
+                      " WHERE status = 'running'"
+                      " AND heartbeat_at < now() - make_interval(secs => $1::int) RETURNING run_id",
+                      1, p2, err);
+    if (!res)
+        return -1;
+    *marked += PQntuples(res);
+    PQclear(res);
+    return 0;
+}
+
 struct af_run *af_run_begin(PGconn *conn, const char *program, int argc, char **argv,
                             af_err *err)
 {
+    long marked = 0;
+    af_err mark_err = {0};
+    if (af_run_mark_crashed(conn, &marked, &mark_err) != 0)
+        log_warn("could not check for crashed runs: %s", mark_err.msg);
+    else if (marked > 0)
+        log_warn("%ld earlier run(s) had ended without recording it: marked crashed "
+                 "(af-db status lists them)", marked);
+
     struct af_run *run = calloc(1, sizeof *run);
     char *args = arguments_literal(argc, argv);
     if (!run || !args) {
@@ -91,8 +276,8 @@ struct af_run *af_run_begin(PGconn *conn, const char *program, int argc, char **
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     const char *params[] = {program, AF_VERSION, args, host, pid};
     PGresult *res = af_db_query(conn,
-                                "INSERT INTO runs (program, version, arguments, host, pid)"
-                                " VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+                                "INSERT INTO runs (program, version, arguments, host, pid, heartbeat_at)"
+                                " VALUES ($1, $2, $3, $4, $5, now()) RETURNING run_id",
                                 5, params, err);
     free(args);
     if (!res) {
@@ -103,6 +288,7 @@ struct af_run *af_run_begin(PGconn *conn, const char *program, int argc, char **
     PQclear(res);
     run->conn = conn;
     pthread_mutex_init(&run->lock, NULL);
+    start_heartbeat(run);
     return run;
 }
 
@@ -164,7 +350,8 @@ int af_run_flush(struct af_run *run, af_err *err)
     char id[24];
     snprintf(id, sizeof id, "%lld", run->id);
     const char *params[] = {counters, id};
-    int rc = af_db_command(run->conn, "UPDATE runs SET counters = $1 WHERE run_id = $2", 2,
+    int rc = af_db_command(run->conn,
+                           "UPDATE runs SET counters = $1, heartbeat_at = now() WHERE run_id = $2", 2,
                            params, err);
     free(counters);
     return rc;
@@ -174,6 +361,7 @@ void af_run_end(struct af_run *run, const char *status, const char *error)
 {
     if (!run)
         return;
+    stop_heartbeat(run);
     if (PQstatus(run->conn) == CONNECTION_OK) {
         /* A transaction left open by a failed stage would swallow this update. */
         if (PQtransactionStatus(run->conn) != PQTRANS_IDLE)

@@ -1,9 +1,10 @@
 /*
  * run.h — run records: every invocation of every program leaves a row in `runs`
  * (program, version, arguments without secrets, host, pid, start, end, status,
- * counters, error).  Counters are kept in memory (thread-safe) and written when
- * the run ends; af_run_flush writes them early so that long runs show progress
- * in `af-db status`.
+ * counters, error).  Counters are kept in memory (thread-safe), written every
+ * AF_RUN_HEARTBEAT_SECONDS (30) with heartbeat_at by a thread with its own
+ * connection, and when the run ends; a run that ends without saying so (SIGKILL,
+ * a crash, a lost database) is marked 'crashed' by the next one (af_run_mark_crashed).
  */
 #ifndef AF_RUN_H
 #define AF_RUN_H
@@ -24,6 +25,11 @@ void af_run_count(struct af_run *run, const char *counter, long long delta);
 long long af_run_counter(const struct af_run *run, const char *counter);
 
 int af_run_flush(struct af_run *run, af_err *err);
+
+/* Marks as 'crashed' the runs still 'running' whose process is gone: on this host,
+ * their pid is not alive; anywhere, their heartbeat (see run.c) stopped long ago.
+ * af_run_begin does it first; af-db status too.  *marked = how many. */
+int af_run_mark_crashed(PGconn *conn, long *marked, af_err *err);
 
 /* Writes end time, status ('succeeded', 'failed', 'interrupted'), counters and error
  * (may be NULL), then frees the run. The connection may be dead: then only frees. */

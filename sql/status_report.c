@@ -51,7 +51,12 @@ static const char stage_counts_sql[] =
 
 static const char failure_reasons_sql[] =
     "SELECT stage, reason, n FROM ("
-    " SELECT 'label' AS stage, status || coalesce(': ' || reason, '') AS reason, count(*) AS n"
+    /* Ingest: problems still open, by source and reason, each item once however often
+     * a re-run met it; a folder file stored since is no longer a problem. */
+    " SELECT 'ingest' AS stage, source || ': ' || problem AS reason, count(DISTINCT item) AS n"
+    "  FROM ingest_problems p WHERE NOT (source = 'folder'"
+    "   AND EXISTS (SELECT 1 FROM folder_files f WHERE f.path = p.item)) GROUP BY 2"
+    " UNION ALL SELECT 'label', status || coalesce(': ' || reason, '') AS reason, count(*) AS n"
     "  FROM track_labels WHERE taxonomy_version = " LATEST_TAXONOMY " AND status <> 'labelled'"
     "  GROUP BY 2"
     " UNION ALL SELECT 'fetch', provider || ': ' || outcome, count(*) FROM fetch_outcomes o"
@@ -105,7 +110,7 @@ static int print_query_table(struct af_app *app, const char *title, const char *
 int af_status_report_print(struct af_app *app, af_err *err)
 {
     static const char *stage_headers[] = {"stage", "done", "pending", "failed", "meaning"};
-    static const char *reason_headers[] = {"stage", "reason", "tracks"};
+    static const char *reason_headers[] = {"stage", "reason", "items"};
     static const char *run_headers[] = {"program", "status", "started (UTC)", "duration",
                                         "counters", "error"};
     if (print_query_table(app, "Tracks per stage", stage_counts_sql, 5, stage_headers, 0,

@@ -1,6 +1,7 @@
 /* model_store.c — models, their epochs and evaluations in PostgreSQL; see model_store.h. */
 #include "model_store.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,8 +313,9 @@ int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err
     }
     if (all_digits(spec)) {
         char *end;
+        errno = 0;
         long long id = strtoll(spec, &end, 10);
-        if (*end || id <= 0)
+        if (*end || id <= 0 || errno == ERANGE)
             return af_err_set_code(err, AF_EXIT_USAGE,
                                    "model '%s': expected a model id, a name, 'default' or "
                                    "'latest'", spec);

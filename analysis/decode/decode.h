@@ -22,6 +22,10 @@
  *   - corrupt: nothing decodes, more than half the packets fail, or NaN/inf samples;
  *   - too long: decoding stops as soon as it passes max_seconds, so memory
  *     stays about max_seconds * 22050 * 4 bytes at most (106 MB at 20 minutes);
+ *     but an input longer than 2 minutes whose container states its duration,
+ *     decoded for an excerpt, holds only the excerpt's span (span.c: the same
+ *     samples, memory independent of the input's length), and is refused only
+ *     past AF_DECODE_MAX_STREAM_SECONDS (12 hours: a bound on time, not memory);
  *   - too short: fewer than min_samples before the excerpt;
  *   - silent: every kept sample (the excerpt) below the threshold.
  * A few bad packets in an otherwise good file are concealed by FFmpeg and
@@ -43,12 +47,14 @@
 
 #define AF_DECODE_EXCERPT_SECONDS 30.0   /* central excerpt; 0 = whole input */
 #define AF_DECODE_MAX_SECONDS 1200.0     /* 20 minutes, before excerpting */
+#define AF_DECODE_MAX_STREAM_SECONDS 43200.0 /* 12 hours, when only the excerpt's span is held */
 #define AF_DECODE_MIN_SAMPLES 2048       /* one n_fft frame at 22050 Hz */
 #define AF_DECODE_SILENCE_THRESHOLD 1e-6 /* all |x| below this = silent */
 
 struct af_decode_opts {
     double excerpt_seconds;   /* length of the central excerpt; 0 = keep the whole input */
-    double max_seconds;       /* refuse inputs that decode to more than this (bounds memory) */
+    double max_seconds;       /* refuse inputs that decode to more than this (bounds memory);
+                                 not applied to a span decode (see "too long" above) */
     size_t min_samples;       /* refuse inputs shorter than this many samples at 22050 Hz */
     double silence_threshold; /* refuse when every kept sample has |x| < this; 0 = never */
 };

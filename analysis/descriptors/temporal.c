@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdbool.h>
 
-#include "frames.h"
+#include "framing.h"
 #include "simd.h"
 
 #define FRAME_BLOCKS (AF_N_FFT / AF_HOP) /* 4 */

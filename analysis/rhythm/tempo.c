@@ -30,6 +30,7 @@
 #include <fftw3.h>
 
 #include "simd.h"
+#include "spectral/fftw_lock.h"
 
 #define TEMPO_N AF_TEMPO_DFT
 #define TEMPO_HALF (AF_TEMPO_WIN / 2)
@@ -48,8 +49,10 @@ static void make_plans(void)
     double *real = fftw_malloc(sizeof(double) * 2 * AF_TEMPO_SPAN);
     fftw_complex *spectrum = fftw_malloc(sizeof(double) * 2 * AF_TEMPO_SPAN);
     if (real && spectrum) {
+        af_fftw_planner_lock(); /* see spectral/fftw_lock.h */
         first_frame_plan = fftw_plan_dft_r2c_1d(TEMPO_N, real, spectrum, FFTW_ESTIMATE);
         inverse_plan = fftw_plan_dft_c2r_1d(TEMPO_N, spectrum, real, FFTW_ESTIMATE);
+        af_fftw_planner_unlock();
     }
     fftw_free(real);
     fftw_free(spectrum);

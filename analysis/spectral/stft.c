@@ -17,6 +17,8 @@
  */
 #include "stft.h"
 
+#include "fftw_lock.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -56,16 +58,20 @@ static const char stft_wisdom[] =
     "  (fftw_codelet_n2sv_32_avx 0 #x10048 #x10048 #x0 #x5905379c #x73c287ff #x82b1ffeb #x36ec77c9)\n"
     ")\n";
 
+/* Under the process-wide planner lock: pthread_once only keeps this block from
+ * running twice, not from running while tempo.c's plans are made. */
 static void make_plan(void)
 {
-    fftw_import_wisdom_from_string(stft_wisdom); /* 0 (ignored) on another FFTW version */
     /* The same layout as af_stft_buffers.work: in_re, in_im, out_re, out_im. */
     double *work = fftw_malloc(sizeof(double) * AF_STFT_WORK_DOUBLES);
     if (!work)
         return;
+    af_fftw_planner_lock();
+    fftw_import_wisdom_from_string(stft_wisdom); /* 0 (ignored) on another FFTW version */
     fftw_iodim dim = {.n = AF_N_FFT / 2, .is = 1, .os = 1};
     shared_plan = fftw_plan_guru_split_dft(1, &dim, 0, NULL, work, work + HALF, work + 2 * HALF, work + 3 * HALF,
                                            FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+    af_fftw_planner_unlock();
     fftw_free(work);
 }
 

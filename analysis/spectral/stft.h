@@ -21,7 +21,7 @@
 #include <fftw3.h>
 
 #include "error.h"
-#include "frames.h"
+#include "framing.h"
 
 #define AF_N_BINS (AF_N_FFT / 2 + 1) /* 1025 */
 /* Row stride of magnitude matrices: AF_N_BINS rounded up to a multiple of 16,

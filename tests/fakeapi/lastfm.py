@@ -13,6 +13,10 @@ Built from ../shared/reference/api/API_FORMATS.md section 1 and its examples:
     gives it (a number, or a string to test leniency); one tag as a bare object; no
     tags as []; an unknown track of a known artist as [] (HTTP 200); an unknown
     artist as {"error":6,"message":"Track not found","links":[]} (HTTP 200).
+  * autocorrect=1 (track.getTopTags, track.getInfo): a world track's "misspellings"
+    ([{"artist":..,"title":..}]) find it, and @attr names the corrected artist and
+    track, as the real service does; without autocorrect they are unknown.
+  * The "[unknown]" artist: world tracks may carry it; Last.fm lists such tracks.
   * track.getInfo: duration in milliseconds, toptags without counts.
   * Keys: world "lastfm": {"api_key": "test-key", "suspended_keys": [...]}; another
     key → {"error":10,...} (HTTP 403), a suspended one → error 26 (HTTP 403); no
@@ -129,6 +133,11 @@ def _find_track(request, state):
             artist_known = True
             if _lower(t["title"]) == title:
                 return t, True
+    if request.query.get("autocorrect") == "1":
+        for t in _tracks(state):
+            for m in t.get("misspellings", []):
+                if _lower(m.get("artist")) == artist and _lower(m.get("title")) == title:
+                    return t, True
     return None, artist_known
 
 

@@ -122,6 +122,9 @@ done
 kill -9 $victim
 wait $victim 2>/dev/null
 expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")" "the killed worker leaves its claimed batch behind"
+# As if it had run on another host: nobody here can tell that it is dead, and its
+# heartbeat is recent (a dead run on this host is taken over at once: see the end).
+sql "UPDATE runs SET host = 'another-host' WHERE program = 'af-extract'" >/dev/null
 run af-extract --jobs 2
 expect_status 0 "while the claims are leased, another worker skips them"
 expect_eq "10" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")" "the leased claims are untouched"
@@ -170,3 +173,86 @@ sql "UPDATE extraction_jobs SET lease_expires_at = now() - interval '1 second' W
 run af-extract --jobs 2
 expect_status 0 "the next run resumes"
 expect_eq "40|400" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" "and finishes every track once"
+
+# A batch is bounded by its audio bytes too (--batch-mb / [extract] batch_megabytes):
+# three 529 kB WAVs with a 1 MB bound go one per transaction (now() differs per
+# transaction), however many tracks --batch allows.
+use_migrated_database extract_batch_bytes
+for i in 1 2 3; do
+    make_tone "$audio/bytes$i.wav" 12 $((300 + 100 * i)) -c:a pcm_s16le
+    add_track_with_audio $i "$audio/bytes$i.wav"
+done
+run af-extract --jobs 2 --batch 16 --batch-mb 1
+expect_status 0 "af-extract with a byte bound per batch"
+expect_eq "3|3" "$(sql "SELECT count(*), count(DISTINCT updated_at) FROM extraction_jobs WHERE status = 'done'")" \
+    "three tracks of 529 kB with a 1 MB bound are stored in three batches"
+sql "DELETE FROM window_features; DELETE FROM track_features; DELETE FROM extraction_jobs" >/dev/null
+run af-extract --jobs 2 --batch 16 --batch-mb 2
+expect_eq "3|1" "$(sql "SELECT count(*), count(DISTINCT updated_at) FROM extraction_jobs WHERE status = 'done'")" \
+    "with a 2 MB bound, the three (1.6 MB) go together"
+
+# A long file with a stated duration: only the excerpt's span is held, so it is not
+# refused as too long (the limit bounds memory, which the span does not grow).
+use_migrated_database extract_long_file
+make_tone "$audio/long22min.flac" 1300 440
+add_track_with_audio 1 "$audio/long22min.flac"
+run af-extract --jobs 1
+expect_status 0 "a 21.7-minute file (over the 20-minute maximum) is analysed: its central 30 s"
+expect_eq "635.0|10" "$(sql "SELECT round(excerpt_start::numeric, 1), n_windows FROM track_features WHERE track_id = 1")" \
+    "from the middle of the file"
+
+# A FIFO given to af-features is refused at once (it blocked for ever in the open).
+mkfifo "$test_tmp/pipe.wav"
+run timeout 20 af-features --track --format csv "$test_tmp/pipe.wav" "$audio/a440.mp3"
+expect_status 1 "af-features exits 1 when one input is a FIFO, without blocking"
+expect_err "pipe.wav.*not a regular file \(a FIFO\)" "the FIFO is named and said to be one"
+expect_eq "2" "$(printf '%s\n' "$out" | wc -l)" "the other file is still analysed (header and one row)"
+
+# A track that decodes but whose analysis fails is filed under "analysis", not "ok"
+# (it was "ok: frame features: ..."): a float WAV with samples of 3e30.
+use_migrated_database extract_analysis_failure
+python3 -c "
+import struct
+n = 22050 * 5
+data = b''.join(struct.pack('<f', 3e30 if i % 100 == 0 else 0.1) for i in range(n))
+fmt = struct.pack('<IHHIIHH', 16, 3, 1, 22050, 22050 * 4, 4, 32)
+open('$audio/huge.wav', 'wb').write(b'RIFF' + struct.pack('<I', 36 + len(data)) + b'WAVEfmt ' + fmt + b'data' + struct.pack('<I', len(data)) + data)"
+add_track_with_audio 1 "$audio/huge.wav"
+run af-extract --jobs 1
+expect_status 1 "a track whose analysis fails: exit 1"
+expect_eq "analysis" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 1")" "its reason is analysis, not ok"
+expect_err "track 1 failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"
+
+# A worker killed mid-run (SIGKILL): its run record keeps the counters of its last
+# heartbeat and is marked crashed by the next run, which takes over its claims at
+# once instead of skipping them for the whole lease and exiting 0 with work left.
+use_migrated_database extract_killed
+add_tracks_sharing_audio 1 40 "$audio/long.flac"
+AF_RUN_HEARTBEAT_SECONDS=1 af-extract --jobs 1 --batch 5 >"$test_tmp/killed.log" 2>&1 &
+worker=$!
+for _ in $(seq 600); do
+    [ "$(sql "SELECT count(*) FROM track_features")" -ge 5 ] && break
+    sleep 0.02
+done
+sleep 1.5
+kill -9 $worker
+wait $worker 2>/dev/null
+held=$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'running'")
+run af-extract --jobs 2
+expect_status 0 "the run after a killed worker exits 0"
+expect_err "1 earlier run\(s\) had ended without recording it: marked crashed" "and says it marked the dead run"
+expect_eq "40|400" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT count(*) FROM window_features)")" \
+    "every track is done, including the $held the killed worker held (no waiting for its lease)"
+expect_eq "crashed|t" "$(sql "SELECT status, (counters->>'tracks_done')::int >= 5 FROM runs WHERE program = 'af-extract' ORDER BY run_id LIMIT 1")" \
+    "the killed run is marked crashed and kept the counters of its last heartbeat"
+
+# Clips shorter than one window (3 s) are stored as one window over what there is,
+# flagged shorter_than_window.
+use_migrated_database extract_short_clip
+make_tone "$audio/clip2s.wav" 2 440
+add_track_with_audio 1 "$audio/clip2s.wav"
+add_track_with_audio 2 "$audio/a440.mp3"
+run af-extract --jobs 1
+expect_status 0 "a 2 s clip is analysed"
+expect_eq "1|1|true 2|4|false" "$(echo $(sql "SELECT track_id || '|' || n_windows || '|' || shorter_than_window FROM track_features ORDER BY track_id"))" \
+    "the 2 s clip is one window, flagged shorter than a window; the 12 s track is not"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # af-ingest dir: a GTZAN-layout folder and a --label-map layout; audio stored once per
 # sha256; artist/title from the files' tags (merging with a track another source
-# found); files that are not audio skipped, counted and named; idempotent re-runs.
+# found); files that are not audio skipped, counted and named (audio files that do not
+# decode: exit 1); idempotent re-runs.
 source "$AF_PROJECT/tests/lib.sh"
 
 tone() { # tone FILE FREQ SECONDS [ffmpeg output options...]
@@ -29,16 +30,19 @@ expect_status 0 "af-db migrate"
 sql "INSERT INTO tracks (msd_track_id, artist, title, match_key) VALUES ('TRAAAAA128F0000001', 'Muddy Waters', 'Hoochie Coochie Man', 'muddywaters' || chr(9) || 'hoochiecoochieman')" >/dev/null
 
 run af-ingest dir "$gtzan"
-expect_status 0 "af-ingest dir succeeds although some files are not audio"
+expect_status 1 "af-ingest dir exits 1: two audio files (garbage.mp3, empty.wav) do not decode"
+expect_err "2 file\(s\) could not be stored" "the exit message counts the failed files"
 expect_eq 5 "$(sql "SELECT count(*) FROM track_sources WHERE source = 'folder'")" "five audio files are stored"
 expect_eq 4 "$(sql "SELECT count(*) FROM audio")" "identical bytes are stored once (sha256)"
 expect_eq 4 "$(sql "SELECT count(*) FROM track_audio")" "four distinct recordings have audio"
 expect_eq 3 "$(sql "SELECT (counters->>'skipped')::int FROM runs ORDER BY run_id DESC LIMIT 1")" "three unusable files are counted as skipped"
 expect_err "notes.txt: not_audio" "a text file is named in the log"
-expect_err "garbage.mp3: not_audio" "random bytes are named in the log"
+expect_err "garbage.mp3: bad_audio" "random bytes named .mp3 are bad audio, named in the log"
 expect_err "empty.wav: bad_audio.*empty" "an empty file is named in the log with the reason"
 expect_eq 3 "$(sql "SELECT count(*) FROM ingest_problems WHERE source = 'folder'")" "the skipped files are in ingest_problems"
 expect_no "secret.wav" "$err" "hidden folders are not walked"
+expect_eq "$(find "$gtzan" -not -path '*/.*' -type f | wc -l)" "$(sql "SELECT (SELECT count(*) FROM folder_files WHERE run_id = r.run_id) + (SELECT count(*) FROM ingest_problems WHERE run_id = r.run_id) FROM runs r ORDER BY run_id DESC LIMIT 1")" \
+    "nothing lost: every file is a stored file or a recorded problem"
 expect_eq "TRAAAAA128F0000001|blues" "$(sql "SELECT t.msd_track_id, r.tag FROM tracks t JOIN track_audio a USING (track_id) JOIN raw_tags r USING (track_id) WHERE t.artist = 'Muddy Waters'")" \
     "artist/title tags merge the file with the track another source found"
 expect_eq "Queen|Stone Cold Crazy|rock" "$(sql "SELECT t.artist, t.title, r.tag FROM tracks t JOIN raw_tags r USING (track_id) WHERE r.source = 'folder' AND t.artist = 'Queen'")" \
@@ -54,9 +58,11 @@ expect_eq "4|0" "$(sql "SELECT count(*), count(*) FILTER (WHERE sha256 <> sha256
 counts="SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM audio), (SELECT count(*) FROM track_audio), (SELECT count(*) FROM raw_tags), (SELECT count(*) FROM track_sources)"
 before=$(sql "$counts")
 run af-ingest dir "$gtzan"
-expect_status 0 "a second af-ingest dir succeeds"
+expect_status 1 "a second af-ingest dir still exits 1 (the corrupt files are still there)"
 expect_eq "$before" "$(sql "$counts")" "a second run changes no count"
 expect_eq 5 "$(sql "SELECT (counters->>'unchanged')::int FROM runs ORDER BY run_id DESC LIMIT 1")" "a second run finds every file unchanged"
+expect_eq 8 "$(sql "SELECT (SELECT count(*) FROM folder_files WHERE run_id = r.run_id) + (SELECT count(*) FROM ingest_problems WHERE run_id = r.run_id) FROM runs r ORDER BY run_id DESC LIMIT 1")" \
+    "nothing lost on a re-run either: 5 unchanged files + 3 problems"
 
 # Labels: the folder names go through the taxonomy.
 run af-ingest label

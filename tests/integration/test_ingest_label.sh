@@ -112,3 +112,46 @@ run af-ingest label
 expect_status 0 "the shipped config/genres.conf loads"
 expect_eq 10 "$(sql "SELECT count(DISTINCT genre_id) FROM genre_tags WHERE taxonomy_version = (SELECT max(taxonomy_version) FROM taxonomy_versions)")" \
     "the shipped taxonomy has GTZAN's ten genres"
+
+# A coarse class is not a conflict (tagtraum CD1 / MAGD "Pop_Rock" = pop or rock); a tag
+# spelled three ways counts once; a non-ASCII tag in capitals finds its genre.
+cat >"$test_tmp/coarse.conf" <<'CONF'
+[pop]
+pop = 1
+pop rock = 0.5
+[rock]
+rock = 1
+pop rock = 0.5
+[hiphop]
+hip hop = 1
+[jazz]
+jazz = 1
+[metal]
+métal = 1
+CONF
+sql "
+CREATE TEMP TABLE spec (name text, source text, tag text, weight real);
+INSERT INTO spec VALUES
+  ('cd1only', 'tagtraum_cd1', 'Pop_Rock', 100),
+  ('cd1cd2', 'tagtraum_cd1', 'Pop_Rock', 100), ('cd1cd2', 'tagtraum_cd2', 'Rock', 100),
+  ('cd1lfm', 'tagtraum_cd1', 'Pop_Rock', 100), ('cd1lfm', 'lastfm_api', 'pop', 100), ('cd1lfm', 'lastfm_api', 'dance', 50),
+  ('cd1minor', 'tagtraum_cd1', 'Pop_Rock', 66.67), ('cd1minor', 'tagtraum_cd1', 'Jazz', 33.33),
+  ('cd1jazz', 'tagtraum_cd1', 'Pop_Rock', 100), ('cd1jazz', 'lastfm_api', 'jazz', 100),
+  ('variants', 'lastfm_api', 'hip hop', 50), ('variants', 'lastfm_api', 'Hip-Hop', 50),
+  ('variants', 'lastfm_api', 'hiphop', 50), ('variants', 'lastfm_api', 'rock', 100),
+  ('caps', 'lastfm_api', 'MÉTAL', 100);
+INSERT INTO tracks (artist, title) SELECT DISTINCT 'artist', name FROM spec;
+INSERT INTO raw_tags (track_id, source, tag, weight) SELECT t.track_id, s.source, s.tag, s.weight FROM spec s JOIN tracks t ON t.title = s.name;
+" >/dev/null
+run af-ingest label --genres "$test_tmp/coarse.conf"
+expect_status 0 "af-ingest label with a coarse tag"
+expect_eq "ambiguous:-" "$(label_of cd1only)" "only Pop_Rock: ambiguous, not a conflict"
+expect_eq "ambiguous: pop or rock" "$(sql "SELECT reason FROM track_labels l JOIN tracks t USING (track_id) WHERE t.title = 'cd1only' AND l.taxonomy_version = (SELECT max(taxonomy_version) FROM taxonomy_versions)")" \
+    "an ambiguous track says which genres it could be"
+expect_eq "labelled:rock" "$(label_of cd1cd2)" "CD1 Pop_Rock + CD2 Rock: CD2 decides (rock)"
+expect_eq "labelled:pop" "$(label_of cd1lfm)" "CD1 Pop_Rock + Last.fm pop: Last.fm decides (pop)"
+expect_eq "ambiguous:-" "$(label_of cd1minor)" "CD1 Pop_Rock 2/3 + Jazz 1/3: still pop or rock"
+expect_eq "conflict:-" "$(label_of cd1jazz)" "CD1 Pop_Rock against Last.fm jazz: a real conflict"
+expect_eq "labelled:rock" "$(label_of variants)" "hip hop / Hip-Hop / hiphop 50 count once: rock 100 wins"
+expect_eq "labelled:metal" "$(label_of caps)" "MÉTAL finds the taxonomy's métal"
+expect_out "ambiguous +[0-9]+" "the summary counts ambiguous tracks"

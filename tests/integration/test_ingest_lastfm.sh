@@ -32,6 +32,16 @@ for i in range(500):
                    "listeners": 10000 - i, "tags": [{"name": "jazz", "count": 100}]})
 # A known artist whose other track is unknown to Last.fm (empty tag list, HTTP 200).
 tracks.append({"artist": "Known Artist", "title": "Known Song", "tags": []})
+# Real-data cases (issues 17, 18), found by the "punk" tag or looked up directly: counts
+# "NaN" and "Infinity"; a name only autocorrect=1 finds; the same MusicBrainz recording
+# spelled differently; Last.fm's "[unknown]" placeholder artist.
+tracks.append({"artist": "Nan Band", "title": "Not A Number", "tags": [
+    {"name": "ska", "count": "NaN"}, {"name": "reggae", "count": "Infinity"}, {"name": "funk", "count": 100}]})
+tracks.append({"artist": "Guns N' Roses", "title": "Sweet Child O' Mine", "tags": [{"name": "hard rock", "count": 100}],
+               "misspellings": [{"artist": "guns and roses", "title": "sweet child of mine"}]})
+tracks.append({"artist": "Beyonc\u00e9", "title": "Halo", "mbid": "11111111-2222-3333-4444-555555555555",
+               "duration": 261, "tags": [{"name": "punk", "count": 100}]})
+tracks.append({"artist": "[unknown]", "title": "Intro", "tags": [{"name": "punk", "count": 90}]})
 json.dump({"lastfm": {"api_key": key, "suspended_keys": ["suspended-key"]}, "tracks": tracks},
           open(path, "w"))
 PY
@@ -278,3 +288,70 @@ run af-ingest label
 expect_status 0 "the crawled tracks can be labelled"
 expect_eq 120 "$(sql "SELECT count(*) FROM track_labels l JOIN genres g USING (genre_id) WHERE l.status = 'labelled' AND g.name = 'blues'")" \
     "the blues tracks are labelled blues"
+
+# --- real-data cases (issues 17 and 18) ---
+# A well-formed page of the wrong shape: not understood, so the cursor stays, the run
+# fails (exit 1) and says why, and the next run asks for the page again.
+for body in '{"tracks": {}}' '{"tracks": {"track": "Chop Suey!", "@attr": {"page": "1", "totalPages": "2"}}}' \
+            '{"tracks": {"track": [{"title": "x", "by": "y"}], "@attr": {"page": "1", "totalPages": "2"}}}'; do
+    reset_crawl
+    fakeapi_fault "{\"prefix\": \"/2.0/\", \"count\": 1, \"status\": 200, \"body\": $(printf '%s' "$body" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}"
+    run af-ingest lastfm --tag rock --no-toptags
+    expect_status 1 "a page of the wrong shape fails the run: $body"
+    expect_eq 0 "$(sql "SELECT count(*) FROM lastfm_crawl_cursors WHERE tag = 'rock'")" "... the cursor does not move"
+    expect_err "tag.getTopTracks tag=rock page=1: malformed_response: .*wrong shape" "... and the log says why"
+    expect_eq 1 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'malformed_response' AND item = 'tag.getTopTracks tag=rock page=1' AND detail LIKE '%wrong shape%' AND run_id = (SELECT max(run_id) FROM runs)")" \
+        "... and records it"
+    fakeapi_reset
+    run af-ingest lastfm --tag rock --no-toptags
+    expect_status 0 "... the next run succeeds"
+    expect_eq "2|3|2" "$(requests)|$(sql "SELECT next_page, total_pages FROM lastfm_crawl_cursors WHERE tag = 'rock'")" \
+        "... asking for the page again (the bad answer is not replayed from the cache)"
+done
+
+# Retry-After without an upper bound ("999999", a date in 2099) is capped and logged.
+for retry in 999999 "Wed, 21 Oct 2099 07:28:00 GMT"; do
+    reset_crawl
+    write_config "max_pause_seconds = 1"
+    fakeapi_fault "{\"prefix\": \"/2.0/\", \"count\": 1, \"status\": 429, \"body\": \"\", \"headers\": {\"Retry-After\": \"$retry\"}}"
+    start=$(date +%s.%N)
+    run timeout 60 af-ingest lastfm --tag rock --no-toptags
+    elapsed=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+    write_config
+    expect_status 0 "Retry-After: $retry is capped, the crawl goes on"
+    if awk "BEGIN { exit !($elapsed >= 0.95 && $elapsed < 20) }"; then pass "Retry-After: $retry: paused max_pause_seconds (${elapsed}s)"
+    else fail "Retry-After: $retry: paused max_pause_seconds" "took ${elapsed}s"; fi
+    expect_err "capped at \[lastfm\] max_pause_seconds = 1 s" "Retry-After: $retry: the cap is logged"
+    fakeapi_reset
+done
+
+# Counts "NaN" and "Infinity" are rejected when parsed (and recorded); the rest is stored.
+sql "INSERT INTO tracks (artist, title) VALUES ('Nan Band', 'Not A Number')" >/dev/null
+run af-ingest lastfm --no-crawl --all-untagged
+expect_status 0 "a lookup with NaN and infinite counts succeeds"
+expect_eq "funk:100" "$(sql "SELECT string_agg(tag || ':' || weight, ',') FROM raw_tags r JOIN tracks t USING (track_id) WHERE t.artist = 'Nan Band'")" \
+    "NaN and infinite counts are not stored, the valid tag is"
+expect_eq 1 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'bad_tag_weight' AND item LIKE '%Nan Band - Not A Number%' AND detail LIKE '2 tag(s)%\"ska\": count NaN%'")" \
+    "the rejected counts are an ingest problem naming the track"
+
+# autocorrect=1: Last.fm's spelling is stored beside the original.
+sql "INSERT INTO tracks (artist, title) VALUES ('guns and roses', 'sweet child of mine')" >/dev/null
+fakeapi_reset
+run af-ingest lastfm --no-crawl --all-untagged
+expect_status 0 "a lookup by a misspelled name succeeds"
+expect_eq "guns and roses|sweet child of mine|Guns N' Roses|Sweet Child O' Mine|hard rock" \
+    "$(sql "SELECT t.artist, t.title, t.lastfm_artist, t.lastfm_title, r.tag FROM tracks t JOIN raw_tags r USING (track_id) WHERE t.artist = 'guns and roses'")" \
+    "the corrected artist and title are kept beside the stored ones"
+expect_eq 1 "$(curl -sf "$fakeapi_url/_control/requests" | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["query"].get("autocorrect") == "1"))')" \
+    "track.getTopTags is asked with autocorrect=1"
+expect_eq "|" "$(sql "SELECT coalesce(lastfm_artist, '') || '|' || coalesce(lastfm_title, '') FROM tracks WHERE title = 'Blues Song 3'")" \
+    "a track Last.fm knows by the same names has no correction"
+
+# The mbid merges a track spelled differently; "[unknown]" is not an artist.
+sql "INSERT INTO tracks (artist, title, musicbrainz_id) VALUES ('Beyonce Knowles', 'Halo', '11111111-2222-3333-4444-555555555555')" >/dev/null
+run af-ingest lastfm --tag punk --no-toptags
+expect_status 0 "a crawl with an mbid and an [unknown] artist succeeds"
+expect_eq "1|Beyonce Knowles|lastfm_api" "$(sql "SELECT count(*) OVER (), t.artist, s.source FROM tracks t JOIN track_sources s USING (track_id) WHERE t.title = 'Halo'")" \
+    "the Last.fm track with the same mbid is the stored track, not a new one"
+expect_eq 0 "$(sql "SELECT count(*) FROM tracks WHERE artist = '[unknown]'")" "no track by \"[unknown]\" is stored"
+expect_eq 1 "$(counter unknown_artist)" "the [unknown] item is counted"

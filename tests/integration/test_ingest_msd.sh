@@ -126,3 +126,72 @@ expect_status 2 "msd without any input is a usage error"
 run af-ingest msd --lastfm "$test_tmp/nowhere"
 expect_status 1 "a missing dataset directory fails"
 expect_err "nowhere" "and is named"
+
+# Real-data damage (issues 17 and 18): a count of 1e39 or "NaN" in one file must not lose
+# the batch; cp1252 damage in unique_tracks.txt is repaired; a CD1-shaped file with its
+# 7-line header and the coarse Pop_Rock class labels without conflicts.
+use_migrated_database ingest_msd_damage
+e="$test_tmp/damage"
+python3 - "$e" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+def put(tid, tags, raw=None):
+    path = os.path.join(d, "lastfm_train", tid[2], tid[3], tid[4], tid + ".json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(raw if raw else json.dumps({"artist": "A " + tid, "title": "T", "tags": tags, "track_id": tid}))
+put("TRDDDDD128F0000001", [["rock", "1e39"], ["jazz", "NaN"], ["pop", "inf"], ["metal", "-5"], ["blues", "50"]])
+put("TRDDDDD128F0000002", [["rock", "100"]])
+# A tag too long for any index (skipped when parsed), and one the database refuses
+# (a trigger below stands for any row no check foresaw): that file alone is lost.
+put("TRDDDDD128F0000007", [["x" * 3000, "10"], ["reggae", "100"]])
+put("TRDDDDD128F0000008", [["poison", "10"], ["disco", "100"]])
+# A JSON number too large for a real, and one too small for it (underflow).
+put("TRDDDDD128F0000003", None, raw='{"artist": "Big", "title": "Number", "track_id": "TRDDDDD128F0000003",'
+                                    ' "tags": [["rock", 1e39], ["pop", 1e-50], ["jazz", 75]]}')
+PY
+printf 'TRDDDDD128F0000004<SEP>SODDD<SEP>Gigi D\x19Agostino<SEP>I\x19m Mad As Hell \x13 Remix\n' >"$e/unique_tracks.txt"
+printf 'TRDDDDD128F0000005<SEP>SODDD<SEP>Bell\x01 End<SEP>Fine\n' >>"$e/unique_tracks.txt"
+printf 'TRDDDDD128F0000006<SEP>SODDD<SEP>Clean<SEP>Line\n' >>"$e/unique_tracks.txt"
+printf 'TRDDDDD128F0000004\tPop_Rock\nTRDDDDD128F0000005\tJazz\nTRDDDDD128F0000006\tRock\n' >"$e/msd-MAGD-genreAssignment.cls"
+sql "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$ BEGIN IF NEW.tag = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END \$\$;
+     CREATE TRIGGER refuse_poison BEFORE INSERT ON raw_tags FOR EACH ROW EXECUTE FUNCTION refuse_poison()" >/dev/null
+run af-ingest msd --lastfm "$e/lastfm_train" --unique-tracks "$e/unique_tracks.txt" --magd "$e/msd-MAGD-genreAssignment.cls"
+expect_status 0 "a count of 1e39, NaN, inf or -5 does not fail the batch"
+expect_eq 1 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'load_failed' AND item LIKE '%/TRDDDDD128F0000008.json' AND detail LIKE '%poisoned row%'")" \
+    "a file whose rows the database refuses is an ingest problem naming it"
+expect_eq "TRDDDDD128F0000007:reggae" "$(sql "SELECT string_agg(t.msd_track_id || ':' || r.tag, '|') FROM raw_tags r JOIN tracks t USING (track_id) WHERE t.msd_track_id IN ('TRDDDDD128F0000007', 'TRDDDDD128F0000008')")" \
+    "a 3000-byte tag is skipped, the file's other tags load; the refused file loads nothing"
+sql "DROP TRIGGER refuse_poison ON raw_tags" >/dev/null
+expect_eq "TRDDDDD128F0000001:blues:50|TRDDDDD128F0000002:rock:100|TRDDDDD128F0000003:jazz:75|TRDDDDD128F0000003:pop:0" \
+    "$(sql "SELECT string_agg(t.msd_track_id || ':' || r.tag || ':' || r.weight, '|' ORDER BY t.msd_track_id, r.tag) FROM raw_tags r JOIN tracks t USING (track_id) WHERE r.source = 'msd_lastfm' AND t.msd_track_id < 'TRDDDDD128F0000007'")" \
+    "the valid tags of the batch are loaded, the bad ones are not"
+expect_eq 0 "$(sql "SELECT count(*) FROM raw_tags WHERE weight = 'NaN' OR weight IN ('Infinity', '-Infinity') OR weight < 0")" \
+    "no NaN, infinite or negative weight is stored"
+expect_eq 5 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'bad_tag_weight' AND item LIKE '%/TRDDDDD128F000000_.json'")" \
+    "each bad count is an ingest problem naming its file"
+expect_err "TRDDDDD128F0000001.json: bad_tag_weight: tag \"rock\": count 1e39 is not a number in \[0, 100\]" \
+    "the message names the file, the tag and the value"
+expect_eq "Gigi D’Agostino|I’m Mad As Hell – Remix" "$(sql "SELECT artist, title FROM tracks WHERE msd_track_id = 'TRDDDDD128F0000004'")" \
+    "cp1252 damage: U+0019 is read as ’ and U+0013 as –"
+expect_eq "Bell End" "$(sql "SELECT artist FROM tracks WHERE msd_track_id = 'TRDDDDD128F0000005'")" \
+    "other control characters are removed"
+expect_eq "unique_tracks.txt:1|unique_tracks.txt:2" \
+    "$(sql "SELECT string_agg(regexp_replace(item, '.*/', ''), '|' ORDER BY item) FROM ingest_problems WHERE problem = 'repaired_text'")" \
+    "one ingest problem per repaired line, named with its line"
+
+python3 "$AF_PROJECT/tests/bench/gen_msd_cd1.py" "$e/msd_tagtraum_cd1.cls" --tracks 2000 --seed 7
+expect_eq 7 "$(grep -c '^#' "$e/msd_tagtraum_cd1.cls")" "the CD1-shaped file has the real 7-line # header"
+run af-ingest msd --tagtraum "$e/msd_tagtraum_cd1.cls"
+expect_status 0 "af-ingest msd loads the CD1-shaped file"
+expect_eq 0 "$(sql "SELECT count(*) FROM ingest_problems WHERE item LIKE '%msd_tagtraum_cd1.cls%'")" \
+    "the 7 header lines are no problem"
+run af-ingest label
+expect_status 0 "af-ingest label on the CD1-shaped file"
+expect_eq "t" "$(sql "SELECT count(*) FILTER (WHERE status = 'conflict') < 0.05 * count(*) AND count(*) FILTER (WHERE status = 'ambiguous') > 0.5 * count(*) FROM track_labels l JOIN tracks t USING (track_id) JOIN raw_tags r ON r.track_id = t.track_id AND r.source = 'tagtraum_cd1' WHERE r.tag = 'Pop_Rock'")" \
+    "CD1 Pop_Rock tracks: under 5 % conflicts, most of them ambiguous"
+expect_eq "ambiguous: pop or rock" "$(sql "SELECT reason FROM track_labels l JOIN tracks t USING (track_id) WHERE t.msd_track_id = 'TRDDDDD128F0000004'")" \
+    "MAGD Pop_Rock alone: ambiguous: pop or rock"
+expect_eq "labelled:rock" "$(sql "SELECT l.status || ':' || g.name FROM track_labels l JOIN tracks t USING (track_id) JOIN genres g USING (genre_id) WHERE t.msd_track_id = 'TRDDDDD128F0000006'")" \
+    "MAGD Rock: rock"

@@ -209,6 +209,12 @@ expect_out "extract v1 +$expected +0 +0" "end to end: af-db status: extract done
 expect_out "af-train +succeeded" "end to end: af-db status: the last training run"
 run af-predict --config "$test_tmp/e2e.conf" "$world/unseen/jazz.mp3"
 expect_status 0 "end to end: af-predict classifies a new file with the model"
+run af-predict --config "$test_tmp/e2e.conf" -m 99999999999999999999 "$world/unseen/jazz.mp3"
+expect_status 2 "af-predict -m with a model id beyond any integer is a usage error"
+expect_err "model '99999999999999999999': expected a model id" "and says what is wrong"
+run af-predict --db "host='unterminated" "$world/unseen/jazz.mp3"
+expect_status 2 "a malformed --db is a usage error (2), not 'database unavailable' (3)"
+expect_err "malformed database connection string" "and says so"
 
 fakeapi_reset
 run "$pipeline" --config "$test_tmp/e2e.conf" -q

@@ -107,6 +107,44 @@ static void missing_file_is_an_error(void **state)
     af_config_free(cfg);
 }
 
+/* A line longer than inih's 200-character buffer is one key = value (it was cut into
+ * a bogus second key), with its inline comment cut like any other line's; the lines
+ * after it keep their numbers. */
+static void long_lines_are_read_whole(void **state)
+{
+    char value[700];
+    for (size_t i = 0; i < sizeof value - 1; i++)
+        value[i] = "host=db.example.org "[i % 20];
+    value[sizeof value - 1] = '\0';
+    char *text = malloc(2 * sizeof value + 300);
+    snprintf(text, 2 * sizeof value + 300,
+             "[database]\nconninfo = %s   ; a long comment after it\n; %s\n[extract]\njobs = 3\nbogus = 1\n",
+             value, value);
+    char *path = write_temp(text);
+    free(text);
+    struct af_config *cfg = af_config_new();
+    af_err err = {0};
+    assert_int_equal(af_config_load(cfg, path, &err), -1); /* the bogus key, on line 6 */
+    char expected[128];
+    snprintf(expected, sizeof expected, "%s:6: unknown key 'bogus'", path);
+    assert_non_null(strstr(err.msg, expected));
+    assert_string_equal(af_config_str(cfg, "database.conninfo"), value);
+    assert_int_equal(af_config_int(cfg, "extract.jobs"), 3);
+    af_config_free(cfg);
+    remove(path);
+}
+
+/* A directory given as the configuration file is an error (it read as empty: defaults). */
+static void directory_is_not_a_config_file(void **state)
+{
+    struct af_config *cfg = af_config_new();
+    af_err err = {0};
+    assert_int_equal(af_config_load(cfg, "/tmp", &err), -1);
+    assert_int_equal(err.code, AF_EXIT_USAGE);
+    assert_non_null(strstr(err.msg, "/tmp: cannot open configuration file: not a regular file (a directory)"));
+    af_config_free(cfg);
+}
+
 static void overrides_are_validated(void **state)
 {
     struct af_config *cfg = af_config_new();
@@ -149,6 +187,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_typed),
         cmocka_unit_test(file_values_override_defaults),
+        cmocka_unit_test(long_lines_are_read_whole),
+        cmocka_unit_test(directory_is_not_a_config_file),
         cmocka_unit_test(unknown_key_names_file_line_and_key),
         cmocka_unit_test(unknown_section_is_an_error),
         cmocka_unit_test(bad_values_are_rejected),

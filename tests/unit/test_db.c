@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "exitcode.h"
@@ -34,6 +37,20 @@ static void unreachable_server_names_target_not_password(void **state)
     assert_null(strstr(err.msg, "pa55word"));
 }
 
+/* A connection string that does not parse is a usage error (2), not an unavailable
+ * database (3). */
+static void malformed_conninfo_is_a_usage_error(void **state)
+{
+    af_err err = {0};
+    PGconn *conn = af_db_connect("host='unterminated dbname=x", &err);
+    assert_null(conn);
+    assert_int_equal(err.code, AF_EXIT_USAGE);
+    assert_non_null(strstr(err.msg, "malformed database connection string"));
+    conn = af_db_connect("nosuchoption=1", &err);
+    assert_null(conn);
+    assert_int_equal(err.code, AF_EXIT_USAGE);
+}
+
 static void conninfo_precedence(void **state)
 {
     assert_string_equal(af_db_choose_conninfo("dbname=flag", "dbname=conf"), "dbname=flag");
@@ -46,7 +63,7 @@ static void migrated_schema_passes_the_check(void **state)
 {
     PGconn *conn = connect_test_db();
     af_err err = {0};
-    assert_int_equal(af_db_check_schema(conn, &err), 0);
+    assert_int_equal(af_migrate_check_schema(conn, &err), 0);
     int applied = -1;
     assert_int_equal(af_migrate_apply(conn, &applied, &err), 0);
     assert_int_equal(applied, 0);
@@ -63,7 +80,7 @@ static void newer_schema_is_refused(void **state)
                                    " VALUES (9999, '9999_future', '')",
                                    0, NULL, &err),
                      0);
-    assert_int_equal(af_db_check_schema(conn, &err), -1);
+    assert_int_equal(af_migrate_check_schema(conn, &err), -1);
     assert_int_equal(err.code, AF_EXIT_SCHEMA);
     assert_non_null(strstr(err.msg, "newer than this program"));
     af_db_rollback(conn);
@@ -186,6 +203,53 @@ static void run_record_lifecycle(void **state)
     PQfinish(conn);
 }
 
+/* A run that dies without recording its end (SIGKILL, a crash) keeps the counters of
+ * its last heartbeat, and is marked crashed once its process is gone (it stayed
+ * 'running' for ever, with no counters). */
+static void crashed_run_keeps_counters_and_is_marked(void **state)
+{
+    setenv("AF_RUN_HEARTBEAT_SECONDS", "1", 1);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        PGconn *conn = connect_test_db();
+        af_err err = {0};
+        char *argv[] = {"af-crash"};
+        struct af_run *run = af_run_begin(conn, "af-crash", 1, argv, &err);
+        if (!run)
+            _exit(3);
+        af_run_count(run, "tracks_done", 7);
+        sleep(3);
+        _exit(0); /* no af_run_end: as if killed */
+    }
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    PGconn *conn = connect_test_db();
+    af_err err = {0};
+    PGresult *res = af_db_query(conn,
+                                "SELECT status, counters->>'tracks_done', heartbeat_at > started_at"
+                                " FROM runs WHERE program = 'af-crash'",
+                                0, NULL, &err);
+    assert_non_null(res);
+    assert_int_equal(PQntuples(res), 1);
+    assert_string_equal(PQgetvalue(res, 0, 0), "running");
+    assert_string_equal(PQgetvalue(res, 0, 1), "7");
+    assert_string_equal(PQgetvalue(res, 0, 2), "t");
+    PQclear(res);
+    long marked = 0;
+    assert_int_equal(af_run_mark_crashed(conn, &marked, &err), 0);
+    assert_true(marked >= 1);
+    res = af_db_query(conn, "SELECT status, error FROM runs WHERE program = 'af-crash'", 0, NULL,
+                      &err);
+    assert_non_null(res);
+    assert_string_equal(PQgetvalue(res, 0, 0), "crashed");
+    assert_non_null(strstr(PQgetvalue(res, 0, 1), "ended without recording its end"));
+    PQclear(res);
+    PQfinish(conn);
+    unsetenv("AF_RUN_HEARTBEAT_SECONDS");
+}
+
 static void secrets_are_masked(void **state)
 {
     char buf[256];
@@ -202,6 +266,7 @@ int main(void)
     conninfo = testdb_create("db");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unreachable_server_names_target_not_password),
+        cmocka_unit_test(malformed_conninfo_is_a_usage_error),
         cmocka_unit_test(conninfo_precedence),
         cmocka_unit_test(migrated_schema_passes_the_check),
         cmocka_unit_test(newer_schema_is_refused),
@@ -211,6 +276,7 @@ int main(void)
         cmocka_unit_test(copy_round_trip_and_failure_rolls_back),
         cmocka_unit_test(stage_lock_is_exclusive),
         cmocka_unit_test(run_record_lifecycle),
+        cmocka_unit_test(crashed_run_keeps_counters_and_is_marked),
         cmocka_unit_test(secrets_are_masked),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -704,6 +704,115 @@ static void test_refuses_too_long(void **state)
     free(s);
 }
 
+/* A long input decoded for its excerpt holds only the excerpt's span (span.c): it
+ * is not refused for max_seconds, which bounds what is held, and its excerpt is the
+ * very samples a whole decode would cut (a changing tone plus noise, resampled
+ * from 16 kHz, so that any shift or resampler difference shows). */
+static void test_long_input_decodes_only_excerpt_span(void **state)
+{
+    (void)state;
+    const int rate = 16000;
+    const size_t frames = (size_t)300 * rate;
+    int16_t *s = malloc(frames * sizeof *s);
+    uint32_t lcg = 12345;
+    double phase = 0;
+    for (size_t i = 0; i < frames; i++) {
+        double t = (double)i / rate;
+        phase += 2 * PI * (200.0 + 10.0 * t) / rate;
+        lcg = lcg * 1664525u + 1013904223u;
+        double noise = ((double)(lcg >> 8) / 16777216.0 - 0.5) * 0.1;
+        s[i] = (int16_t)lrint(32767.0 * (0.4 * sin(phase) + noise));
+    }
+    size_t size;
+    unsigned char *wav = wav_bytes(rate, 1, 0, s, frames, &size);
+    free(s);
+
+    struct af_decode_opts opts;
+    af_decode_opts_init(&opts);
+    opts.max_seconds = 60; /* the 30 s excerpt fits; the 300 s input does not */
+    struct af_audio part, whole;
+    af_err err = {0};
+    assert_int_equal(af_decode_memory(wav, size, &opts, &part, &err), 0);
+    assert_int_equal(part.n_samples, 30 * 22050);
+    assert_true(fabs(part.duration - 300.0) < 1e-9);
+
+    opts.excerpt_seconds = 0;
+    opts.max_seconds = 400;
+    assert_int_equal(af_decode_memory(wav, size, &opts, &whole, &err), 0);
+    assert_int_equal(whole.n_samples, 300 * 22050);
+    size_t start = (whole.n_samples - part.n_samples) / 2;
+    assert_true(fabs(part.excerpt_start - (double)start / 22050) < 1e-12);
+    assert_memory_equal(part.samples, whole.samples + start, part.n_samples * sizeof(float));
+    af_audio_free(&part);
+    af_audio_free(&whole);
+    free(wav);
+}
+
+/* A FIFO (or any non-regular file) is refused at once instead of blocking the open
+ * for ever; SIGALRM ends the test program if it blocks. */
+static void test_refuses_fifo_and_directory(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "pipe.mp3");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    struct af_audio a;
+    af_err err = {0};
+    alarm(20);
+    assert_refused(af_decode_file(path, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
+                   "not a regular file", "FIFO");
+    assert_refused(af_decode_file(tmpdir, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
+                   "not a regular file", "directory");
+    alarm(0);
+    unlink(path);
+}
+
+/* Reasons that tell the truth: antiphase stereo mixes to silence (it said only
+ * "peak 0"), a 10-byte FLAC ends inside its header (it said "Input/output error"),
+ * a too-short input says its channel count (255 channels of 44100 bytes). */
+static void test_misleading_reasons(void **state)
+{
+    (void)state;
+    const size_t n = 3 * 22050;
+    double freq[2] = {440, 440}, amp[2] = {0.5, -0.5};
+    int16_t *s = sine_s16(22050, 2, n, freq, amp);
+    size_t size;
+    unsigned char *wav = wav_bytes(22050, 2, 0, s, n, &size);
+    struct af_audio a;
+    af_err err = {0};
+    assert_refused(af_decode_memory(wav, size, NULL, &a, &err), &a, &err, AF_DECODE_SILENT,
+                   "channels cancel out", "antiphase");
+    free(wav);
+    free(s);
+
+    static const unsigned char flac10[] = {'f', 'L', 'a', 'C', 0, 0, 0, 0x22, 0x12, 0};
+    /* from memory, FFmpeg's probe does not take it for FLAC at all */
+    assert_refused(af_decode_memory(flac10, sizeof flac10, NULL, &a, &err), &a, &err,
+                   AF_DECODE_UNREADABLE, "not a recognised audio format", NULL);
+    char path[512];
+    tmp_path(path, sizeof path, "ten.flac");
+    write_file(path, flac10, sizeof flac10);
+    assert_refused(af_decode_file(path, NULL, &a, &err), &a, &err, AF_DECODE_TRUNCATED,
+                   "10 bytes", "ends inside its headers");
+
+    int16_t *mono = calloc(22050, sizeof *mono);
+    for (size_t i = 0; i < 22050; i++)
+        mono[i] = (int16_t)(8000 * ((i / 20) % 2 ? 1 : -1));
+    /* 44100 bytes declared as 255 channels: 86 frames */
+    unsigned char *odd = wav_bytes(22050, 1, 0, mono, 22050, &size);
+    odd[22] = 255;                                    /* channels */
+    odd[28] = (unsigned char)((22050 * 510) & 0xff);  /* byte rate */
+    odd[29] = (unsigned char)((22050 * 510) >> 8 & 0xff);
+    odd[30] = (unsigned char)((22050 * 510) >> 16 & 0xff);
+    odd[31] = (unsigned char)((22050 * 510) >> 24 & 0xff);
+    odd[32] = (unsigned char)(510 & 0xff);            /* block align */
+    odd[33] = (unsigned char)(510 >> 8);
+    assert_refused(af_decode_memory(odd, size, NULL, &a, &err), &a, &err, AF_DECODE_TOO_SHORT,
+                   "too short", "255-channel");
+    free(odd);
+    free(mono);
+}
+
 static void test_refuses_nan_samples(void **state)
 {
     (void)state;
@@ -732,7 +841,7 @@ static void test_refuses_missing_file_and_bad_options(void **state)
     assert_refused(af_decode_file(path, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
                    "cannot open", "No such file or directory");
     assert_refused(af_decode_file(tmpdir, NULL, &a, &err), &a, &err, AF_DECODE_UNREADABLE,
-                   "cannot open", NULL);
+                   "not a regular file", "directory");
 
     struct af_decode_opts opts;
     af_decode_opts_init(&opts);
@@ -1278,6 +1387,9 @@ int main(void)
         cmocka_unit_test(test_refuses_silence),
         cmocka_unit_test(test_refuses_too_short),
         cmocka_unit_test(test_refuses_too_long),
+        cmocka_unit_test(test_refuses_fifo_and_directory),
+        cmocka_unit_test(test_misleading_reasons),
+        cmocka_unit_test(test_long_input_decodes_only_excerpt_span),
         cmocka_unit_test(test_refuses_nan_samples),
         cmocka_unit_test(test_refuses_missing_file_and_bad_options),
         cmocka_unit_test(test_colon_in_file_name),

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../fetch/fetch_match.h"
+#include "textkey.h"
 
 static void check_norm(const char *in, const char *want)
 {
@@ -30,7 +31,10 @@ static void normalisation(void **state)
     check_norm("Song ft. Someone", "song");
     check_norm("  Many   Spaces  ", "many spaces");
     check_norm("(Untitled)", "(untitled)"); /* nothing but brackets: kept, folded */
-    check_norm("Мумий Тролль", "Мумий Тролль");
+    check_norm("Мумий Тролль", "мумии тролль"); /* every script: case folded, marks stripped */
+    check_norm("ＲＯＳＥ", "rose");                 /* full width */
+    check_norm("Ⅻ ﬁve", "xii five");               /* compatibility forms */
+    check_norm("Sigur Rós – Hoppípolla ♫", "sigur ros hoppipolla");
     check_norm("The", "the");
 }
 
@@ -81,6 +85,53 @@ static void score(void **state)
     assert_true(s > 0.99);
 }
 
+/* Names that differ only in case or width outside ASCII are the same name. */
+static void unicode_names(void **state)
+{
+    assert_true(af_match_similarity("ДДТ", "ддт") == 1.0);
+    assert_true(af_match_similarity("MOTÖRHEAD", "Motörhead") == 1.0);
+    assert_true(af_match_similarity("BEYONCÉ", "Beyoncé") == 1.0);
+    assert_true(af_match_similarity("ΣΊΣΥΦΟΣ", "Σίσυφος") == 1.0);
+    assert_true(af_match_similarity("ＲＯＳＥ", "Rosé") == 1.0);
+    double s = af_match_score("КИНО", "ГРУППА КРОВИ", 0, "Кино", "Группа крови", 0);
+    assert_true(s > 0.999);
+}
+
+static void check_title(const char *in, const char *want)
+{
+    char out[256];
+    af_text_search_title(in, out, sizeof out);
+    if (strcmp(out, want) != 0)
+        fail_msg("search title of '%s' = '%s', want '%s'", in, out, want);
+}
+
+/* MSD titles as stored, and the title providers are searched with. */
+static void search_titles(void **state)
+{
+    check_title("Hold On (LP Version)", "Hold On");
+    check_title("Everlong (Album Version)", "Everlong");
+    check_title("Song 2 [Live]", "Song 2");
+    check_title("Hey Jude - Remastered 2015", "Hey Jude");
+    check_title("Creep (Radio Edit) [Explicit]", "Creep");
+    check_title("Live Forever - Live", "Live Forever");
+    check_title("I Want You_ She's So Heavy", "I Want You, She's So Heavy");
+    check_title("(I Can't Get No) Satisfaction", "(I Can't Get No) Satisfaction");
+    check_title("Smells Like Teen Spirit (Butch Vig Mix)", "Smells Like Teen Spirit (Butch Vig Mix)");
+    check_title("Love Song - Part 2", "Love Song - Part 2");
+    check_title("(Live)", "(Live)");          /* never empty */
+    check_title("Stück (Live) ", "Stück");
+    check_title("", "");
+    char small[5];
+    af_text_search_title("abcé", small, sizeof small); /* cut before a whole character */
+    assert_string_equal(small, "abc");
+    /* The score is taken against the search title: a provider's plain "Everlong" by the
+     * same artist is a perfect match for the stored "Everlong (Album Version)". */
+    assert_true(af_match_score("Foo Fighters", "Everlong (Album Version)", 250, "Foo Fighters",
+                               "Everlong", 250) > 0.999);
+    assert_true(af_match_score("The Beatles", "I Want You_ She's So Heavy", 0, "The Beatles",
+                               "I Want You, She's So Heavy", 0) > 0.999);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +139,8 @@ int main(void)
         cmocka_unit_test(similarity),
         cmocka_unit_test(duration),
         cmocka_unit_test(score),
+        cmocka_unit_test(unicode_names),
+        cmocka_unit_test(search_titles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

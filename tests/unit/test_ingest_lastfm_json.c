@@ -82,8 +82,8 @@ static void top_tracks_empty_forms(void **state)
         "{\"tracks\":{\"track\":[],\"@attr\":{\"tag\":\"thistagdoesntexist\",\"page\":\"1\","
         "\"perPage\":\"50\",\"totalPages\":\"0\",\"total\":\"0\"}}}",
         "{\"tracks\":{\"track\":\"\",\"@attr\":{\"totalPages\":\"0\"}}}",
-        "{\"tracks\":{\"track\":null}}",
-        "{\"tracks\":{}}",
+        "{\"tracks\":{\"track\":null,\"@attr\":{\"totalPages\":0}}}",
+        "{\"tracks\":{\"@attr\":{\"page\":\"1\",\"totalPages\":\"0\"}}}",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
         struct lfm_top_tracks t;
@@ -100,7 +100,8 @@ static void top_tracks_items_without_name_are_skipped(void **state)
 {
     (void)state;
     const char *body = "{\"tracks\":{\"track\":[{\"name\":\"\",\"artist\":{\"name\":\"A\"}},"
-                       "{\"name\":\"T\"},\"junk\",{\"name\":\"Good\",\"artist\":\"Plain\"}]}}";
+                       "{\"name\":\"T\"},\"junk\",{\"name\":\"Good\",\"artist\":\"Plain\"}],"
+                       "\"@attr\":{\"page\":\"1\",\"totalPages\":\"1\"}}}";
     struct lfm_top_tracks t;
     struct lfm_api_error api;
     af_err err = {0};
@@ -109,6 +110,69 @@ static void top_tracks_items_without_name_are_skipped(void **state)
     assert_int_equal(t.n_skipped, 3);
     assert_string_equal(t.tracks[0].artist, "Plain");
     lfm_top_tracks_free(&t);
+}
+
+/* Well-formed JSON of the wrong shape is not a page: it must not move a crawl on
+ * (issue 18: such a page marked its tag finished for 30 days). */
+static void top_tracks_wrong_shape(void **state)
+{
+    (void)state;
+    const char *bodies[] = {
+        "{\"tracks\":{}}",
+        "{\"tracks\":{\"track\":null}}",
+        "{\"tracks\":{\"track\":[{\"name\":\"A\",\"artist\":\"B\"}]}}",
+        "{\"tracks\":{\"track\":[],\"@attr\":{\"page\":\"1\"}}}",
+        "{\"tracks\":{\"track\":[],\"@attr\":{\"page\":\"1\",\"totalPages\":\"many\"}}}",
+        "{\"tracks\":{\"track\":42,\"@attr\":{\"page\":\"1\",\"totalPages\":\"3\"}}}",
+        "{\"tracks\":{\"track\":\"Chop Suey!\",\"@attr\":{\"page\":\"1\",\"totalPages\":\"3\"}}}",
+        "{\"tracks\":{\"track\":[{\"title\":\"A\",\"by\":\"B\"},{\"title\":\"C\"}],"
+        "\"@attr\":{\"page\":\"1\",\"totalPages\":\"3\"}}}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        struct lfm_top_tracks t;
+        struct lfm_api_error api;
+        af_err err = {0};
+        if (PARSE_TRACKS(bodies[i], &t, &api, &err) != -1)
+            fail_msg("understood a page of the wrong shape: %s", bodies[i]);
+        assert_non_null(strstr(err.msg, "wrong shape"));
+    }
+    /* "[unknown]" is Last.fm's placeholder, not an artist: its tracks are not taken. */
+    const char *body = "{\"tracks\":{\"track\":[{\"name\":\"Intro\",\"artist\":{\"name\":\"[unknown]\"}},"
+                       "{\"name\":\"Song\",\"artist\":{\"name\":\"Real\"}}],"
+                       "\"@attr\":{\"page\":\"1\",\"totalPages\":\"1\"}}}";
+    struct lfm_top_tracks t;
+    struct lfm_api_error api;
+    af_err err = {0};
+    assert_int_equal(PARSE_TRACKS(body, &t, &api, &err), 0);
+    assert_int_equal(t.n_tracks, 1);
+    assert_int_equal(t.n_unknown_artist, 1);
+    assert_string_equal(t.tracks[0].artist, "Real");
+    lfm_top_tracks_free(&t);
+}
+
+/* NaN and infinite counts are rejected when parsed; @attr gives the corrected names. */
+static void top_tags_bad_counts_and_corrections(void **state)
+{
+    (void)state;
+    const char *body = "{\"toptags\":{\"tag\":[{\"count\":\"NaN\",\"name\":\"rock\"},"
+                       "{\"count\":\"inf\",\"name\":\"metal\"},{\"count\":\"-Infinity\",\"name\":\"pop\"},"
+                       "{\"count\":-3,\"name\":\"ska\"},{\"count\":100,\"name\":\"jazz\"}],"
+                       "\"@attr\":{\"artist\":\"Guns N' Roses\",\"track\":\"Sweet Child O' Mine\"}}}";
+    struct lfm_top_tags t;
+    struct lfm_api_error api;
+    af_err err = {0};
+    assert_int_equal(PARSE_TAGS(body, &t, &api, &err), 0);
+    assert_int_equal(t.n_tags, 1);
+    assert_string_equal(t.tags[0].name, "jazz");
+    assert_int_equal(t.n_bad_counts, 4);
+    assert_non_null(strstr(t.bad_count, "\"rock\": count NaN"));
+    assert_string_equal(t.artist, "Guns N' Roses");
+    assert_string_equal(t.track, "Sweet Child O' Mine");
+    lfm_top_tags_free(&t);
+    assert_int_equal(PARSE_TAGS("{\"toptags\":{\"tag\":7}}", &t, &api, &err), -1);
+    assert_non_null(strstr(err.msg, "wrong shape"));
+    assert_int_equal(PARSE_TAGS("{\"toptags\":{\"tag\":[{\"label\":\"rock\"}]}}", &t, &api, &err), -1);
+    assert_non_null(strstr(err.msg, "wrong shape"));
 }
 
 static void errors_in_200_bodies(void **state)
@@ -220,6 +284,8 @@ int main(void)
         cmocka_unit_test(top_tracks_single_object),
         cmocka_unit_test(top_tracks_empty_forms),
         cmocka_unit_test(top_tracks_items_without_name_are_skipped),
+        cmocka_unit_test(top_tracks_wrong_shape),
+        cmocka_unit_test(top_tags_bad_counts_and_corrections),
         cmocka_unit_test(errors_in_200_bodies),
         cmocka_unit_test(malformed_and_truncated),
         cmocka_unit_test(top_tags_quirks),

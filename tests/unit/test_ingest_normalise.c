@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include "../../ingest/msd.h"
 #include "../../ingest/normalise.h"
 #include "../../ingest/taxonomy.h"
+#include "textkey.h"
+#include "testdb.h"
+#include <utf8proc.h>
 
 static void tag_keys(void **state)
 {
@@ -32,8 +36,8 @@ static void tag_keys(void **state)
     assert_string_equal(k, "rb");
     af_norm_key("80's Rock", k, sizeof k);
     assert_string_equal(k, "80srock");
-    af_norm_key("Música Popular ♫", k, sizeof k); /* non-ASCII is kept as it is */
-    assert_string_equal(k, "músicapopular♫");
+    af_norm_key("Música Popular ♫", k, sizeof k); /* letters kept, symbols dropped */
+    assert_string_equal(k, "músicapopular");
     assert_int_equal(af_norm_key("--- !!", k, sizeof k), 0);
     assert_string_equal(k, "");
     assert_int_equal(af_norm_key(NULL, k, sizeof k), 0);
@@ -54,6 +58,135 @@ static void match_keys(void **state)
     assert_int_equal(af_match_key("!!!", "Title", a, sizeof a), 0);
     assert_int_equal(af_match_key(NULL, "Title", a, sizeof a), 0);
     assert_int_equal(af_match_key("Artist", "", a, sizeof a), 0);
+}
+
+/* Pairs that must share a key: Unicode case folding and compatibility normalisation. */
+static const char *const unicode_pairs[][2] = {
+    {"ROSÉ", "Rosé"},          {"MOTÖRHEAD", "Motörhead"}, {"BEYONCÉ", "Beyoncé"},
+    {"ﬁre", "FIRE"},           {"ＲＯＣＫ", "rock"},        {"Straße", "STRASSE"},
+    {"ΣΊΣΥΦΟΣ", "σίσυφος"},    {"ДДТ", "ддт"},             {"Rose\u0301", "ROSÉ"},
+    {"Ⅻ", "xii"},              {"①", "1"},                 {"Éric", "E\u0301RIC"},
+};
+
+/* Expands \u0301 escapes (a decomposed accent) into UTF-8. */
+static void expand(const char *in, char *out, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = in; *p && n + 5 < len;) {
+        if (p[0] == '\\' && p[1] == 'u') {
+            unsigned cp = (unsigned)strtoul(p + 2, NULL, 16);
+            n += (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)out + n);
+            p += 6;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+}
+
+static void unicode_keys(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof unicode_pairs / sizeof *unicode_pairs; i++) {
+        char a[64], b[64], ka[64], kb[64];
+        expand(unicode_pairs[i][0], a, sizeof a);
+        expand(unicode_pairs[i][1], b, sizeof b);
+        af_norm_key(a, ka, sizeof ka);
+        af_norm_key(b, kb, sizeof kb);
+        if (strcmp(ka, kb) != 0 || !ka[0])
+            fail_msg("key('%s') = '%s' but key('%s') = '%s'", a, ka, b, kb);
+    }
+    char k[64], m1[128], m2[128];
+    af_norm_key("ＡＢＣ－１２３", k, sizeof k);
+    assert_string_equal(k, "abc123");
+    af_match_key("MOTÖRHEAD", "ACE OF SPADES", m1, sizeof m1);
+    af_match_key("Motörhead", "Ace of Spades", m2, sizeof m2);
+    assert_string_equal(m1, m2);
+    /* the matcher's folding is the same function, with accents stripped on top */
+    char *f = af_text_fold("BJÖRK ﬁ", AF_TEXT_STRIP_MARKS);
+    assert_string_equal(f, "bjork fi");
+    free(f);
+}
+
+/* The SQL af_norm_key() gives the same key as the C one: the pairs above and one
+ * string per letter, digit, mark and symbol of the Basic Multilingual Plane. */
+static void sql_agrees(void **state)
+{
+    (void)state;
+    const char *conninfo = testdb_create("normalise");
+    af_err err = {0};
+    PGconn *db = af_db_connect(conninfo, &err);
+    assert_non_null(db);
+    struct af_buf in = {0}, want = {0};
+    int n = 0;
+    for (size_t i = 0; i < sizeof unicode_pairs / sizeof *unicode_pairs; i++)
+        for (int j = 0; j < 2; j++) {
+            char text[64], key[64];
+            expand(unicode_pairs[i][j], text, sizeof text);
+            af_norm_key(text, key, sizeof key);
+            af_buf_append(&in, text, strlen(text));
+            af_buf_append(&in, "\n", 1);
+            af_buf_append(&want, key, strlen(key));
+            af_buf_append(&want, "\n", 1);
+            n++;
+        }
+    for (utf8proc_int32_t cp = 0x80; cp < 0x10000; cp++) {
+        utf8proc_category_t c = utf8proc_category(cp);
+        if (c == UTF8PROC_CATEGORY_CN || c == UTF8PROC_CATEGORY_CO ||
+            c == UTF8PROC_CATEGORY_CS || c == UTF8PROC_CATEGORY_CC)
+            continue;
+        char text[16], key[64];
+        text[0] = 'X';
+        utf8proc_ssize_t len = utf8proc_encode_char(cp, (utf8proc_uint8_t *)text + 1);
+        text[len + 1] = '1';
+        text[len + 2] = '\0';
+        af_norm_key(text, key, sizeof key);
+        af_buf_append(&in, text, strlen(text));
+        af_buf_append(&in, "\n", 1);
+        af_buf_append(&want, key, strlen(key));
+        af_buf_append(&want, "\n", 1);
+        n++;
+    }
+    in.data[--in.len] = '\0';
+    want.data[--want.len] = '\0';
+    const char *p[] = {in.data, want.data};
+    PGresult *res = af_db_query(db,
+                                "SELECT i.s, af_norm_key(i.s), w.k"
+                                " FROM string_to_table($1, E'\\n') WITH ORDINALITY i(s, n)"
+                                " JOIN string_to_table($2, E'\\n') WITH ORDINALITY w(k, n) USING (n)"
+                                " WHERE af_norm_key(i.s) IS DISTINCT FROM w.k", 2, p, &err);
+    if (!res)
+        fail_msg("%s", err.msg);
+    for (int i = 0; i < PQntuples(res) && i < 10; i++)
+        print_message("differs: '%s': SQL '%s', C '%s'\n", PQgetvalue(res, i, 0),
+                      PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+    assert_int_equal(PQntuples(res), 0);
+    assert_true(n > 40000);
+    PQclear(res);
+    af_buf_free(&in);
+    af_buf_free(&want);
+    PQfinish(db);
+    testdb_drop();
+}
+
+/* unique_tracks.txt's cp1252 damage, and tag weights that are no numbers. */
+static void repairs_and_weights(void **state)
+{
+    (void)state;
+    char what[200];
+    assert_null(af_repair_controls("Gigi D'Agostino", what, sizeof what));
+    char *r = af_repair_controls("Gigi D\x19" "Agostino \x13 I\x19m\x01\tX", what, sizeof what);
+    assert_string_equal(r, "Gigi D’Agostino – I’mX");
+    assert_non_null(strstr(what, "2 U+0019"));
+    assert_non_null(strstr(what, "1 U+0013"));
+    assert_non_null(strstr(what, "2 other control characters removed"));
+    free(r);
+    assert_true(af_tag_weight_ok(0, 100));
+    assert_true(af_tag_weight_ok(100, 100));
+    assert_false(af_tag_weight_ok(1e39, 100));
+    assert_false(af_tag_weight_ok(-1, 100));
+    assert_false(af_tag_weight_ok(NAN, 100));
+    assert_false(af_tag_weight_ok(INFINITY, 1e300));
 }
 
 static void utf8(void **state)
@@ -210,6 +343,8 @@ int main(void)
         cmocka_unit_test(utf8),            cmocka_unit_test(copy_escaping),
         cmocka_unit_test(taxonomy_errors), cmocka_unit_test(taxonomy_parse),
         cmocka_unit_test(label_maps),      cmocka_unit_test(msd_helpers),
+        cmocka_unit_test(unicode_keys),    cmocka_unit_test(sql_agrees),
+        cmocka_unit_test(repairs_and_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,158 @@
+/* folder_names.c — display forms of raw file names, placeholder tags, artist from path; see folder_names.h. */
+#include "folder_names.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "normalise.h"
+
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+             : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if (s[i] == '\0')
+            return 0;
+    return n && af_utf8_valid((const char *)s, n) ? n : 0;
+}
+
+bool folder_display_name(const char *name, char *out, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t used = 0;
+    bool escaped = false;
+    if (len == 0)
+        return false;
+    while (*s) {
+        size_t n = utf8_sequence(s);
+        char esc[5];
+        const char *piece = (const char *)s;
+        size_t piece_len = n;
+        if (n == 0 || (n == 1 && (*s < 0x20 || *s == 0x7F))) {
+            snprintf(esc, sizeof esc, "\\x%02X", *s);
+            piece = esc;
+            piece_len = 4;
+            n = 1;
+            escaped = true;
+        }
+        if (used + piece_len >= len)
+            break;
+        memcpy(out + used, piece, piece_len);
+        used += piece_len;
+        s += n;
+    }
+    out[used] = '\0';
+    return escaped;
+}
+
+/* The key of text with its trailing digits dropped ("Track 07" -> "track"). */
+static size_t key_without_number(const char *text, char *key, size_t len)
+{
+    size_t n = af_norm_key(text, key, len);
+    while (n > 0 && isdigit((unsigned char)key[n - 1]))
+        key[--n] = '\0';
+    return n;
+}
+
+static bool in_list(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(key, *list) == 0)
+            return true;
+    return false;
+}
+
+bool folder_placeholder_artist(const char *artist)
+{
+    static const char *const names[] = {"", "unknown", "unknownartist", "artist", "noartist",
+                                        "variousartists", "various", "va", "none", "na",
+                                        "anonymous", "untitled", NULL};
+    char key[256];
+    if (!artist)
+        return true;
+    key_without_number(artist, key, sizeof key);
+    return in_list(key, names);
+}
+
+bool folder_placeholder_title(const char *title)
+{
+    static const char *const names[] = {"", "track", "audiotrack", "piste", "pista", "titel",
+                                        "title", "notitle", "untitled", "unknown",
+                                        "unknowntitle", "unknowntrack", "none", "na", NULL};
+    char key[256];
+    if (!title)
+        return true;
+    size_t with_number = af_norm_key(title, key, sizeof key);
+    if (key_without_number(title, key, sizeof key) == 0 && with_number > 3)
+        return false; /* "1999" is a song; "03" a track number */
+    return in_list(key, names);
+}
+
+int folder_artist_pattern_compile(struct artist_pattern *p, const char *pattern, af_err *err)
+{
+    static const char marker[] = "{artist}";
+    memset(p, 0, sizeof *p);
+    const char *at = strstr(pattern, marker);
+    if (!at || strstr(at + 1, marker))
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "--artist-from-path '%s': the pattern needs '{artist}' exactly "
+                               "once (e.g. '*/{artist}/*')", pattern);
+    char re[2048];
+    size_t used = 0;
+    re[used++] = '^';
+    for (const char *s = pattern; *s && used + 16 < sizeof re;) {
+        if (s == at) {
+            used += (size_t)snprintf(re + used, sizeof re - used, "([^/]+)");
+            s += sizeof marker - 1;
+        } else if (s[0] == '*' && s[1] == '*') {
+            used += (size_t)snprintf(re + used, sizeof re - used, ".*");
+            s += 2;
+        } else if (*s == '*') {
+            used += (size_t)snprintf(re + used, sizeof re - used, "[^/]*");
+            s++;
+        } else if (*s == '?') {
+            used += (size_t)snprintf(re + used, sizeof re - used, "[^/]");
+            s++;
+        } else {
+            if (strchr("\\^$.|+()[]{}", *s))
+                re[used++] = '\\';
+            re[used++] = *s++;
+        }
+    }
+    if (used + 2 >= sizeof re)
+        return af_err_set_code(err, AF_EXIT_USAGE, "--artist-from-path: the pattern is too long");
+    re[used++] = '$';
+    re[used] = '\0';
+    if (regcomp(&p->re, re, REG_EXTENDED) != 0)
+        return af_err_set_code(err, AF_EXIT_USAGE, "--artist-from-path '%s': not a usable pattern",
+                               pattern);
+    p->compiled = true;
+    return 0;
+}
+
+const char *folder_artist_from_path(const struct artist_pattern *p, const char *relative,
+                                    char *out, size_t len)
+{
+    regmatch_t m[2];
+    if (!p || !p->compiled || regexec(&p->re, relative, 2, m, 0) != 0 || m[1].rm_so < 0)
+        return NULL;
+    const char *start = relative + m[1].rm_so, *end = relative + m[1].rm_eo;
+    while (start < end && isspace((unsigned char)*start))
+        start++;
+    while (end > start && isspace((unsigned char)end[-1]))
+        end--;
+    if (start == end)
+        return NULL;
+    snprintf(out, len, "%.*s", (int)(end - start), start);
+    return folder_placeholder_artist(out) ? NULL : out; /* an "Unknown Artist" folder */
+}
+
+void folder_artist_pattern_free(struct artist_pattern *p)
+{
+    if (p->compiled)
+        regfree(&p->re);
+    p->compiled = false;
+}

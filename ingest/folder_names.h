@@ -1,0 +1,45 @@
+/*
+ * folder_names.h — the names af-ingest dir reads and what they are worth as identity:
+ *   - file names as the file system gives them (bytes, not necessarily UTF-8) and their
+ *     display form for logs and text columns;
+ *   - artist and title tags that say nothing ("Unknown Artist", "Track 01"): such tags
+ *     must never merge two files into one track;
+ *   - --artist-from-path PATTERN: the artist taken from a file's path.
+ */
+#ifndef AF_INGEST_FOLDER_NAMES_H
+#define AF_INGEST_FOLDER_NAMES_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+/* Copies name to out (at most len - 1 bytes, cut on a character boundary): valid
+ * UTF-8 as is, every byte of an invalid sequence and every control character as
+ * "\xNN".  Returns true when name needed escaping. */
+bool folder_display_name(const char *name, char *out, size_t len);
+
+/* True when an artist tag names nobody ("Unknown Artist", "Various Artists", "",
+ * NULL...) / a title tag names nothing ("Track 01", "Untitled", "03", "", NULL). */
+bool folder_placeholder_artist(const char *artist);
+bool folder_placeholder_title(const char *title);
+
+/* --artist-from-path PATTERN, matched against the path under PATH: '{artist}' (once)
+ * is the artist, '*' any text within one folder or file name, '**' any text
+ * across folders, '?' one character; the rest is literal (examples: af-ingest --help,
+ * for PATH/<genre>/<artist>/<file> and for PATH/<genre>/"<artist> - <title>.mp3"). */
+struct artist_pattern {
+    regex_t re;
+    bool compiled;
+};
+
+/* AF_EXIT_USAGE with the reason when the pattern is unusable. */
+int folder_artist_pattern_compile(struct artist_pattern *p, const char *pattern, af_err *err);
+/* The artist (trimmed, written to out) or NULL when the path does not match or the
+ * part is empty or a placeholder ("Unknown Artist"). */
+const char *folder_artist_from_path(const struct artist_pattern *p, const char *relative,
+                                    char *out, size_t len);
+void folder_artist_pattern_free(struct artist_pattern *p);
+
+#endif

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# af-ingest dir against the files real music folders hold (issues 16, 17, 18): names that
+# are not UTF-8, re-tagged and renamed files, placeholder tags, two files of one recording,
+# symbolic links (followed, broken, looping), FIFOs, folder names the taxonomy lacks,
+# folders without artist tags; exit codes, `af-db status`, and nothing lost.
+source "$AF_PROJECT/tests/lib.sh"
+
+tone() { # tone FILE FREQ SECONDS [ffmpeg output options...]
+    local file=$1 freq=$2 seconds=$3
+    shift 3
+    ffmpeg -nostdin -loglevel error -y -f lavfi -i "sine=frequency=$freq:duration=$seconds:sample_rate=22050" \
+        "$@" "$file" || { echo "not ok - ffmpeg cannot make $file"; exit 1; }
+}
+retag() { # retag FILE ARTIST TITLE: new tags, same audio (stream copy), in place
+    local file=$1 ext=${1##*.}
+    ffmpeg -nostdin -loglevel error -y -i "$file" -map 0 -c copy -map_metadata -1 \
+        -metadata artist="$2" -metadata title="$3" "$test_tmp/retag.$ext" &&
+        mv "$test_tmp/retag.$ext" "$file" || { echo "not ok - ffmpeg cannot retag $file"; exit 1; }
+}
+last_run() { sql "SELECT $1 FROM runs ORDER BY run_id DESC LIMIT 1"; }
+counts="SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM audio), (SELECT count(*) FROM track_audio), (SELECT count(*) FROM raw_tags), (SELECT count(*) FROM track_sources), (SELECT count(*) FROM folder_files)"
+
+use_fresh_database ingest_dir_files
+run af-db migrate
+expect_status 0 "af-db migrate"
+
+# --- 1. A file name that is not UTF-8 (Latin-1 "café.mp3") ----------------------------
+latin="$test_tmp/latin"
+mkdir -p "$latin/rock"
+tone "$latin/rock/"$'caf\xe9.mp3' 300 2 -metadata artist="Cafe Band" -metadata title="Cafe"
+tone "$latin/rock/zz-after.wav" 310 2 -metadata artist="Zed" -metadata title="After"
+mkdir "$latin/"$'m\xfcsik'
+tone "$latin/"$'m\xfcsik/garbage.mp3' 320 1
+head -c 3000 /dev/urandom >>"$latin/"$'m\xfcsik/garbage.mp3'
+truncate -s 2000 "$latin/"$'m\xfcsik/garbage.mp3'
+run af-ingest dir "$latin"
+expect_eq "2" "$(sql "SELECT count(*) FROM folder_files")" "the files on both sides of a Latin-1 name are stored"
+expect_eq "1" "$(sql "SELECT count(*) FROM folder_files WHERE position('\\x636166e92e6d7033'::bytea IN path_bytes) > 0 AND path LIKE '%/rock/caf_xE9.mp3'")" \
+    "the Latin-1 name is kept byte for byte, shown escaped"
+expect_eq "Cafe Band|rock" "$(sql "SELECT t.artist, r.tag FROM folder_files f JOIN tracks t USING (track_id) JOIN raw_tags r USING (track_id) WHERE f.path LIKE '%caf%'")" \
+    "the file with the Latin-1 name is a labelled track"
+expect_err 'caf\\xE9.mp3: the file name is not valid UTF-8' "the log names the file, escaped"
+expect_eq "1|m\\xFCsik/garbage.mp3" "$(sql "SELECT count(*) FILTER (WHERE position('\\x6dfc73696b'::bytea IN item_bytes) > 0), string_agg(regexp_replace(item, '.*/latin/', ''), ',') FROM ingest_problems")" \
+    "a problem with a Latin-1 folder keeps its bytes"
+expect_eq "failed" "$(last_run status)" "the run record ends (failed: a corrupt file), not 'running'"
+expect_status 1 "a corrupt audio file makes the exit status 1"
+
+# --- 2. Audio identity: tag edits and renames; placeholder tags -----------------------
+lib="$test_tmp/lib"
+mkdir -p "$lib/blues" "$lib/jazz"
+tone "$lib/blues/a.mp3" 400 2 -metadata artist="Artist A" -metadata title="Song A"
+tone "$lib/blues/b.flac" 410 2 -metadata artist="Artist B" -metadata title="Song B"
+tone "$lib/jazz/c.ogg" 420 2 -metadata artist="Artist C" -metadata title="Song C"
+tone "$lib/jazz/d.m4a" 430 2 -c:a aac -metadata artist="Artist D" -metadata title="Song D"
+for album in 1 2 3; do for n in 1 2 3; do # 9 recordings, 3 "Track 0N" names
+    tone "$lib/jazz/album$album-$n.mp3" $((500 + 40 * album + 7 * n)) 2 -metadata artist="Unknown Artist" -metadata title="Track 0$n"
+done; done
+tone "$lib/jazz/untagged1.wav" 700 2
+tone "$lib/jazz/untagged2.wav" 710 2
+run af-ingest dir "$lib"
+expect_status 0 "af-ingest dir of a clean library exits 0"
+expect_eq "15" "$(sql "SELECT count(DISTINCT track_id) FROM track_sources WHERE source = 'folder' AND source_key LIKE '$lib/%'")" \
+    "15 recordings, 15 tracks: 'Unknown Artist / Track 0N' and missing tags are no identity"
+expect_eq "0" "$(sql "SELECT count(*) FROM tracks WHERE artist = 'Unknown Artist'")" "a placeholder artist is no artist"
+ids_before=$(sql "SELECT string_agg(track_id::text, ',' ORDER BY track_id) FROM tracks")
+before=$(sql "$counts")
+retag "$lib/blues/a.mp3" "Artist A (remaster tag)" "Song A!"
+retag "$lib/blues/b.flac" "Someone Else" "Other Title"
+retag "$lib/jazz/c.ogg" "Artist C" "Song C (edit)"
+retag "$lib/jazz/d.m4a" "Artist D" "Song D (edit)"
+mv "$lib/jazz/untagged1.wav" "$lib/jazz/renamed.wav"
+mv "$lib/blues/a.mp3" "$lib/blues/a-renamed.mp3"
+mv "$lib/jazz/untagged2.wav" "$lib/blues/untagged2.wav" # moved to another genre folder
+run af-ingest dir "$lib"
+expect_status 0 "re-ingesting re-tagged and renamed files exits 0"
+expect_eq "$ids_before" "$(sql "SELECT string_agg(track_id::text, ',' ORDER BY track_id) FROM tracks")" \
+    "re-tagged (mp3, flac, ogg, m4a) and renamed files make no new track"
+expect_eq "0" "$(sql "SELECT count(*) FROM (SELECT audio_id FROM folder_files GROUP BY 1 HAVING count(DISTINCT track_id) > 1) s")" \
+    "the same audio is never two tracks (so never in two splits)"
+expect_eq "Artist A" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%a-renamed.mp3'")" \
+    "a renamed, re-tagged file is the track it was"
+expect_eq "blues" "$(sql "SELECT string_agg(r.tag, ',') FROM folder_files f JOIN raw_tags r USING (track_id) WHERE r.source = 'folder' AND f.path LIKE '%/blues/untagged2.wav'")" \
+    "a file moved to another genre folder takes its label along (the old one goes)"
+expect_eq "15|15" "$(sql "SELECT (SELECT count(*) FROM track_sources WHERE source_key LIKE '$lib/%'), (SELECT count(*) FROM folder_files WHERE path LIKE '$lib/%')")" \
+    "renamed and moved files are not counted twice: the old names are forgotten"
+expect_err "lib: 3 file\(s\) recorded before are gone" "the log says how many files are gone"
+
+# --- 3. Two files of one recording; an unchanged re-run changes nothing -----------------
+two="$test_tmp/two"
+mkdir -p "$two/rock"
+tone "$two/rock/song.flac" 800 2 -metadata artist="The Band" -metadata title="The Song"
+tone "$two/rock/song.mp3" 800 2 -metadata artist="The Band" -metadata title="The Song"
+tone "$two/rock/other.wav" 810 2 -metadata artist="The Band" -metadata title="Other Song"
+run af-ingest dir "$two"
+expect_eq "1" "$(sql "SELECT count(DISTINCT track_id) FROM folder_files WHERE path LIKE '$two/rock/song.%'")" \
+    "two files of one recording (same artist and title) are one track"
+expect_eq "song.flac|t
+song.mp3|f" "$(sql "SELECT regexp_replace(path, '.*/', ''), kept FROM folder_files WHERE path LIKE '$two/rock/song.%' ORDER BY 1")" \
+    "the track keeps the first file's audio, and says so"
+expect_err "song.mp3: the same recording as track [0-9]+, which keeps the audio of .*song.flac" "the log says which file the track keeps"
+kept_before=$(sql "SELECT encode(a.sha256, 'hex') FROM track_audio a JOIN folder_files f USING (track_id) WHERE f.path LIKE '%song.mp3'")
+before=$(sql "$counts")
+run af-ingest dir "$two"
+expect_status 0 "a re-run of an unchanged folder exits 0"
+expect_eq "$before" "$(sql "$counts")" "a re-run of an unchanged folder changes no count"
+expect_eq "0|3|" "$(last_run "coalesce(counters->>'files_stored', '0') || '|' || (counters->>'unchanged') || '|' || coalesce(counters->>'audio_stored', '')")" \
+    "a re-run stores nothing: every file unchanged, no audio stored again"
+expect_eq "$kept_before" "$(sql "SELECT encode(a.sha256, 'hex') FROM track_audio a JOIN folder_files f USING (track_id) WHERE f.path LIKE '%song.mp3'")" \
+    "which file a merged track keeps is stable across runs"
+
+# --- 4. Symbolic links, broken links, loops, FIFOs ------------------------------------
+store="$test_tmp/store"
+links="$test_tmp/links"
+mkdir -p "$store" "$links/blues" "$links/jazz"
+tone "$store/one.wav" 900 2 -metadata artist="Link One" -metadata title="One"
+tone "$store/two.wav" 910 2 -metadata artist="Link Two" -metadata title="Two"
+ln -s "$store/one.wav" "$links/blues/one.wav"
+ln -s "$store/two.wav" "$links/jazz/two.wav"
+ln -s "$store/gone.wav" "$links/jazz/gone.wav"
+ln -s .. "$links/jazz/loop"
+mkfifo "$links/blues/pipe.wav"
+run timeout 120 af-ingest dir "$links"
+expect_eq "Link One|blues
+Link Two|jazz" "$(sql "SELECT t.artist, r.tag FROM folder_files f JOIN tracks t USING (track_id) JOIN raw_tags r USING (track_id) WHERE f.path LIKE '$links/%' ORDER BY 1")" \
+    "symbolically linked files are followed, labelled by the link's folder"
+expect_err "jazz/gone.wav: broken_link: a broken symbolic link: its target .*gone.wav does not exist" "a broken link is named with its target"
+expect_err "jazz/loop: symlink_loop" "a symbolic link loop is named, not followed"
+expect_err "blues/pipe.wav: not_regular: a FIFO" "a FIFO is named and skipped without blocking"
+expect_eq "broken_link|1
+not_regular|1
+symlink_loop|1" "$(sql "SELECT problem, count(*) FROM ingest_problems WHERE item LIKE '$links/%' GROUP BY 1 ORDER BY 1")" \
+    "every skipped entry is counted in ingest_problems"
+expect_status 1 "a broken link is a failed item: exit 1"
+expect_eq "5" "$(sql "SELECT (SELECT count(*) FROM folder_files WHERE run_id = r.run_id) + (SELECT count(*) FROM ingest_problems WHERE run_id = r.run_id) FROM runs r ORDER BY run_id DESC LIMIT 1")" \
+    "nothing lost: 5 entries = 2 files + 3 problems"
+expect_err "nothing lost: 5 entries" "the run checks that nothing was lost"
+
+# --- 5. Folder names the taxonomy lacks -----------------------------------------------
+elec="$test_tmp/elec"
+mkdir -p "$elec/electronic" "$elec/Dark Ambient" "$elec/rock"
+tone "$elec/electronic/e1.wav" 1000 2 -metadata artist="E One" -metadata title="E1"
+tone "$elec/electronic/e2.wav" 1010 2 -metadata artist="E Two" -metadata title="E2"
+tone "$elec/Dark Ambient/d1.wav" 1020 2 -metadata artist="D One" -metadata title="D1"
+tone "$elec/rock/r1.wav" 1030 2 -metadata artist="R One" -metadata title="R1"
+run af-ingest dir "$elec"
+expect_err "2 folder name\(s\) are no genre of the taxonomy .*genres.conf: (Dark Ambient \(1 file\), electronic \(2 files\)|electronic \(2 files\), Dark Ambient \(1 file\))" \
+    "folder names the taxonomy lacks are named with their file counts"
+expect_err "--add-folder-genres" "the warning says how to take them as genres"
+cp "$AF_PROJECT/config/genres.conf" "$test_tmp/genres.conf"
+run af-ingest dir --add-folder-genres --genres "$test_tmp/genres.conf" "$elec"
+expect_status 0 "af-ingest dir --add-folder-genres"
+expect_eq "[dark_ambient]
+Dark Ambient = 1
+[electronic]
+electronic = 1" "$(grep -A1 -E '^\[(electronic|dark_ambient)\]' "$test_tmp/genres.conf" | grep -v -- '--')" \
+    "the folder names become genres of the taxonomy file"
+run af-ingest label --genres "$test_tmp/genres.conf"
+expect_status 0 "af-ingest label with the extended taxonomy"
+expect_eq "dark_ambient|1
+electronic|2
+rock|1" "$(sql "SELECT g.name, count(*) FROM track_labels l JOIN genres g USING (genre_id) JOIN folder_files f USING (track_id) WHERE f.path LIKE '$elec/%' AND l.status = 'labelled' AND l.taxonomy_version = (SELECT max(taxonomy_version) FROM taxonomy_versions) GROUP BY 1 ORDER BY 1")" \
+    "files in those folders are labelled with the new genres"
+
+# --- 6. Probe, not decode, at ingest ----------------------------------------------------
+long="$test_tmp/long"
+mkdir -p "$long/classical"
+tone "$long/classical/long.mp3" 440 120 -metadata artist="Long" -metadata title="Long"
+run af-ingest dir "$long"
+expect_status 0 "a two-minute file is ingested"
+decoded=$(last_run "(counters->>'audio_ms_decoded')::int")
+expect_eq "yes" "$([ -n "$decoded" ] && [ "$decoded" -lt 10000 ] && echo yes || echo "no: ${decoded:-none} ms decoded")" \
+    "ingest probes 120 s of audio, decoding less than 10 s of it"
+expect_eq "120" "$(sql "SELECT round(duration_seconds) FROM tracks WHERE artist = 'Long'")" "the probe still gives the duration"
+
+# --- 7. Exit codes, af-db status --------------------------------------------------------
+notes="$test_tmp/notes"
+mkdir -p "$notes/pop"
+tone "$notes/pop/p.wav" 1100 2 -metadata artist="P" -metadata title="P"
+echo "liner notes" >"$notes/pop/notes.txt"
+printf '\0\5\26\7\0\2\0\0Mac OS X        ' >"$notes/pop/._p.wav" # AppleDouble metadata
+run af-ingest dir "$notes"
+expect_status 0 "a text file and macOS metadata beside the music are no failure: exit 0"
+expect_err "notes.txt: not_audio" "the text file is named"
+expect_err "/\._p.wav: not_audio" "macOS metadata ('._p.wav') is not audio, not a corrupt audio file"
+run af-db status
+expect_status 0 "af-db status"
+expect_out "ingest +folder: bad_audio +1" "af-db status shows ingest problems by reason"
+expect_out "ingest +folder: broken_link +1" "af-db status shows broken links"
+
+# --- 8. Folders without artist tags ---------------------------------------------------
+gtz="$test_tmp/gtz"
+mkdir -p "$gtz/blues/Ann Artist" "$gtz/blues/Bob Artist" "$gtz/jazz/Ann Artist"
+tone "$gtz/blues/Ann Artist/t1.wav" 1200 2
+tone "$gtz/blues/Ann Artist/t2.wav" 1210 2
+tone "$gtz/blues/Bob Artist/t3.wav" 1220 2
+tone "$gtz/jazz/Ann Artist/t4.wav" 1230 2 -metadata artist="Tagged Ann"
+run af-ingest dir "$gtz"
+expect_err "3 of 4 tracks under .*gtz have no artist: af-train cannot keep an artist's tracks out of the test set" \
+    "most tracks without an artist: a loud warning with counts"
+expect_err "--artist-from-path" "the warning names the way out"
+run af-ingest dir --artist-from-path '*/{artist}/*' "$gtz"
+expect_status 0 "af-ingest dir --artist-from-path"
+expect_eq "Ann Artist|3
+Bob Artist|1" "$(sql "SELECT t.artist, count(*) FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '$gtz/%' GROUP BY 1 ORDER BY 1")" \
+    "the artist comes from the path, also for files stored before"
+expect_no "have no artist" "$err" "no warning once every track has an artist"
+run af-ingest dir --artist-from-path '*/artist/*' "$gtz"
+expect_status 2 "a pattern without {artist} is a usage error"
+expect_err "needs '\{artist\}' exactly once" "the bad pattern is explained"
