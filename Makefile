@@ -21,7 +21,7 @@ PKG_CONFIG ?= pkg-config
 
 PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fftw3 inih libutf8proc
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lm -lpthread
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lopenblas -lsvm -lm -lpthread
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 
 VERSION := $(shell cat VERSION)
