@@ -24,7 +24,7 @@ PKGS := libpq libcurl jansson libavformat libavcodec libavutil libswresample fft
 # `make test`, `make demo` and scripts/setup install them first (scripts/install-packages);
 # until then pkg-config's complaints are silenced and building says what to run.
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lopenblas -lm -lpthread
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lopenblas -lsvm -lm -lpthread
 TEST_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 PKGS_PRESENT := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
 .PHONY: check-packages

@@ -28,8 +28,8 @@ struct cached_preview {
 struct serve_engine {
     struct af_app *app;
     af_stored_model stored;
-    af_mlp *mlp;
-    af_scaler scaler;
+    af_ensemble net;
+    bool mean_log; /* the model's aggregation of a file's windows (predictor.h) */
     struct af_feature_params params;
     struct af_frame_ctx *ctx;
     struct af_analyser an;
@@ -66,8 +66,8 @@ int serve_engine_open(struct serve_engine **out, struct af_app *app, const char 
     if (!e)
         return af_err_set(err, "out of memory");
     e->app = app;
-    if (af_model_load_checked(app->db, model, &e->stored, &e->mlp, &e->scaler, &e->params, err) !=
-            0 ||
+    if (af_model_load_checked(app->db, model, &e->stored, &e->net, &e->mean_log, &e->params,
+                              err) != 0 ||
         !(e->ctx = af_frame_ctx_new(err)) || af_analyser_init(&e->an, e->ctx, &e->params, err) != 0)
         goto fail;
     e->have_an = true;
@@ -102,8 +102,7 @@ void serve_engine_close(struct serve_engine *e)
     if (e->have_an)
         af_analyser_destroy(&e->an);
     af_frame_ctx_free(e->ctx);
-    af_mlp_free(e->mlp);
-    af_scaler_free(&e->scaler);
+    af_ensemble_free(&e->net);
     af_stored_model_free(&e->stored);
     free(e);
 }
@@ -177,7 +176,7 @@ static json_t *similar_json(struct serve_engine *e, const float *emb, af_err *er
     json_t *list = json_array();
     if (!e->have_embeddings)
         return list;
-    char *cube = af_cube_literal(emb, af_mlp_embedding_dim(e->mlp));
+    char *cube = af_cube_literal(emb, af_ensemble_embedding_dim(&e->net));
     char model[24], k[8];
     snprintf(model, sizeof model, "%lld", e->stored.id);
     snprintf(k, sizeof k, "%d", SIMILAR_K);
@@ -222,29 +221,27 @@ static int classify(struct serve_engine *e, const char *data, size_t size, json_
     if (rc != 0)
         return fail(out, 422, "the audio cannot be analysed: %s", err.msg);
     size_t rows = a.windows.rows;
-    int k = e->stored.n_genres, dim = af_mlp_embedding_dim(e->mlp);
+    int k = e->stored.n_genres, dim = af_ensemble_embedding_dim(&e->net);
     float *x = malloc(rows * AF_N_FEATURES * sizeof *x);
     float *probs = malloc(rows * (size_t)k * sizeof *probs);
     float *emb = malloc((size_t)dim * sizeof *emb);
+    float *agg = malloc((size_t)k * sizeof *agg);
     int status = 500;
-    if (!x || !probs || !emb) {
+    if (!x || !probs || !emb || !agg) {
         status = fail(out, 500, "out of memory");
         goto done;
     }
     memcpy(x, a.windows.data, rows * AF_N_FEATURES * sizeof *x);
-    af_scaler_apply(&e->scaler, x, rows);
-    if (af_mlp_forward(e->mlp, x, rows, probs, &err) != 0 ||
-        af_embed_windows(e->mlp, &e->scaler, a.windows.data, rows, emb, &err) != 0) {
+    af_scaler_apply(&e->net.scaler, x, rows);
+    if (af_ensemble_forward(&e->net, x, rows, probs, &err) != 0 ||
+        af_embed_ensemble_windows(&e->net, a.windows.data, rows, emb, &err) != 0) {
         status = fail(out, 500, "%s", err.msg);
         goto done;
     }
     json_t *mean = json_object(), *windows = json_array();
-    for (int c = 0; c < k; c++) {
-        double m = 0;
-        for (size_t w = 0; w < rows; w++)
-            m += probs[w * (size_t)k + (size_t)c];
-        json_object_set_new(mean, e->stored.genres[c], json_real(round(m / (double)rows * 1e4) / 1e4));
-    }
+    af_predict_aggregate(probs, rows, k, e->mean_log, agg);
+    for (int c = 0; c < k; c++)
+        json_object_set_new(mean, e->stored.genres[c], json_real(round(agg[c] * 1e4) / 1e4));
     for (size_t w = 0; w < rows; w++) {
         json_t *pw = json_array();
         for (int c = 0; c < k; c++)
@@ -270,6 +267,7 @@ done:
     free(x);
     free(probs);
     free(emb);
+    free(agg);
     af_analysis_free(&a);
     return status;
 }

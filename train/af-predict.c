@@ -11,6 +11,7 @@
  * AF_N_FEATURES.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "predictor.h"
 #include "scaler.h"
 #include "table.h"
+#include "ensemble.h"
 
 static const char usage[] =
     "Usage: af-predict [OPTION]... FILE...\n"
@@ -39,7 +41,10 @@ static const char usage[] =
     "providers, with a model trained by af-train.\n"
     "\n"
     "Options:\n"
-    "  -m, --model ID|latest  the model (default: latest)\n"
+    "  -m, --model ID|NAME|default|latest\n"
+    "                         the model: an id, a name (af-train --name), the default\n"
+    "                         model (af-train --promote; the first finished model until\n"
+    "                         one is promoted) or the newest one (default: default)\n"
     "      --top N            genres shown per file (default 3)\n"
     "      --windows          also show the prediction of every window (how it moves\n"
     "                         through the file)\n"
@@ -53,13 +58,17 @@ static const char usage[] =
     "      --isrc ISRC        the same for a recording code (Spotify and Deezer)\n"
     "      --pick N           take candidate N of the list instead of the best match\n"
     "      --embedding        also output the file's embedding: the mean over its windows\n"
-    "                         of the model's last hidden layer, the space af-similar\n"
-    "                         searches (JSON: \"embedding\", an array of numbers)\n"
+    "                         of the last hidden layer of the model's first network\n"
+    "                         (member 0 of the ensemble, on the ensemble's standardised\n"
+    "                         input), the space af-similar searches (JSON: \"embedding\",\n"
+    "                         an array of numbers)\n"
     "\n"
     "Searches use af-fetch's rate limits, timeouts, retries and audio checks ([fetch],\n"
     "[spotify], [deezer], [itunes] in the configuration); nothing is stored. Text and\n"
-    "JSON name the track found, the preview's source and the model.\n"
-    "The file's probabilities are the mean of its windows' probabilities. A model trained\n"
+    "JSON name the track found, the preview's source and the model (\"model\",\n"
+    "\"model_name\"). A deleted model is refused.\n"
+    "The file's probabilities aggregate its windows' as the model was evaluated: the mean\n"
+    "of the probabilities, or of their logarithms (renormalised). A model trained\n"
     "on features computed differently from this program's is refused. Exit code 1 when a\n"
     "file cannot be decoded (the others are still predicted).\n";
 
@@ -70,8 +79,8 @@ enum {
 
 struct predictor {
     af_stored_model stored;
-    af_mlp *mlp;
-    af_scaler scaler;
+    af_ensemble net;
+    bool mean_log;
     struct af_feature_params params;
     int top;
     bool windows, json, embedding;
@@ -79,7 +88,8 @@ struct predictor {
 
 static int load_model(struct af_app *app, const char *spec, struct predictor *p, af_err *err)
 {
-    return af_model_load_checked(app->db, spec, &p->stored, &p->mlp, &p->scaler, &p->params, err);
+    return af_model_load_checked(app->db, spec, &p->stored, &p->net, &p->mean_log, &p->params,
+                                 err);
 }
 
 /* Indices of the top n probabilities, best first. */
@@ -138,19 +148,17 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
         goto out;
     }
     memcpy(x, a.windows.data, rows * AF_N_FEATURES * sizeof *x);
-    af_scaler_apply(&p->scaler, x, rows);
-    if (af_mlp_forward(p->mlp, x, rows, probs, &err) != 0) {
+    af_scaler_apply(&p->net.scaler, x, rows);
+    if (af_ensemble_forward(&p->net, x, rows, probs, &err) != 0) {
         log_error("%s: %s", name, err.msg);
         goto out;
     }
-    for (size_t w = 0; w < rows; w++)
-        for (int c = 0; c < k; c++)
-            mean[c] += probs[w * (size_t)k + (size_t)c] / (float)rows;
+    af_predict_aggregate(probs, rows, k, p->mean_log, mean);
     top_n(mean, k, n, idx);
     if (p->embedding) {
-        emb_dim = af_mlp_embedding_dim(p->mlp);
+        emb_dim = af_ensemble_embedding_dim(&p->net);
         if (!(emb = malloc((size_t)emb_dim * sizeof *emb)) ||
-            af_embed_windows(p->mlp, &p->scaler, a.windows.data, rows, emb, &err) != 0) {
+            af_embed_ensemble_windows(&p->net, a.windows.data, rows, emb, &err) != 0) {
             log_error("%s: embedding: %s", name, emb ? err.msg : "out of memory");
             goto out;
         }
@@ -159,8 +167,10 @@ static int predict_file(struct predictor *p, struct af_analyser *an, const char 
         json_t *all = json_object();
         for (int c = 0; c < k; c++)
             json_object_set_new(all, p->stored.genres[c], json_real(mean[c]));
-        json_t *o = json_pack("{s:s,s:I,s:f,s:f,s:I,s:o,s:o}", "file", name, "model",
-                              (json_int_t)p->stored.id, "excerpt_start", a.excerpt_start,
+        json_t *o = json_pack("{s:s,s:I,s:s?,s:b,s:f,s:f,s:I,s:o,s:o}", "file", name, "model",
+                              (json_int_t)p->stored.id, "model_name",
+                              p->stored.name[0] ? p->stored.name : NULL, "model_default",
+                              (int)p->stored.is_default, "excerpt_start", a.excerpt_start,
                               "excerpt_seconds", a.excerpt_seconds, "n_windows",
                               (json_int_t)rows, "top", json_top(p, mean, n, idx),
                               "probabilities", all);
@@ -337,7 +347,7 @@ int main(int argc, char **argv)
     struct af_app app;
     af_app_init(&app, "af-predict", usage, argc, argv);
     struct predictor p = {.top = 3};
-    const char *model = "latest";
+    const char *model = "default";
     struct search search = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, AF_APP_SHORT "m:", options, NULL)) != -1) {
@@ -391,6 +401,9 @@ int main(int argc, char **argv)
         rc = -1;
     if (rc == 0 && (rc = af_analyser_init(&analyser, ctx, &p.params, &err)) == 0)
         have_analyser = true;
+    if (rc == 0 && !p.json)
+        printf("Model %lld%s%s%s%s\n", p.stored.id, p.stored.name[0] ? " '" : "", p.stored.name,
+               p.stored.name[0] ? "'" : "", p.stored.is_default ? " (the default model)" : "");
     int failed = 0, files = 0;
     json_t *results = p.json && rc == 0 ? json_array() : NULL;
     if (rc == 0 && searching) {
@@ -411,8 +424,7 @@ int main(int argc, char **argv)
     if (have_analyser)
         af_analyser_destroy(&analyser);
     af_frame_ctx_free(ctx);
-    af_mlp_free(p.mlp);
-    af_scaler_free(&p.scaler);
+    af_ensemble_free(&p.net);
     af_stored_model_free(&p.stored);
     if (rc != 0)
         return af_app_fail(&app, &err);

@@ -16,12 +16,13 @@
 #include "report_use.h"
 
 static const char usage[] =
-    "Usage: af-report [OPTION]... [--model ID|latest] [-o FILE]\n"
+    "Usage: af-report [OPTION]... [--model SPEC] [-o FILE]\n"
     "Write an HTML report of a stored model: training curves, confusion matrices, per-genre\n"
     "precision/recall/F1. The file is self-contained (inline SVG, no external assets).\n"
     "\n"
     "Options:\n"
-    "  -m, --model ID|latest  the model (default: latest)\n"
+    "  -m, --model SPEC       the model: an id, a name (af-train --name), 'default' or\n"
+    "                         'latest' (default: latest)\n"
     "  -o, --output FILE      the HTML file to write ('-' = standard output;\n"
     "                         default: model-ID.html in the current directory)\n";
 
@@ -34,6 +35,12 @@ struct report_data {
     af_report_eval_row *evals;
     int n_evals;
     long *confusion[2];
+    PGresult *compare_res, *wrong_res; /* the rows' strings point into these */
+    af_report_compare_row *compare;
+    int n_compare;
+    af_report_wrong_row *wrong;
+    int n_wrong;
+    long n_predicted;
 };
 
 static void report_data_free(struct report_data *d)
@@ -45,6 +52,70 @@ static void report_data_free(struct report_data *d)
     free(d->evals);
     free(d->confusion[0]);
     free(d->confusion[1]);
+    free(d->compare);
+    free(d->wrong);
+    PQclear(d->compare_res);
+    PQclear(d->wrong_res);
+}
+
+/* The network's and the baselines' mean scores (network first). */
+static int load_compare(PGconn *db, const char *id, struct report_data *d, af_err *err)
+{
+    const char *p[] = {id};
+    PGresult *res = af_db_query(
+        db,
+        "SELECT classifier, avg(accuracy) FILTER (WHERE level = 'window'),"
+        " avg(accuracy) FILTER (WHERE level = 'track'),"
+        " coalesce(stddev_samp(accuracy) FILTER (WHERE level = 'track'), 0),"
+        " avg(balanced_accuracy) FILTER (WHERE level = 'track')"
+        " FROM evaluations WHERE model_id = $1::bigint GROUP BY classifier"
+        " ORDER BY array_position(ARRAY['network', 'logreg', 'svm'], classifier)",
+        1, p, err);
+    if (!res)
+        return -1;
+    d->compare_res = res;
+    d->n_compare = PQntuples(res);
+    d->compare = calloc((size_t)d->n_compare + 1, sizeof *d->compare);
+    if (!d->compare)
+        return af_err_set(err, "out of memory");
+    for (int r = 0; r < d->n_compare; r++)
+        d->compare[r] = (af_report_compare_row){PQgetvalue(res, r, 0), atof(PQgetvalue(res, r, 1)),
+                                                atof(PQgetvalue(res, r, 2)),
+                                                atof(PQgetvalue(res, r, 3)),
+                                                atof(PQgetvalue(res, r, 4))};
+    return 0;
+}
+
+/* The network's wrong tracks, least confident about the truth first. */
+static int load_wrong(PGconn *db, const char *id, struct report_data *d, af_err *err)
+{
+    const char *p[] = {id};
+    PGresult *res = af_db_query(
+        db,
+        "SELECT coalesce(fold, -1), artist, title, track_id, true_genre, predicted_genre,"
+        " confidence, true_genre_probability, count(*) OVER ()"
+        " FROM prediction_details WHERE model_id = $1::bigint AND classifier = 'network'"
+        " ORDER BY correct, true_genre_probability, track_id",
+        1, p, err);
+    if (!res)
+        return -1;
+    d->wrong_res = res;
+    int n = PQntuples(res);
+    d->n_predicted = n ? atol(PQgetvalue(res, 0, 8)) : 0;
+    d->wrong = calloc((size_t)n + 1, sizeof *d->wrong);
+    if (!d->wrong)
+        return af_err_set(err, "out of memory");
+    for (int r = 0; r < n; r++) {
+        if (strcmp(PQgetvalue(res, r, 4), PQgetvalue(res, r, 5)) == 0)
+            break; /* the correct ones come last */
+        d->wrong[d->n_wrong++] = (af_report_wrong_row){
+            atoi(PQgetvalue(res, r, 0)),
+            PQgetisnull(res, r, 1) ? NULL : PQgetvalue(res, r, 1),
+            PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2),
+            atoll(PQgetvalue(res, r, 3)), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
+            atof(PQgetvalue(res, r, 6)), atof(PQgetvalue(res, r, 7))};
+    }
+    return 0;
 }
 
 static int load_curves(PGconn *db, const char *id, struct report_data *d, af_err *err)
@@ -111,7 +182,7 @@ static int load_evals(PGconn *db, const char *id, struct report_data *d, af_err 
                                 "SELECT coalesce(fold, -1), level = 'track', n_examples, accuracy,"
                                 " balanced_accuracy, macro_f1, confusion_matrix::text"
                                 " FROM evaluations WHERE model_id = $1::bigint"
-                                " ORDER BY fold NULLS FIRST, level DESC",
+                                " AND classifier = 'network' ORDER BY fold NULLS FIRST, level DESC",
                                 1, p, err);
     if (!res)
         return -1;
@@ -168,7 +239,8 @@ static int write_report(struct af_app *app, const char *spec, const char *path, 
         goto out;
     d.pretty = strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (load_curves(app->db, id, &d, err) != 0 || load_evals(app->db, id, &d, err) != 0)
+    if (load_curves(app->db, id, &d, err) != 0 || load_evals(app->db, id, &d, err) != 0 ||
+        load_compare(app->db, id, &d, err) != 0 || load_wrong(app->db, id, &d, err) != 0)
         goto out;
     af_sb extra = {0};
     if (af_report_use_sections(app->db, model_id, &extra, err) != 0) {
@@ -188,6 +260,11 @@ static int write_report(struct af_app *app, const char *spec, const char *path, 
         .n_evals = d.n_evals,
         .evals = d.evals,
         .confusion = {d.confusion[0], d.confusion[1]},
+        .n_compare = d.n_compare,
+        .compare = d.compare,
+        .n_wrong = d.n_wrong,
+        .wrong = d.wrong,
+        .n_tracks_predicted = d.n_predicted,
     };
     af_sb html = {0};
     int built = af_report_html(&r, &html);

@@ -114,8 +114,8 @@ static int search_track(PGconn *db, const char *text, char track[24], af_err *er
 static char *file_point(struct af_app *app, const struct query *q, const char *path, af_err *err)
 {
     af_stored_model stored = {0};
-    af_mlp *mlp = NULL;
-    af_scaler scaler = {0};
+    af_ensemble net = {0};
+    bool mean_log;
     struct af_feature_params params;
     struct af_frame_ctx *ctx = NULL;
     struct af_analyser an;
@@ -123,7 +123,7 @@ static char *file_point(struct af_app *app, const struct query *q, const char *p
     struct af_analysis a;
     float *emb = NULL;
     char *cube = NULL;
-    if (af_model_load_checked(app->db, q->model_spec, &stored, &mlp, &scaler, &params, err) != 0)
+    if (af_model_load_checked(app->db, q->model_spec, &stored, &net, &mean_log, &params, err) != 0)
         goto out;
     if (!(ctx = af_frame_ctx_new(err)) || af_analyser_init(&an, ctx, &params, err) != 0)
         goto out;
@@ -133,12 +133,12 @@ static char *file_point(struct af_app *app, const struct query *q, const char *p
         goto out;
     }
     have_a = true;
-    int dim = af_mlp_embedding_dim(mlp);
+    int dim = af_ensemble_embedding_dim(&net);
     if (!(emb = malloc((size_t)dim * sizeof *emb))) {
         af_err_set(err, "out of memory");
         goto out;
     }
-    if (af_embed_windows(mlp, &scaler, a.windows.data, a.windows.rows, emb, err) != 0 ||
+    if (af_embed_ensemble_windows(&net, a.windows.data, a.windows.rows, emb, err) != 0 ||
         !(cube = af_cube_literal(emb, dim)))
         af_err_prefix(err, "%s: embedding", path);
 out:
@@ -148,8 +148,7 @@ out:
     if (have_an)
         af_analyser_destroy(&an);
     af_frame_ctx_free(ctx);
-    af_mlp_free(mlp);
-    af_scaler_free(&scaler);
+    af_ensemble_free(&net);
     af_stored_model_free(&stored);
     return cube;
 }

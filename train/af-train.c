@@ -1,20 +1,25 @@
 /*
  * af-train — the train stage: loads the window vectors of the labelled
- * tracks (or a CSV file), trains the genre classifier (mlp.h) on the stored
- * leakage-free train/val/test split or by artist-grouped K-fold
- * cross-validation, evaluates it, and stores model, training history and
- * evaluation in one transaction.  Also lists and shows stored models.
+ * tracks (or a CSV file), trains the genre classifier (an ensemble of
+ * networks, trainer.h / ensemble.h) on the stored leakage-free train/val/test
+ * split or by artist-grouped K-fold cross-validation (optionally tuning it on
+ * the inner folds, --tune), evaluates it beside two baselines trained on the
+ * same rows (baselines.h), and stores model, training history, evaluations
+ * and per-track predictions in one transaction.  Also lists, shows, names,
+ * promotes and deletes stored models (model_store.h).
  *
  * What is written when: the split assignment of new tracks is committed once
  * the data passed every check (so a bad input writes nothing); the model, its
- * epochs and its evaluations are written together at the end, or not at all.
+ * epochs, evaluations and predictions are written together at the end, or not
+ * at all, and the model becomes the default only if there was none.
  * SIGINT/SIGTERM: training stops after the current epoch; a single training
- * run then stores its best model so far, marked "interrupted" in its
- * hyperparameters (af-train --list shows it); an interrupted cross-validation
- * stores nothing (its figures would be incomplete).
+ * run then stores its best model so far, marked interrupted (never the
+ * default; af-train --list shows it); an interrupted cross-validation stores
+ * nothing (its figures would be incomplete).
  */
 #include <cblas.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 #include <jansson.h>
 
 #include "app.h"
+#include "baselines.h"
 #include "csv.h"
 #include "dataset.h"
 #include "dataset_db.h"
@@ -33,37 +39,69 @@
 #include "model_store.h"
 #include "ratelimit.h"
 #include "splits_db.h"
+#include "table.h"
 #include "trainer.h"
 
 static const char usage[] =
     "Usage: af-train [OPTION]...\n"
-    "       af-train --list | --show ID\n"
+    "       af-train --list | --show MODEL | --promote MODEL | --delete MODEL\n"
     "Train the genre classifier on the window features of the labelled tracks, evaluate it\n"
-    "on the test split (or by cross-validation) and store model and evaluation.\n"
+    "on the test split (or by cross-validation) beside two baselines trained on the same\n"
+    "rows (logistic regression, RBF SVM), and store model, evaluation and predictions.\n"
     "\n"
     "Data:\n"
     "      --feature-set NAME   feature set to learn from (default: [extract] feature_set)\n"
     "      --split-scheme NAME  train/val/test assignment to use and extend\n"
     "                           (default: [train] split_scheme)\n"
     "      --folds K            artist-grouped K-fold cross-validation instead of the test split\n"
-    "      --csv FILE           train on FILE (track_id,label,split,f0,...) instead of the database\n"
+    "      --csv FILE           train on FILE instead of the database: a header line\n"
+    "                           track_id,label,split,<feature names...>, then one line per window\n"
+    "                           (what --export-csv writes). If the database has no feature set\n"
+    "                           of that name (--feature-set NAME, else 'csv:<file name>'), it is\n"
+    "                           registered from the header: a fresh database is enough\n"
     "      --export-csv FILE    write the training data to FILE in that format, then stop\n"
     "Network and training (defaults: [train] in the configuration):\n"
     "      --hidden LIST        hidden layer sizes, e.g. 256,128,64\n"
-    "      --dropout P          dropout probability\n"
+    "      --dropout P          dropout probability after each hidden layer\n"
+    "      --input-dropout P    dropout probability on the inputs\n"
+    "      --input-noise S      standard deviation of Gaussian noise on the (standardised) inputs\n"
+    "      --mixup S            blend each training window with a random other one (partner\n"
+    "                           share uniform in [0, S], S <= 0.5; targets blended alike)\n"
     "      --learning-rate R    Adam learning rate\n"
     "      --batch-size N       examples per mini-batch\n"
     "      --epochs N           epochs at most\n"
-    "      --patience N         stop after N epochs without a better validation loss\n"
-    "      --l2 X               L2 penalty on the weights\n"
+    "      --patience N         stop after N epochs without a better validation score\n"
+    "      --early-stop-on W    the validation score: loss, or track_accuracy (the validation\n"
+    "                           tracks' accuracy, ties broken by the loss)\n"
+    "      --l2 X               L2 penalty on the weights (weight decay)\n"
     "      --class-weights / --no-class-weights\n"
     "                           weight genres inversely to their frequency\n"
+    "      --members N          networks averaged in the model (seeds seed, seed+1, ...)\n"
+    "      --inner-fold-members / --no-inner-fold-members\n"
+    "                           with --folds: for each test fold, one network per other fold,\n"
+    "                           early-stopped on that fold and trained on the rest, averaged\n"
+    "      --aggregation A      a track's probabilities from its windows': mean_prob (mean of\n"
+    "                           the probabilities) or mean_log (mean of their logarithms)\n"
+    "      --tune               with --folds: choose among the candidates of [train] tune_grid\n"
+    "                           per test fold by inner cross-validation on the other folds (the\n"
+    "                           test fold is never looked at); the choices are stored\n"
+    "      --tune-grid G        candidates, ';'-separated, each 'key=value ...' changes to the\n"
+    "                           configured options (hidden, dropout, input_dropout,\n"
+    "                           input_noise, l2, learning_rate, members)\n"
+    "      --no-baselines       skip the logistic regression and SVM (faster)\n"
+    "      --baselines          train them (the default: [train] baselines)\n"
     "      --seed N             seed of every random choice (same seed and data, same model)\n"
     "      --threads N          OpenBLAS threads (default: [train] threads)\n"
-    "Models:\n"
-    "      --list               list the stored models\n"
-    "      --show ID            show a stored model ('latest' for the newest)\n"
+    "Models (MODEL: an id, a name, 'default' or 'latest'):\n"
+    "      --name NAME          name the model trained now (unique among live models)\n"
+    "      --list               list the stored models (name, default, margin over baselines)\n"
+    "      --show MODEL         show a stored model, its evaluation and the baselines'\n"
+    "      --promote MODEL      make MODEL the default model (what af-predict uses)\n"
+    "      --delete MODEL       delete MODEL's weights (its record and scores stay)\n"
     "\n"
+    "The default model: the first finished model becomes the default when there is none;\n"
+    "later models never replace it by themselves (--promote does). An interrupted model\n"
+    "never becomes the default.\n"
     "Bad input (no training data, a genre without training tracks, NaN or infinite\n"
     "features, vectors of the wrong length) stops with an error and writes nothing.\n"
     "SIGINT/SIGTERM stop training after the current epoch: the best model so far is\n"
@@ -72,7 +110,9 @@ static const char usage[] =
 enum {
     OPT_FEATURE_SET = AF_OPT_FIRST_PROGRAM_OPTION, OPT_SCHEME, OPT_FOLDS, OPT_CSV, OPT_EXPORT,
     OPT_HIDDEN, OPT_DROPOUT, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_PATIENCE, OPT_L2, OPT_CW,
-    OPT_NO_CW, OPT_SEED, OPT_THREADS, OPT_LIST, OPT_SHOW
+    OPT_NO_CW, OPT_SEED, OPT_THREADS, OPT_LIST, OPT_SHOW, OPT_MEMBERS, OPT_IN_DROPOUT,
+    OPT_IN_NOISE, OPT_AGGREGATION, OPT_NO_BASELINES, OPT_BASELINES, OPT_NAME, OPT_PROMOTE,
+    OPT_DELETE, OPT_INNER, OPT_NO_INNER, OPT_TUNE, OPT_TUNE_GRID, OPT_STOP_ON, OPT_MIXUP
 };
 
 struct job {
@@ -85,9 +125,91 @@ struct job {
     af_dataset ds;
     af_train_options opt;
     int threads;
+    int aggregation;       /* AF_AGG_* */
+    bool baselines;
+    af_logreg_options logreg;
+    af_svm_options svm;
+    const char *name;      /* --name */
+    bool inner_members;    /* cross-validation: one member per inner fold */
+    bool tune;             /* --tune */
+    bool feature_set_given; /* --feature-set on the command line */
+    int n_candidates;
+    af_train_options candidates[16];
+    char candidate_text[16][96];
 };
 
 static bool stop_requested(void) { return af_app_stop_requested(); }
+
+/* One --tune candidate: the configured options with "key=value" changes
+ * (hidden, dropout, l2, input_dropout, input_noise, learning_rate, members)
+ * separated by spaces. */
+static int parse_candidate(struct job *j, const char *text, af_train_options *c, af_err *err)
+{
+    *c = j->opt;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            return af_err_set_code(err, AF_EXIT_USAGE, "tune grid '%s': '%s' is not key=value",
+                                   text, tok);
+        *eq = '\0';
+        const char *v = eq + 1;
+        char *end = NULL;
+        double d = strtod(v, &end);
+        bool num = end != v && *end == '\0' && isfinite(d) && d >= 0;
+        if (strcmp(tok, "hidden") == 0) {
+            if (af_parse_hidden(v, &c->cfg.n_hidden, c->cfg.hidden, err) != 0)
+                return af_err_prefix(err, "tune grid");
+        } else if (num && strcmp(tok, "dropout") == 0 && d < 1) {
+            c->cfg.dropout = (float)d;
+        } else if (num && strcmp(tok, "input_dropout") == 0 && d < 1) {
+            c->cfg.input_dropout = (float)d;
+        } else if (num && strcmp(tok, "input_noise") == 0) {
+            c->cfg.input_noise = (float)d;
+        } else if (num && strcmp(tok, "mixup") == 0 && d <= 0.5) {
+            c->cfg.mixup = (float)d;
+        } else if (num && strcmp(tok, "l2") == 0) {
+            c->cfg.l2 = (float)d;
+        } else if (num && strcmp(tok, "learning_rate") == 0 && d > 0) {
+            c->cfg.learning_rate = (float)d;
+        } else if (num && strcmp(tok, "members") == 0 && d >= 1 && d <= AF_ENSEMBLE_MAX) {
+            c->members = (int)d;
+        } else {
+            return af_err_set_code(err, AF_EXIT_USAGE,
+                                   "tune grid '%s': unknown key or bad value '%s=%s' (keys: "
+                                   "hidden, dropout, input_dropout, input_noise, mixup, l2, "
+                                   "learning_rate, members)", text, tok, v);
+        }
+    }
+    return 0;
+}
+
+/* Candidate 0: the configured options; then each ';'-separated grid entry. */
+static int parse_grid(struct job *j, const char *grid, af_err *err)
+{
+    j->candidates[0] = j->opt;
+    snprintf(j->candidate_text[0], sizeof j->candidate_text[0], "configured");
+    j->n_candidates = 1;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", grid);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+        while (*item == ' ')
+            item++;
+        if (!*item)
+            continue;
+        if (j->n_candidates == (int)(sizeof j->candidates / sizeof j->candidates[0]))
+            return af_err_set_code(err, AF_EXIT_USAGE, "tune grid: at most %d candidates",
+                                   j->n_candidates);
+        if (parse_candidate(j, item, &j->candidates[j->n_candidates], err) != 0)
+            return -1;
+        snprintf(j->candidate_text[j->n_candidates], sizeof j->candidate_text[0], "%s", item);
+        j->n_candidates++;
+    }
+    return 0;
+}
 
 static int read_options(struct job *j, af_err *err)
 {
@@ -106,12 +228,45 @@ static int read_options(struct job *j, af_err *err)
     j->opt.max_epochs = (int)af_config_int(cfg, "train.max_epochs");
     j->opt.patience = (int)af_config_int(cfg, "train.patience");
     j->opt.class_weights = af_config_bool(cfg, "train.class_weights");
+    j->opt.members = (int)af_config_int(cfg, "train.members");
+    const char *stop_on = af_config_str(cfg, "train.early_stop_on");
+    if (strcmp(stop_on, "track_accuracy") == 0)
+        j->opt.stop_on_track_accuracy = true;
+    else if (strcmp(stop_on, "loss") != 0)
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "early_stop_on '%s': expected loss or track_accuracy", stop_on);
+    j->opt.cfg.input_dropout = (float)af_config_double(cfg, "train.input_dropout");
+    j->opt.cfg.input_noise = (float)af_config_double(cfg, "train.input_noise");
+    j->opt.cfg.mixup = (float)af_config_double(cfg, "train.mixup");
+    const char *agg = af_config_str(cfg, "train.aggregation");
+    if (strcmp(agg, "mean_log") == 0)
+        j->aggregation = AF_AGG_MEAN_LOG;
+    else if (strcmp(agg, "mean_prob") == 0)
+        j->aggregation = AF_AGG_MEAN_PROB;
+    else
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "aggregation '%s': expected mean_prob or mean_log", agg);
+    j->baselines = af_config_bool(cfg, "train.baselines");
+    j->inner_members = af_config_bool(cfg, "train.inner_fold_members");
+    af_logreg_options_default(&j->logreg);
+    j->logreg.c = af_config_double(cfg, "train.logreg_c");
+    af_svm_options_default(&j->svm);
+    j->svm.c = af_config_double(cfg, "train.svm_c");
     j->opt.stop = stop_requested;
     j->threads = (int)af_config_int(cfg, "train.threads");
     if (j->folds && j->csv)
         return af_err_set_code(err, AF_EXIT_USAGE,
                                "--folds groups tracks by artist, which a CSV file does not "
                                "carry: use the database or the CSV file's splits");
+    if (j->tune && !j->folds)
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "--tune needs --folds K: it compares candidates by inner "
+                               "cross-validation on the folds outside each test fold");
+    if (j->tune) {
+        j->inner_members = true;
+        if (parse_grid(j, af_config_str(cfg, "train.tune_grid"), err) != 0)
+            return -1;
+    }
     if (j->csv && j->export_csv)
         return af_err_set_code(err, AF_EXIT_USAGE, "--csv and --export-csv exclude each other");
     return 0;
@@ -218,11 +373,83 @@ fail:
     return -1;
 }
 
+/* --csv on a database that lacks the feature set: register it from the CSV
+ * header (f0,f1,... after track_id,label,split), under --feature-set NAME if
+ * given, else "csv:<file name>", so that the model has a feature set to name. */
+static int register_csv_feature_set(struct job *j, const char *name, af_err *err)
+{
+    FILE *in = fopen(j->csv, "r");
+    if (!in)
+        return af_err_set(err, "cannot open %s: %m", j->csv);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len = getline(&line, &cap, in);
+    fclose(in);
+    if (len <= 0) {
+        free(line);
+        return af_err_set(err, "%s: no header line (expected track_id,label,split,f0,...)",
+                          j->csv);
+    }
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    const char *prefix = "track_id,label,split,";
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
+        free(line);
+        return af_err_set(err, "%s: the header must start with %s then the feature names",
+                          j->csv, prefix);
+    }
+    json_t *names = json_array();
+    char *save = NULL;
+    for (char *f = strtok_r(line + strlen(prefix), ",", &save); f; f = strtok_r(NULL, ",", &save))
+        json_array_append_new(names, json_string(f));
+    free(line);
+    json_t *params = json_pack("{s:s,s:s,s:I}", "source", "csv", "file", j->csv, "n_features",
+                               (json_int_t)json_array_size(names));
+    char *names_text = json_dumps(names, JSON_COMPACT);
+    char *params_text = json_dumps(params, JSON_COMPACT);
+    json_decref(names);
+    json_decref(params);
+    int rc = -1;
+    if (!names_text || !params_text) {
+        af_err_set(err, "out of memory");
+    } else {
+        const char *p[] = {name, params_text, names_text};
+        rc = af_db_command(j->app->db,
+                           "INSERT INTO feature_sets (name, parameters, feature_names)"
+                           " SELECT $1, $2::jsonb, array(SELECT jsonb_array_elements_text($3::jsonb))"
+                           " ON CONFLICT (name) DO NOTHING",
+                           3, p, err);
+    }
+    free(names_text);
+    free(params_text);
+    if (rc == 0)
+        log_info("feature set '%s' registered from the header of %s", name, j->csv);
+    return rc;
+}
+
+static int lookup_feature_set(struct job *j, af_err *err)
+{
+    const char *name = af_config_str(j->app->cfg, "extract.feature_set");
+    char csv_name[300];
+    if (j->csv && !j->feature_set_given) {
+        const char *base = strrchr(j->csv, '/');
+        snprintf(csv_name, sizeof csv_name, "csv:%s", base ? base + 1 : j->csv);
+        name = csv_name;
+    }
+    if (af_feature_set_lookup(j->app->db, name, &j->fs, err) == 0)
+        return 0;
+    if (!j->csv || err->code != AF_EXIT_USAGE)
+        return -1;
+    af_feature_set_info_free(&j->fs);
+    if (register_csv_feature_set(j, name, err) != 0)
+        return -1;
+    return af_feature_set_lookup(j->app->db, name, &j->fs, err);
+}
+
 static int load_data(struct job *j, af_err *err)
 {
     double started = af_monotonic_seconds();
-    if (af_feature_set_lookup(j->app->db, af_config_str(j->app->cfg, "extract.feature_set"),
-                              &j->fs, err) != 0)
+    if (lookup_feature_set(j, err) != 0)
         return -1;
     if (j->csv) {
         FILE *in = fopen(j->csv, "r");
@@ -267,24 +494,216 @@ static int export_csv(struct job *j, af_err *err)
 struct outcome {
     int n_runs;               /* 1, or the number of folds */
     af_train_result *results; /* per run */
-    af_eval *evals;           /* per run: window, track */
+    af_eval *evals;           /* [(run * AF_CLF_COUNT + classifier) * 2 + level]; a
+                                 classifier not evaluated has per_class NULL */
     size_t n_windows[3];      /* of the single run */
     int weights_from;         /* the run whose weights are stored */
+    int *tuned;               /* --tune: per run, the chosen candidate */
+    double *tune_scores;      /* --tune: [run * n_candidates + candidate] inner accuracy */
 };
+
+static af_eval *eval_at(const struct outcome *o, int run, int classifier)
+{
+    return &o->evals[(run * AF_CLF_COUNT + classifier) * 2];
+}
 
 static void outcome_free(struct outcome *o)
 {
-    for (int r = 0; r < o->n_runs; r++) {
+    for (int r = 0; r < o->n_runs; r++)
         af_train_result_free(&o->results[r]);
-        af_eval_free(&o->evals[2 * r]);
-        af_eval_free(&o->evals[2 * r + 1]);
-    }
+    for (int i = 0; i < o->n_runs * AF_CLF_COUNT * 2; i++)
+        af_eval_free(&o->evals[i]);
     free(o->results);
     free(o->evals);
+    free(o->tuned);
+    free(o->tune_scores);
+}
+
+/* The baselines on the same standardised rows: fitted on the training and
+ * validation rows (they need no early stopping), scored on the test rows. */
+static int run_baselines(struct job *j, const af_grouped *g, int fold, struct outcome *o, int r,
+                         af_err *err)
+{
+    int dim = j->ds.dim, k = j->ds.n_classes;
+    size_t n_fit = g->n[0] + g->n[1], n_test = g->n[2];
+    const float *xt = g->x + g->start[2] * (size_t)dim;
+    float *scores = malloc((n_test ? n_test : 1) * (size_t)k * sizeof *scores);
+    if (!scores)
+        return af_err_set(err, "out of memory");
+    af_logreg lr = {0};
+    af_svm *svm = NULL;
+    double t0 = af_monotonic_seconds();
+    int rc = af_logreg_fit(&lr, g->x, g->y, n_fit, dim, k, &j->logreg, err);
+    if (rc == 0)
+        rc = af_logreg_predict(&lr, xt, n_test, scores, err);
+    if (rc == 0)
+        rc = af_evaluate_scores(scores, k, g, 2, j->ds.track_class, j->ds.n_tracks, fold,
+                                AF_AGG_MEAN_PROB, eval_at(o, r, AF_CLF_LOGREG), err);
+    double t1 = af_monotonic_seconds();
+    if (rc == 0)
+        rc = af_svm_fit(&svm, g->x, g->y, n_fit, dim, k, &j->svm, err);
+    if (rc == 0)
+        rc = af_svm_predict(svm, xt, n_test, scores, err);
+    if (rc == 0)
+        rc = af_evaluate_scores(scores, k, g, 2, j->ds.track_class, j->ds.n_tracks, fold,
+                                AF_AGG_MEAN_PROB, eval_at(o, r, AF_CLF_SVM), err);
+    if (rc == 0)
+        log_info("%s baselines trained: logistic regression %.2f s, SVM %.2f s",
+                 fold >= 0 ? "fold's" : "test split's", t1 - t0, af_monotonic_seconds() - t1);
+    for (int c = AF_CLF_LOGREG; rc == 0 && c <= AF_CLF_SVM; c++)
+        for (int l = 0; l < 2; l++)
+            eval_at(o, r, c)[l].classifier = c;
+    af_logreg_free(&lr);
+    af_svm_free(svm);
+    free(scores);
+    return rc == 0 ? 0 : af_err_prefix(err, "baselines");
+}
+
+/* Cross-validation with inner-fold members: for test fold `fold`, one member
+ * (or j->opt.members, by seed) per other fold, trained on the remaining folds
+ * and early-stopped on that fold.  Every track outside the test fold trains
+ * all but one member's worth of networks, and every member is stopped on
+ * artists it never trained on.  One standardiser, fitted on all the rows
+ * outside the test fold, serves them all.  res gets the first member's
+ * history and the whole ensemble. */
+static int train_inner_members(struct job *j, int fold, const af_train_options *base,
+                               const af_scaler *scaler, af_train_result *res, double *inner_score,
+                               af_err *err)
+{
+    size_t right = 0, seen = 0;
+    af_dataset *ds = &j->ds;
+    int *bucket = malloc(ds->n_tracks * sizeof *bucket);
+    if (!bucket)
+        return af_err_set(err, "out of memory");
+    int rc = 0;
+    memset(res, 0, sizeof *res);
+    for (int v = 0; v < j->folds && rc == 0 && !res->interrupted; v++) {
+        if (v == fold)
+            continue;
+        for (size_t t = 0; t < ds->n_tracks; t++)
+            bucket[t] = ds->track_fold[t] == fold ? AF_DATASET_UNUSED
+                        : ds->track_fold[t] == v  ? 1
+                                                  : 0;
+        af_grouped g;
+        if (af_dataset_group(ds, bucket, false, &g, err) != 0) {
+            rc = -1;
+            break;
+        }
+        char label[48]; /* af_train_run standardises g with `scaler` */
+        snprintf(label, sizeof label, "fold %d, inner %d", fold, v);
+        af_train_options opt = *base;
+        opt.label = label;
+        opt.scaler = scaler;
+        opt.cfg.seed = base->cfg.seed + 1000u * (uint64_t)v;
+        af_train_result one;
+        rc = af_train_run(&g, ds->dim, ds->n_classes, &opt, &one, err);
+        /* the member's track accuracy on its own validation fold: the inner
+         * cross-validation estimate --tune compares (the test fold is unused) */
+        af_eval ev[2];
+        if (rc == 0 && (rc = af_evaluate(&one.model, &g, 1, ds->track_class, ds->n_tracks, v,
+                                         j->aggregation, ev, err)) == 0) {
+            right += (size_t)lround(ev[1].accuracy * (double)ev[1].n);
+            seen += ev[1].n;
+            af_eval_free(&ev[0]);
+            af_eval_free(&ev[1]);
+        } else if (rc == 0) {
+            rc = -1;
+        }
+        af_grouped_free(&g);
+        if (rc != 0) {
+            if (one.model.n)
+                af_train_result_free(&one);
+            break;
+        }
+        if (!res->model.n) {
+            *res = one;
+            continue;
+        }
+        for (int i = 0; i < one.model.n && res->model.n < AF_ENSEMBLE_MAX; i++) {
+            res->model.members[res->model.n++] = one.model.members[i];
+            one.model.members[i] = NULL;
+        }
+        res->total_epochs += one.total_epochs;
+        res->interrupted |= one.interrupted;
+        af_train_result_free(&one);
+    }
+    free(bucket);
+    if (inner_score)
+        *inner_score = seen ? (double)right / (double)seen : 0.0;
+    if (rc != 0)
+        af_train_result_free(res);
+    return rc;
+}
+
+/* --tune: every candidate of the grid is trained as the fold's inner-fold
+ * members; the one with the best inner track accuracy (on the other folds,
+ * never the test fold) is kept as the fold's model.  Ties: the earlier
+ * candidate (the grid starts with the configured defaults). */
+static int tune_fold(struct job *j, int fold, const af_scaler *sc, struct outcome *o, af_err *err)
+{
+    double best = -1.0;
+    for (int c = 0; c < j->n_candidates; c++) {
+        af_train_result res;
+        double score = 0.0;
+        if (train_inner_members(j, fold, &j->candidates[c], sc, &res, &score, err) != 0)
+            return af_err_prefix(err, "tuning candidate %d", c);
+        log_info("fold %d: candidate %d (%s): inner track accuracy %.4f", fold, c,
+                 j->candidate_text[c], score);
+        o->tune_scores[fold * j->n_candidates + c] = score;
+        if (score > best) {
+            best = score;
+            af_train_result_free(&o->results[fold]);
+            o->results[fold] = res;
+            o->tuned[fold] = c;
+        } else {
+            af_train_result_free(&res);
+        }
+        if (o->results[fold].interrupted)
+            break;
+    }
+    log_info("fold %d: tuned choice %d (%s)", fold, o->tuned[fold],
+             j->candidate_text[o->tuned[fold]]);
+    return 0;
+}
+
+static int train_one_cv(struct job *j, int fold, struct outcome *o, af_err *err)
+{
+    af_dataset *ds = &j->ds;
+    int *bucket = malloc(ds->n_tracks * sizeof *bucket);
+    if (!bucket)
+        return af_err_set(err, "out of memory");
+    for (size_t t = 0; t < ds->n_tracks; t++)
+        bucket[t] = ds->track_fold[t] == fold ? 2 : 0;
+    af_grouped g;
+    int rc = af_dataset_group(ds, bucket, false, &g, err);
+    free(bucket);
+    if (rc != 0)
+        return -1;
+    log_info("fold %d of %d: %zu training windows (in %d inner folds), %zu test windows", fold,
+             j->folds, g.n[0], j->folds - 1, g.n[2]);
+    af_scaler sc = {0};
+    rc = af_scaler_fit(&sc, g.x, g.n[0], ds->dim, err);
+    if (rc == 0) {
+        af_scaler_apply(&sc, g.x, g.n[0] + g.n[2]);
+        rc = j->tune ? tune_fold(j, fold, &sc, o, err)
+                     : train_inner_members(j, fold, &j->opt, &sc, &o->results[fold], NULL, err);
+    }
+    if (rc == 0) {
+        af_run_count(j->app->run, "epochs", o->results[fold].total_epochs);
+        rc = af_evaluate(&o->results[fold].model, &g, 2, ds->track_class, ds->n_tracks, fold,
+                         j->aggregation, eval_at(o, fold, AF_CLF_NETWORK), err);
+    }
+    if (rc == 0 && j->baselines && !o->results[fold].interrupted)
+        rc = run_baselines(j, &g, fold, o, fold, err);
+    af_scaler_free(&sc);
+    af_grouped_free(&g);
+    return rc;
 }
 
 static int train_one(struct job *j, int fold, struct outcome *o, af_err *err)
 {
+    if (fold >= 0 && j->inner_members)
+        return train_one_cv(j, fold, o, err);
     af_dataset *ds = &j->ds;
     int r = fold < 0 ? 0 : fold;
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
@@ -312,12 +731,97 @@ static int train_one(struct job *j, int fold, struct outcome *o, af_err *err)
     memcpy(o->n_windows, g.n, sizeof o->n_windows);
     rc = af_train_run(&g, ds->dim, ds->n_classes, &opt, &o->results[r], err);
     if (rc == 0) {
-        af_run_count(j->app->run, "epochs", o->results[r].n_epochs);
-        rc = af_evaluate(o->results[r].model, &g, 2, ds->track_class, ds->n_tracks, fold,
-                         &o->evals[2 * r], err);
+        af_run_count(j->app->run, "epochs", o->results[r].total_epochs);
+        rc = af_evaluate(&o->results[r].model, &g, 2, ds->track_class, ds->n_tracks, fold,
+                         j->aggregation, eval_at(o, r, AF_CLF_NETWORK), err);
     }
+    if (rc == 0 && j->baselines && !o->results[r].interrupted)
+        rc = run_baselines(j, &g, fold, o, r, err);
     af_grouped_free(&g);
     return rc;
+}
+
+/* Mean and standard deviation over the runs of one classifier's accuracy. */
+static void accuracy_stats(const struct outcome *o, int classifier, int level, double *mean,
+                           double *sd)
+{
+    double s = 0.0, s2 = 0.0;
+    for (int r = 0; r < o->n_runs; r++) {
+        double a = eval_at(o, r, classifier)[level].accuracy;
+        s += a;
+        s2 += a * a;
+    }
+    *mean = s / o->n_runs;
+    double var = o->n_runs > 1 ? (s2 - s * s / o->n_runs) / (o->n_runs - 1) : 0.0;
+    *sd = var > 0.0 ? sqrt(var) : 0.0;
+}
+
+static bool has_baselines(const struct outcome *o)
+{
+    return eval_at(o, 0, AF_CLF_SVM)[1].per_class != NULL;
+}
+
+/* {"network": {"track_accuracy": .., "window_accuracy": ..}, ..., "winner": "network",
+ * "margin_track_accuracy": network minus the best baseline} */
+static json_t *comparison(const struct outcome *o)
+{
+    if (!has_baselines(o))
+        return NULL;
+    json_t *c = json_object();
+    double best = -1.0, net = 0.0, sd;
+    int winner = AF_CLF_NETWORK, best_base = AF_CLF_LOGREG;
+    double top = -1.0;
+    for (int k = 0; k < AF_CLF_COUNT; k++) {
+        double tr, wi;
+        accuracy_stats(o, k, AF_EVAL_TRACK, &tr, &sd);
+        accuracy_stats(o, k, AF_EVAL_WINDOW, &wi, &sd);
+        json_object_set_new(c, af_classifier_name(k),
+                            json_pack("{s:f,s:f}", "track_accuracy", tr, "window_accuracy", wi));
+        if (k == AF_CLF_NETWORK)
+            net = tr;
+        else if (tr > best)
+            best = tr, best_base = k;
+        if (tr > top)
+            top = tr, winner = k;
+    }
+    json_object_set_new(c, "winner", json_string(af_classifier_name(winner)));
+    json_object_set_new(c, "best_baseline", json_string(af_classifier_name(best_base)));
+    json_object_set_new(c, "margin_track_accuracy", json_real(net - best));
+    return c;
+}
+
+static void print_comparison(const struct outcome *o)
+{
+    if (!has_baselines(o))
+        return;
+    static const char *const head[] = {"classifier", "window accuracy", "track accuracy",
+                                       "track balanced acc."};
+    struct af_table *t = af_table_new(4, head);
+    double best = -1.0, net = 0.0;
+    int best_base = AF_CLF_LOGREG;
+    for (int k = 0; k < AF_CLF_COUNT; k++) {
+        double w, wsd, tr, tsd, b = 0.0;
+        accuracy_stats(o, k, AF_EVAL_WINDOW, &w, &wsd);
+        accuracy_stats(o, k, AF_EVAL_TRACK, &tr, &tsd);
+        for (int r = 0; r < o->n_runs; r++)
+            b += eval_at(o, r, k)[1].balanced_accuracy / o->n_runs;
+        if (o->n_runs > 1)
+            af_table_addf(t, "%s\t%.4f +- %.4f\t%.4f +- %.4f\t%.4f", af_classifier_name(k), w, wsd,
+                          tr, tsd, b);
+        else
+            af_table_addf(t, "%s\t%.4f\t%.4f\t%.4f", af_classifier_name(k), w, tr, b);
+        if (k == AF_CLF_NETWORK)
+            net = tr;
+        else if (tr > best)
+            best = tr, best_base = k;
+    }
+    printf("\nNetwork against the baselines (same %s, same standardised features):\n",
+           o->n_runs > 1 ? "folds" : "split");
+    af_table_print(t, stdout);
+    af_table_free(t);
+    printf("%s by %.1f points of track accuracy over the best baseline (%s)\n",
+           net >= best ? "network wins" : "network LOSES", 100.0 * fabs(net - best),
+           af_classifier_name(best_base));
 }
 
 static json_t *hyperparameters(const struct job *j, const struct outcome *o)
@@ -334,7 +838,7 @@ static json_t *hyperparameters(const struct job *j, const struct outcome *o)
     }
     int epochs = 0;
     for (int r = 0; r < o->n_runs; r++)
-        epochs += o->results[r].n_epochs;
+        epochs += o->results[r].total_epochs;
     json_t *h = json_pack(
         "{s:o,s:f,s:f,s:i,s:i,s:i,s:f,s:b,s:o,s:I,s:i,s:s,s:i,s:i,s:f,s:b,s:i,s:I,s:I,s:s}",
         "hidden_layers", hidden, "dropout", (double)c->dropout, "learning_rate",
@@ -347,6 +851,35 @@ static json_t *hyperparameters(const struct job *j, const struct outcome *o)
         "n_windows", (json_int_t)j->ds.n_windows, "activation", "relu");
     if (!h)
         return NULL;
+    json_object_set_new(h, "members", json_integer(best->model.n));
+    json_object_set_new(h, "input_dropout", json_real(c->input_dropout));
+    json_object_set_new(h, "input_noise", json_real(c->input_noise));
+    json_object_set_new(h, "mixup", json_real(c->mixup));
+    json_object_set_new(h, "early_stop_on", json_string(j->opt.stop_on_track_accuracy
+                                                            ? "track_accuracy" : "loss"));
+    json_object_set_new(h, "aggregation", json_string(j->aggregation == AF_AGG_MEAN_LOG
+                                                          ? "mean_log" : "mean_prob"));
+    if (j->tune) {
+        json_t *grid = json_array(), *tuned = json_array();
+        for (int k = 0; k < j->n_candidates; k++)
+            json_array_append_new(grid, json_string(j->candidate_text[k]));
+        for (int r = 0; r < o->n_runs; r++) {
+            json_t *scores = json_array();
+            for (int k = 0; k < j->n_candidates; k++)
+                json_array_append_new(scores,
+                                      json_real(o->tune_scores[r * j->n_candidates + k]));
+            json_array_append_new(tuned, json_pack("{s:i,s:i,s:s,s:o}", "fold", r, "choice",
+                                                   o->tuned[r], "candidate",
+                                                   j->candidate_text[o->tuned[r]],
+                                                   "inner_track_accuracy", scores));
+        }
+        json_object_set_new(h, "tune_grid", grid);
+        json_object_set_new(h, "tuned", tuned);
+    }
+    json_object_set_new(h, "inner_fold_members", json_boolean(j->inner_members && j->folds));
+    json_t *cmp = comparison(o);
+    if (cmp)
+        json_object_set_new(h, "comparison", cmp);
     if (j->csv)
         json_object_set_new(h, "csv_file", json_string(j->csv));
     else
@@ -377,7 +910,7 @@ static int store(struct job *j, struct outcome *o, long long *model_id, af_err *
     af_train_result *best = &o->results[o->weights_from];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (af_mlp_serialise(best->model, &best->scaler, &buf, &len, err) != 0)
+    if (af_ensemble_serialise(&best->model, &buf, &len, err) != 0)
         return -1;
     json_t *h = hyperparameters(j, o);
     char *hp = h ? json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(9)) : NULL;
@@ -414,16 +947,30 @@ static int store(struct job *j, struct outcome *o, long long *model_id, af_err *
         .epoch_fold = fold,
         .epoch_number = number,
         .epochs = epochs,
-        .n_evals = 2 * o->n_runs,
+        .n_evals = 2 * AF_CLF_COUNT * o->n_runs,
         .evals = o->evals,
+        .track_ids = j->ds.track_id,
+        .track_class = j->ds.track_class,
+        .name = j->name,
+        .interrupted = best->interrupted,
     };
     if (af_db_begin(j->app->db, err) != 0)
         goto out;
+    bool became_default = false;
     if (af_model_store(j->app->db, &rec, model_id, err) != 0 ||
+        af_model_default_if_none(j->app->db, *model_id, &became_default, err) != 0 ||
         af_db_commit(j->app->db, err) != 0) {
         af_db_rollback(j->app->db);
         goto out;
     }
+    if (became_default)
+        log_info("model %lld is the default model (no model was): af-predict uses it", *model_id);
+    else if (best->interrupted)
+        log_warn("model %lld was interrupted: it is stored for inspection but never becomes the "
+                 "default", *model_id);
+    else
+        log_info("model %lld stored; the default model is unchanged (af-train --promote %lld "
+                 "makes it the default)", *model_id, *model_id);
     rc = 0;
 out:
     free(buf);
@@ -439,8 +986,11 @@ static int train(struct job *j, af_err *err)
     struct outcome o = {0};
     o.n_runs = j->folds ? j->folds : 1;
     o.results = calloc((size_t)o.n_runs, sizeof *o.results);
-    o.evals = calloc((size_t)o.n_runs * 2, sizeof *o.evals);
-    int rc = o.results && o.evals ? 0 : af_err_set(err, "out of memory");
+    o.evals = calloc((size_t)o.n_runs * 2 * AF_CLF_COUNT, sizeof *o.evals);
+    o.tuned = calloc((size_t)o.n_runs, sizeof *o.tuned);
+    o.tune_scores = calloc((size_t)o.n_runs * (size_t)(j->n_candidates + 1), sizeof *o.tune_scores);
+    int rc = o.results && o.evals && o.tuned && o.tune_scores ? 0
+                                                              : af_err_set(err, "out of memory");
     for (int r = 0; r < o.n_runs && rc == 0; r++) {
         rc = train_one(j, j->folds ? r : -1, &o, err);
         if (rc == 0 && j->folds && (o.results[r].interrupted || af_app_stop_requested()))
@@ -456,28 +1006,35 @@ static int train(struct job *j, af_err *err)
     /* Similar tracks and clusters (embeddings.h): every track's embedding under it. */
     if (rc == 0 && !j->csv)
         rc = af_embeddings_after_training(j->app->db, j->app->run, model_id, j->fs.id,
-                                          o.results[o.weights_from].model,
-                                          &o.results[o.weights_from].scaler, err);
+                                          &o.results[o.weights_from].model, err);
     if (rc == 0) {
         printf("Model %lld: %d genres, %d features, %zu tracks, %zu windows%s\n\n", model_id,
                j->ds.n_classes, j->ds.dim, j->ds.n_tracks, j->ds.n_windows,
                o.results[0].interrupted ? " (interrupted: best epoch so far)" : "");
         if (j->folds) {
-            printf("Cross-validation, %d folds (held-out fold per row):\n", j->folds);
-            af_eval_print_folds(stdout, o.evals, j->folds);
+            af_eval *net = malloc((size_t)j->folds * 2 * sizeof *net);
+            for (int r = 0; net && r < j->folds; r++)
+                memcpy(&net[2 * r], eval_at(&o, r, AF_CLF_NETWORK), 2 * sizeof *net);
+            printf("Cross-validation, %d folds (held-out fold per row), network:\n", j->folds);
+            if (net)
+                af_eval_print_folds(stdout, net, j->folds);
+            free(net);
         } else {
-            printf("Test split (best epoch %d of %d):\n", o.results[0].best_epoch,
-                   o.results[0].n_epochs);
-            af_eval_print(stdout, o.evals, j->ds.classes);
+            printf("Test split (first network's best epoch %d of %d):\n",
+                   o.results[0].best_epoch, o.results[0].n_epochs);
+            af_eval_print(stdout, eval_at(&o, 0, AF_CLF_NETWORK), j->ds.classes);
         }
+        print_comparison(&o);
         fflush(stdout);
         log_info("stored model %lld", model_id);
     }
-    if (o.results && o.evals) /* runs never trained are zeroed: freeing them is a no-op */
+    if (o.results && o.evals) { /* runs never trained are zeroed: freeing them is a no-op */
         outcome_free(&o);
-    else {
+    } else {
         free(o.results);
         free(o.evals);
+        free(o.tuned);
+        free(o.tune_scores);
     }
     return rc;
 }
@@ -502,6 +1059,21 @@ int main(int argc, char **argv)
         {"no-class-weights", no_argument, NULL, OPT_NO_CW},
         {"seed", required_argument, NULL, OPT_SEED},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"members", required_argument, NULL, OPT_MEMBERS},
+        {"input-dropout", required_argument, NULL, OPT_IN_DROPOUT},
+        {"input-noise", required_argument, NULL, OPT_IN_NOISE},
+        {"aggregation", required_argument, NULL, OPT_AGGREGATION},
+        {"no-baselines", no_argument, NULL, OPT_NO_BASELINES},
+        {"baselines", no_argument, NULL, OPT_BASELINES},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"promote", required_argument, NULL, OPT_PROMOTE},
+        {"delete", required_argument, NULL, OPT_DELETE},
+        {"inner-fold-members", no_argument, NULL, OPT_INNER},
+        {"no-inner-fold-members", no_argument, NULL, OPT_NO_INNER},
+        {"tune", no_argument, NULL, OPT_TUNE},
+        {"tune-grid", required_argument, NULL, OPT_TUNE_GRID},
+        {"early-stop-on", required_argument, NULL, OPT_STOP_ON},
+        {"mixup", required_argument, NULL, OPT_MIXUP},
         {"list", no_argument, NULL, OPT_LIST},
         {"show", required_argument, NULL, OPT_SHOW},
         {NULL, 0, NULL, 0}};
@@ -509,13 +1081,16 @@ int main(int argc, char **argv)
     af_app_init(&app, "af-train", usage, argc, argv);
     struct job j = {.app = &app};
     bool list = false;
-    const char *show = NULL;
+    const char *show = NULL, *promote = NULL, *delete = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, AF_APP_SHORT, options, NULL)) != -1) {
         if (af_app_option(&app, opt, optarg))
             continue;
         switch (opt) {
-        case OPT_FEATURE_SET: af_app_override(&app, "extract.feature_set", optarg, "--feature-set"); break;
+        case OPT_FEATURE_SET:
+            af_app_override(&app, "extract.feature_set", optarg, "--feature-set");
+            j.feature_set_given = true;
+            break;
         case OPT_SCHEME: af_app_override(&app, "train.split_scheme", optarg, "--split-scheme"); break;
         case OPT_FOLDS: j.folds = (int)af_app_parse_count(&app, "--folds", optarg, 2); break;
         case OPT_CSV: j.csv = optarg; break;
@@ -531,6 +1106,21 @@ int main(int argc, char **argv)
         case OPT_NO_CW: af_app_override(&app, "train.class_weights", "false", "--no-class-weights"); break;
         case OPT_SEED: af_app_override(&app, "train.seed", optarg, "--seed"); break;
         case OPT_THREADS: af_app_override(&app, "train.threads", optarg, "--threads"); break;
+        case OPT_MEMBERS: af_app_override(&app, "train.members", optarg, "--members"); break;
+        case OPT_IN_DROPOUT: af_app_override(&app, "train.input_dropout", optarg, "--input-dropout"); break;
+        case OPT_IN_NOISE: af_app_override(&app, "train.input_noise", optarg, "--input-noise"); break;
+        case OPT_AGGREGATION: af_app_override(&app, "train.aggregation", optarg, "--aggregation"); break;
+        case OPT_NO_BASELINES: af_app_override(&app, "train.baselines", "false", "--no-baselines"); break;
+        case OPT_BASELINES: af_app_override(&app, "train.baselines", "true", "--baselines"); break;
+        case OPT_NAME: j.name = optarg; break;
+        case OPT_PROMOTE: promote = optarg; break;
+        case OPT_DELETE: delete = optarg; break;
+        case OPT_INNER: af_app_override(&app, "train.inner_fold_members", "true", "--inner-fold-members"); break;
+        case OPT_NO_INNER: af_app_override(&app, "train.inner_fold_members", "false", "--no-inner-fold-members"); break;
+        case OPT_TUNE: j.tune = true; break;
+        case OPT_TUNE_GRID: af_app_override(&app, "train.tune_grid", optarg, "--tune-grid"); break;
+        case OPT_STOP_ON: af_app_override(&app, "train.early_stop_on", optarg, "--early-stop-on"); break;
+        case OPT_MIXUP: af_app_override(&app, "train.mixup", optarg, "--mixup"); break;
         case OPT_LIST: list = true; break;
         case OPT_SHOW: show = optarg; break;
         }
@@ -540,6 +1130,19 @@ int main(int argc, char **argv)
     af_err err = {0};
     if (af_app_start(&app, AF_APP_DB, &err) != 0)
         return af_app_fail(&app, &err);
+    if (promote || delete) {
+        long long id = 0;
+        const char *spec = promote ? promote : delete;
+        if (promote && delete)
+            af_app_usage_error(&app, "--promote and --delete exclude each other");
+        if (af_model_resolve(app.db, spec, &id, &err) != 0 ||
+            (promote && af_model_promote(app.db, id, &err) != 0) ||
+            (delete && af_model_delete(app.db, id, stdout, &err) != 0))
+            return af_app_fail(&app, &err);
+        if (promote)
+            printf("model %lld is now the default model (af-predict uses it)\n", id);
+        return af_app_finish(&app, AF_EXIT_OK, NULL);
+    }
     if (list || show) {
         long long id = 0;
         if ((list && af_model_list(app.db, stdout, &err) != 0) ||
@@ -548,6 +1151,8 @@ int main(int argc, char **argv)
             return af_app_fail(&app, &err);
         return af_app_finish(&app, AF_EXIT_OK, NULL);
     }
+    if (j.name && af_model_check_name(app.db, j.name, &err) != 0)
+        return af_app_fail(&app, &err);
     int rc = read_options(&j, &err);
     if (rc == 0) {
         openblas_set_num_threads(j.threads);

@@ -217,11 +217,23 @@ int af_embeddings_store(PGconn *db, long long model_id, int feature_set_id, af_m
     return rc;
 }
 
+int af_ensemble_embedding_dim(const af_ensemble *e)
+{
+    return af_mlp_embedding_dim(e->members[0]);
+}
+
+int af_embed_ensemble_windows(const af_ensemble *e, const float *x, size_t rows, float *out,
+                              af_err *err)
+{
+    return af_embed_windows(e->members[0], &e->scaler, x, rows, out, err);
+}
+
 int af_embeddings_after_training(PGconn *db, struct af_run *run, long long model_id,
-                                 int feature_set_id, af_mlp *m, const af_scaler *sc, af_err *err)
+                                 int feature_set_id, const af_ensemble *net, af_err *err)
 {
     long long n = 0;
-    if (af_embeddings_store(db, model_id, feature_set_id, m, sc, 4096, &n, err) != 0)
+    af_mlp *m = net->members[0]; /* the ensemble's embedding: its first network's */
+    if (af_embeddings_store(db, model_id, feature_set_id, m, &net->scaler, 4096, &n, err) != 0)
         return af_err_prefix(err, "storing the embeddings of model %lld", model_id);
     if (n < 0) {
         log_warn("model %lld: its last hidden layer has %d units, more than the %d a cube "

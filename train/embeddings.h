@@ -4,6 +4,12 @@
  * track_embeddings (sql/051) right after storing the model; af-predict --embedding
  * and af-similar FILE compute the same for an audio file, so a file and the
  * collection's tracks live in one space, searched with cube's <-> in PostgreSQL.
+ *
+ * A stored model is an ensemble (ensemble.h) of networks averaged; its embedding is
+ * the last hidden layer of its FIRST network (member 0), fed the ensemble's
+ * standardised input (the ensemble's scaler).  One network, so that the space is
+ * one network's and does not depend on how many members were averaged; a model of
+ * one member is unaffected.
  */
 #ifndef AF_TRAIN_EMBEDDINGS_H
 #define AF_TRAIN_EMBEDDINGS_H
@@ -11,6 +17,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "ensemble.h"
 #include "error.h"
 #include "mlp.h"
 #include "scaler.h"
@@ -21,6 +28,12 @@
  * (af_mlp_embedding_dim values).  x is left untouched. */
 int af_embed_windows(af_mlp *m, const af_scaler *sc, const float *x, size_t rows, float *out,
                      af_err *err);
+
+/* The same for an ensemble: member 0 on the ensemble's scaler (see above); out gets
+ * af_ensemble_embedding_dim(e) values. */
+int af_ensemble_embedding_dim(const af_ensemble *e);
+int af_embed_ensemble_windows(const af_ensemble *e, const float *x, size_t rows, float *out,
+                              af_err *err);
 
 /* "(v0, v1, ...)": a cube literal of dim values; malloc'd (NULL when out of memory). */
 char *af_cube_literal(const float *v, int dim);
@@ -36,6 +49,6 @@ int af_embeddings_store(PGconn *db, long long model_id, int feature_set_id, af_m
  * the run (embeddings), a too wide last layer only warned about. */
 struct af_run;
 int af_embeddings_after_training(PGconn *db, struct af_run *run, long long model_id,
-                                 int feature_set_id, af_mlp *m, const af_scaler *sc, af_err *err);
+                                 int feature_set_id, const af_ensemble *net, af_err *err);
 
 #endif

@@ -33,43 +33,84 @@ static int eval_init(af_eval *e, int level, int fold, int n_classes, af_err *err
 void af_eval_free(af_eval *e)
 {
     free(e->per_class);
+    free(e->pred_track);
+    free(e->pred_class);
+    free(e->pred_probs);
     af_confusion_free(&e->cm);
     memset(e, 0, sizeof *e);
 }
 
-int af_evaluate(af_mlp *m, const af_grouped *g, int b, const int *track_class, size_t n_tracks,
-                int fold, af_eval out[2], af_err *err)
+/* Track scores from window scores: the mean, or the renormalised mean of the
+ * logarithms (floored at 1e-7 so that one zero cannot veto a genre). */
+static int aggregate(const float *scores, const size_t *track, size_t n, int k, size_t n_tracks,
+                     int aggregation, float *track_probs, int *track_pred, af_err *err)
 {
-    int k = af_mlp_n_classes(m), dim = af_mlp_n_inputs(m);
+    if (aggregation != AF_AGG_MEAN_LOG)
+        return af_metrics_aggregate_tracks(scores, track, n, k, n_tracks, track_probs, track_pred,
+                                           err);
+    float *logs = malloc((n ? n : 1) * (size_t)k * sizeof *logs);
+    if (!logs)
+        return af_err_set(err, "out of memory");
+    for (size_t i = 0; i < n * (size_t)k; i++)
+        logs[i] = logf(scores[i] > 1e-7f ? scores[i] : 1e-7f);
+    int rc = af_metrics_aggregate_tracks(logs, track, n, k, n_tracks, track_probs, track_pred, err);
+    free(logs);
+    for (size_t t = 0; rc == 0 && t < n_tracks; t++) {
+        if (track_pred[t] < 0)
+            continue;
+        float *p = track_probs + t * (size_t)k, top = p[track_pred[t]], sum = 0.0f;
+        for (int c = 0; c < k; c++)
+            sum += p[c] = expf(p[c] - top);
+        for (int c = 0; c < k; c++)
+            p[c] /= sum;
+    }
+    return rc;
+}
+
+int af_evaluate_scores(const float *probs, int k, const af_grouped *g, int b,
+                       const int *track_class, size_t n_tracks, int fold, int aggregation,
+                       af_eval out[2], af_err *err)
+{
     size_t n = g->n[b];
-    float *probs = malloc((n ? n : 1) * (size_t)k * sizeof *probs);
     float *track_probs = malloc((n_tracks ? n_tracks : 1) * (size_t)k * sizeof *track_probs);
     int *pred = malloc((n ? n : 1) * sizeof *pred);
     int *track_pred = malloc((n_tracks ? n_tracks : 1) * sizeof *track_pred);
     int *truth = malloc((n_tracks ? n_tracks : 1) * sizeof *truth);
     int rc = -1;
     memset(out, 0, 2 * sizeof *out);
-    if (!probs || !track_probs || !pred || !track_pred || !truth) {
+    if (!track_probs || !pred || !track_pred || !truth) {
         af_err_set(err, "out of memory");
         goto out;
     }
     if (eval_init(&out[0], AF_EVAL_WINDOW, fold, k, err) != 0 ||
         eval_init(&out[1], AF_EVAL_TRACK, fold, k, err) != 0)
         goto out;
-    if (n && af_mlp_forward(m, g->x + g->start[b] * (size_t)dim, n, probs, err) != 0)
-        goto out;
     af_metrics_argmax(probs, n, k, pred);
     if (af_confusion_add(&out[0].cm, g->y + g->start[b], pred, n, err) != 0 ||
-        af_metrics_aggregate_tracks(probs, g->track + g->start[b], n, k, n_tracks, track_probs,
-                                    track_pred, err) != 0)
+        aggregate(probs, g->track + g->start[b], n, k, n_tracks, aggregation, track_probs,
+                  track_pred, err) != 0)
         goto out;
+    af_eval *te = &out[1];
     size_t nt = 0;
     for (size_t t = 0; t < n_tracks; t++)
+        nt += track_pred[t] >= 0;
+    te->pred_track = malloc((nt ? nt : 1) * sizeof *te->pred_track);
+    te->pred_class = malloc((nt ? nt : 1) * sizeof *te->pred_class);
+    te->pred_probs = malloc((nt ? nt : 1) * (size_t)k * sizeof *te->pred_probs);
+    if (!te->pred_track || !te->pred_class || !te->pred_probs) {
+        af_err_set(err, "out of memory");
+        goto out;
+    }
+    nt = 0;
+    for (size_t t = 0; t < n_tracks; t++)
         if (track_pred[t] >= 0) {
-            truth[nt] = track_class[t];
-            track_pred[nt++] = track_pred[t];
+            te->pred_track[nt] = t;
+            te->pred_class[nt] = track_pred[t];
+            memcpy(te->pred_probs + nt * (size_t)k, track_probs + t * (size_t)k,
+                   (size_t)k * sizeof *track_probs);
+            truth[nt++] = track_class[t];
         }
-    if (af_confusion_add(&out[1].cm, truth, track_pred, nt, err) != 0)
+    if (af_confusion_add(&te->cm, truth, te->pred_class, nt, err) != 0)
         goto out;
     af_eval_compute(&out[0]);
     af_eval_compute(&out[1]);
@@ -79,11 +120,27 @@ out:
         af_eval_free(&out[0]);
         af_eval_free(&out[1]);
     }
-    free(probs);
     free(track_probs);
     free(pred);
     free(track_pred);
     free(truth);
+    return rc;
+}
+
+int af_evaluate(af_ensemble *m, const af_grouped *g, int b, const int *track_class,
+                size_t n_tracks, int fold, int aggregation, af_eval out[2], af_err *err)
+{
+    int k = af_ensemble_n_classes(m), dim = af_ensemble_n_inputs(m);
+    size_t n = g->n[b];
+    float *probs = malloc((n ? n : 1) * (size_t)k * sizeof *probs);
+    memset(out, 0, 2 * sizeof *out);
+    if (!probs)
+        return af_err_set(err, "out of memory");
+    int rc = n ? af_ensemble_forward(m, g->x + g->start[b] * (size_t)dim, n, probs, err) : 0;
+    if (rc == 0)
+        rc = af_evaluate_scores(probs, k, g, b, track_class, n_tracks, fold, aggregation, out,
+                                err);
+    free(probs);
     return rc;
 }
 

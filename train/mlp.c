@@ -47,6 +47,9 @@ struct af_mlp {
     float *ones;                   /* ws_rows ones: bias gradient = delta^T * ones */
     float *row_weight;             /* class weight of each row of the batch */
     int *batch_labels;             /* labels of the gathered batch */
+    int *mix_label;                /* mixup: the partner row's label, per batch row */
+    float *mix_share;              /* mixup: the partner's share of the row (0: none) */
+    bool mixing;                   /* mix_* apply to the current batch */
     size_t *order;                 /* per-epoch permutation of the training rows */
     size_t order_cap;
 };
@@ -94,6 +97,13 @@ static int check_config(const af_mlp_config *c, af_err *err)
             return -1;
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
         return af_err_set(err, "mlp: dropout must be in [0, 1) (got %g)", c->dropout);
+    if (!(c->mixup >= 0.0f && c->mixup <= 0.5f))
+        return af_err_set(err, "mlp: mixup must be in [0, 0.5] (got %g)", c->mixup);
+    if (!(c->input_dropout >= 0.0f && c->input_dropout < 1.0f))
+        return af_err_set(err, "mlp: input dropout must be in [0, 1) (got %g)", c->input_dropout);
+    if (!(c->input_noise >= 0.0f) || !isfinite(c->input_noise))
+        return af_err_set(err, "mlp: input noise must be finite and >= 0 (got %g)",
+                          c->input_noise);
     if (!(c->l2 >= 0.0f) || !isfinite(c->l2))
         return af_err_set(err, "mlp: l2 must be finite and >= 0 (got %g)", c->l2);
     if (!(c->learning_rate > 0.0f) || !isfinite(c->learning_rate))
@@ -152,7 +162,9 @@ static int alloc_buffers(af_mlp *m, af_err *err)
     m->ones = alloc_floats(rows);
     m->row_weight = alloc_floats(rows);
     m->batch_labels = calloc(rows, sizeof *m->batch_labels);
-    ok = ok && m->ones && m->row_weight && m->batch_labels;
+    m->mix_label = calloc(rows, sizeof *m->mix_label);
+    m->mix_share = alloc_floats(rows);
+    ok = ok && m->ones && m->row_weight && m->batch_labels && m->mix_label && m->mix_share;
     if (!ok)
         return af_err_set(err, "mlp: out of memory (%zu parameters, batch %zu)", m->n_params,
                           rows);
@@ -223,6 +235,8 @@ void af_mlp_free(af_mlp *m)
     free(m->ones);
     free(m->row_weight);
     free(m->batch_labels);
+    free(m->mix_label);
+    free(m->mix_share);
     free(m->order);
     free(m);
 }
@@ -256,7 +270,7 @@ static int argmax_row(const float *p, int n)
  * weighted cross-entropy (log-sum-exp form: finite even when a probability
  * underflows), the weight total and the correct predictions. */
 static void softmax_rows(float *z, const float *b, int rows, int cols, const int *y,
-                         const float *row_w, batch_tally *t)
+                         const float *row_w, const int *y2, const float *share, batch_tally *t)
 {
     for (int r = 0; r < rows; r++) {
         float *row = z + (size_t)r * (size_t)cols;
@@ -276,7 +290,11 @@ static void softmax_rows(float *z, const float *b, int rows, int cols, const int
         for (int c = 0; c < cols; c++)
             row[c] *= inv;
         if (y) {
-            double loss = (double)max + log((double)sum) - (double)logit_y;
+            double lse = (double)max + log((double)sum);
+            double loss = lse - (double)logit_y;
+            if (y2 && share[r] > 0.0f) /* mixup: the partner's label, by its share */
+                loss = (1.0 - share[r]) * loss -
+                       share[r] * log((double)(row[y2[r]] > 1e-30f ? row[y2[r]] : 1e-30f));
             t->loss += row_w[r] * loss;
             t->weight += row_w[r];
             t->correct += argmax_row(row, cols) == y[r];
@@ -300,7 +318,8 @@ static void forward_batch(af_mlp *m, const float *x, int rows, bool dropout, con
                     m->params + m->w_off[l], n_out, 0.0f, out, n_out);
         const float *b = m->params + m->b_off[l];
         if (l == m->n_layers - 1)
-            softmax_rows(out, b, rows, n_out, y, row_w, t);
+            softmax_rows(out, b, rows, n_out, y, row_w, m->mixing ? m->mix_label : NULL,
+                         m->mix_share, t);
         else if (dropout && p > 0.0f)
             af_k_bias_relu_dropout(out, b, rows, n_out, &m->rng, drop_below, scale);
         else
@@ -314,7 +333,7 @@ static void forward_batch(af_mlp *m, const float *x, int rows, bool dropout, con
 /* delta = (P - onehot(y)) * w_i / sum(w): the gradient of the batch's weighted
  * mean cross-entropy w.r.t. the logits. */
 static void output_delta(const float *probs, const int *y, const float *row_w, double weight_sum,
-                         int rows, int cols, float *delta)
+                         int rows, int cols, const int *y2, const float *share, float *delta)
 {
     float inv_w = (float)(1.0 / weight_sum);
     for (int r = 0; r < rows; r++) {
@@ -323,7 +342,12 @@ static void output_delta(const float *probs, const int *y, const float *row_w, d
         float s = row_w[r] * inv_w;
         for (int c = 0; c < cols; c++)
             d[c] = p[c] * s;
-        d[y[r]] -= s;
+        if (y2 && share[r] > 0.0f) { /* soft target: (1 - share) y + share y2 */
+            d[y[r]] -= s * (1.0f - share[r]);
+            d[y2[r]] -= s * share[r];
+        } else {
+            d[y[r]] -= s;
+        }
     }
 }
 
@@ -333,7 +357,8 @@ static void backward_batch(af_mlp *m, const float *x, int rows, const int *y, do
     float scale = dropout ? 1.0f / (1.0f - m->cfg.dropout) : 1.0f;
     int top = m->n_layers;
     float *d = m->delta[0], *d_below = m->delta[1];
-    output_delta(m->act[top], y, m->row_weight, weight_sum, rows, m->width[top], d);
+    output_delta(m->act[top], y, m->row_weight, weight_sum, rows, m->width[top],
+                 m->mixing ? m->mix_label : NULL, m->mix_share, d);
     for (int l = top - 1; l >= 0; l--) {
         int n_in = m->width[l], n_out = m->width[l + 1];
         const float *in = l == 0 ? x : m->act[l];
@@ -454,6 +479,48 @@ static void gather_batch(af_mlp *m, const float *x, const int *y, const size_t *
     }
 }
 
+/* Mixup: each gathered row is blended with a random training row (partner
+ * share uniform in [0, cfg.mixup]); the loss then wants the partner's label
+ * by that share.  Blending windows of different tracks smooths the decision
+ * boundaries between genres, which a few hundred tracks leave ragged. */
+static void mix_batch(af_mlp *m, const float *x, const int *y, size_t n, int rows)
+{
+    m->mixing = m->cfg.mixup > 0.0f;
+    if (!m->mixing)
+        return;
+    size_t width = (size_t)m->width[0];
+    for (int r = 0; r < rows; r++) {
+        size_t j = (size_t)af_rng_below(&m->rng, (uint64_t)n);
+        float share = m->cfg.mixup * (float)af_rng_uniform(&m->rng);
+        float *row = m->act[0] + (size_t)r * width;
+        const float *other = x + j * width;
+        for (size_t c = 0; c < width; c++)
+            row[c] = (1.0f - share) * row[c] + share * other[c];
+        m->mix_label[r] = y[j];
+        m->mix_share[r] = share;
+    }
+}
+
+/* Training-time input corruption of the gathered batch: inverted dropout,
+ * then Gaussian noise.  Both regularise a network that sees few artists: a
+ * window must be recognised from a partial, blurred view of its features.
+ * Draws come from the model's stream only when enabled, so a model trained
+ * without them is bit-identical to one from before they existed. */
+static void corrupt_inputs(af_mlp *m, int rows)
+{
+    float p = m->cfg.input_dropout, sigma = m->cfg.input_noise;
+    if (p <= 0.0f && sigma <= 0.0f)
+        return;
+    float *x = m->act[0], keep_scale = 1.0f / (1.0f - p);
+    size_t n = (size_t)rows * (size_t)m->width[0];
+    for (size_t i = 0; i < n; i++) {
+        if (p > 0.0f)
+            x[i] = af_rng_uniform(&m->rng) < (double)p ? 0.0f : x[i] * keep_scale;
+        if (sigma > 0.0f)
+            x[i] += sigma * (float)af_rng_normal(&m->rng);
+    }
+}
+
 static int finish_stats(af_mlp_stats *stats, const batch_tally *t, size_t n, af_err *err)
 {
     double loss = t->weight > 0.0 ? t->loss / t->weight : 0.0;
@@ -477,6 +544,8 @@ int af_mlp_train_epoch(af_mlp *m, const float *x, const int *y, size_t n,
     for (size_t start = 0; start < n; start += (size_t)m->ws_rows) {
         int rows = (int)(n - start < (size_t)m->ws_rows ? n - start : (size_t)m->ws_rows);
         gather_batch(m, x, y, m->order + start, rows, y_batch);
+        mix_batch(m, x, y, n, rows);
+        corrupt_inputs(m, rows);
         fill_row_weights(m, y_batch, rows, class_weights);
         batch_tally t = {0};
         forward_batch(m, m->act[0], rows, true, y_batch, m->row_weight, &t);
@@ -488,6 +557,7 @@ int af_mlp_train_epoch(af_mlp *m, const float *x, const int *y, size_t n,
         backward_batch(m, m->act[0], rows, y_batch, t.weight, true);
         adam_step(m);
     }
+    m->mixing = false;
     return finish_stats(stats, &total, n, err);
 }
 

@@ -56,13 +56,20 @@ typedef struct af_mlp_config {
     float dropout;                  /* probability of zeroing a hidden unit in training, [0, 1)
                                        (drawn with 16-bit resolution) */
     float l2;                       /* weight decay on weights (not biases), >= 0 */
+    float input_dropout;            /* probability of zeroing an input value in training, [0, 1)
+                                       (inverted: kept values scaled by 1/(1-p)) */
+    float mixup;                    /* mixup: each training row blended with a random other
+                                       row, partner share uniform in [0, mixup], the target
+                                       blended likewise; [0, 0.5], 0 = off */
+    float input_noise;              /* standard deviation of Gaussian noise added to every
+                                       input value in training (standardised units), >= 0 */
     float learning_rate;            /* Adam */
     float beta1, beta2, epsilon;    /* Adam */
     int batch_size;                 /* also the chunk size of forward/evaluate */
     uint64_t seed;
 } af_mlp_config;
 
-/* hidden 256,128,64; dropout 0.25; l2 0; Adam 1e-3, 0.9, 0.999, 1e-8;
+/* hidden 256,128,64; dropout 0.25; l2 0; no input dropout or noise; Adam 1e-3, 0.9, 0.999, 1e-8;
  * batch 256; seed 0. */
 void af_mlp_config_default(af_mlp_config *cfg, int n_inputs, int n_classes);
 

@@ -1,15 +1,18 @@
 /* predictor.c — loading a stored model for audio files; see predictor.h. */
 #include "predictor.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
+#include "dataset.h"
 #include "db.h"
 
 /* The stored feature parameters -> ours, or a clear refusal. */
-static int check_features(PGconn *db, const af_stored_model *m, af_mlp *mlp,
+static int check_features(PGconn *db, const af_stored_model *m, const af_ensemble *net,
                           struct af_feature_params *params, af_err *err)
 {
     if (!m->feature_params)
@@ -45,7 +48,7 @@ static int check_features(PGconn *db, const af_stored_model *m, af_mlp *mlp,
         PQclear(res);
     }
     free(ours);
-    if (!same || af_mlp_n_inputs(mlp) != AF_N_FEATURES)
+    if (!same || af_ensemble_n_inputs(net) != AF_N_FEATURES)
         return af_err_set(err,
                           "model %lld does not match this program's feature code: it was "
                           "trained on feature set '%s' (definition %s, %lld features, %d model "
@@ -53,22 +56,46 @@ static int check_features(PGconn *db, const af_stored_model *m, af_mlp *mlp,
                           "code (definition %s, %d features) computes; retrain it on features "
                           "extracted by this version",
                           m->id, m->feature_set, stored_def, (long long)stored_n,
-                          af_mlp_n_inputs(mlp), AF_FEATURE_SET_NAME, AF_N_FEATURES);
+                          af_ensemble_n_inputs(net), AF_FEATURE_SET_NAME, AF_N_FEATURES);
     return 0;
 }
 
-int af_model_load_checked(PGconn *db, const char *spec, af_stored_model *stored, af_mlp **mlp,
-                          af_scaler *scaler, struct af_feature_params *params, af_err *err)
+int af_model_load_checked(PGconn *db, const char *spec, af_stored_model *stored,
+                          af_ensemble *net, bool *mean_log, struct af_feature_params *params,
+                          af_err *err)
 {
     long long id;
     if (af_model_resolve(db, spec, &id, err) != 0 || af_model_load(db, id, stored, err) != 0)
         return -1;
-    if (af_mlp_deserialise(stored->weights, stored->weights_len, mlp, scaler, err) != 0)
+    if (af_ensemble_deserialise(stored->weights, stored->weights_len, net, err) != 0)
         return af_err_prefix(err, "model %lld", id);
-    if (af_mlp_n_classes(*mlp) != stored->n_genres)
+    if (af_ensemble_n_classes(net) != stored->n_genres)
         return af_err_set(err, "model %lld: %d outputs but %d genres stored", id,
-                          af_mlp_n_classes(*mlp), stored->n_genres);
-    if (scaler->dim != af_mlp_n_inputs(*mlp))
+                          af_ensemble_n_classes(net), stored->n_genres);
+    json_t *h = json_loads(stored->hyperparameters ? stored->hyperparameters : "{}", 0, NULL);
+    const char *agg = json_string_value(json_object_get(h, "aggregation"));
+    *mean_log = agg && strcmp(agg, "mean_log") == 0;
+    json_decref(h);
+    if (net->scaler.dim != af_ensemble_n_inputs(net))
         return af_err_set(err, "model %lld carries no feature standardiser", id);
-    return check_features(db, stored, *mlp, params, err);
+    return check_features(db, stored, net, params, err);
+}
+
+void af_predict_aggregate(const float *probs, size_t rows, int k, bool mean_log, float *out)
+{
+    double sum[AF_DATASET_MAX_CLASSES] = {0};
+    for (size_t w = 0; w < rows; w++)
+        for (int c = 0; c < k; c++) {
+            float q = probs[w * (size_t)k + (size_t)c];
+            sum[c] += mean_log ? log(q > 1e-7f ? (double)q : 1e-7) : (double)q;
+        }
+    double top = -INFINITY, total = 0.0;
+    for (int c = 0; c < k; c++)
+        top = sum[c] / (double)rows > top ? sum[c] / (double)rows : top;
+    for (int c = 0; c < k; c++) {
+        out[c] = mean_log ? (float)exp(sum[c] / (double)rows - top) : (float)(sum[c] / (double)rows);
+        total += out[c];
+    }
+    for (int c = 0; mean_log && c < k; c++)
+        out[c] /= (float)total;
 }

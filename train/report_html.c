@@ -167,6 +167,65 @@ static void per_class_table(af_sb *b, const af_report *r, const long *cm)
     af_confusion_free(&c);
 }
 
+static void comparison(af_sb *b, const af_report *r)
+{
+    if (r->n_compare < 2)
+        return;
+    af_sb_puts(b, "<h2>Network against the baselines</h2>\n<p>Same rows, same standardised "
+                  "features; mean over the folds.</p>\n<table class=\"compare\"><thead><tr>"
+                  "<th>classifier</th><th>window accuracy</th><th>track accuracy</th>"
+                  "<th>track sd</th><th>track balanced accuracy</th></tr></thead><tbody>\n");
+    int best = 1;
+    for (int i = 0; i < r->n_compare; i++) {
+        const af_report_compare_row *c = &r->compare[i];
+        if (i > 0 && c->track_accuracy > r->compare[best].track_accuracy)
+            best = i;
+        af_sb_puts(b, "<tr><td>");
+        af_sb_html(b, c->classifier);
+        af_sb_printf(b, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>\n",
+                     c->window_accuracy, c->track_accuracy, c->track_sd, c->track_balanced);
+    }
+    double margin = r->compare[0].track_accuracy - r->compare[best].track_accuracy;
+    af_sb_printf(b, "</tbody></table>\n<p class=\"verdict\"><b>%s</b> by %.1f points of track "
+                    "accuracy over the best baseline (", margin >= 0 ? "The network wins" :
+                    "The network loses", 100.0 * (margin < 0 ? -margin : margin));
+    af_sb_html(b, r->compare[best].classifier);
+    af_sb_puts(b, ").</p>\n");
+}
+
+static void misclassified(af_sb *b, const af_report *r)
+{
+    if (r->n_tracks_predicted == 0)
+        return;
+    af_sb_printf(b, "<h2>Misclassified tracks</h2>\n<p>%d of %ld evaluated tracks were "
+                    "predicted wrong by the network.</p>\n", r->n_wrong, r->n_tracks_predicted);
+    if (r->n_wrong == 0)
+        return;
+    af_sb_puts(b, "<table class=\"wrong\"><thead><tr><th>set</th><th>artist</th><th>title</th>"
+                  "<th>true genre</th><th>predicted</th><th>confidence</th>"
+                  "<th>p(true genre)</th></tr></thead><tbody>\n");
+    for (int i = 0; i < r->n_wrong; i++) {
+        const af_report_wrong_row *w = &r->wrong[i];
+        if (w->fold < 0)
+            af_sb_puts(b, "<tr><td>test</td><td>");
+        else
+            af_sb_printf(b, "<tr><td>fold %d</td><td>", w->fold);
+        af_sb_html(b, w->artist ? w->artist : "?");
+        af_sb_puts(b, "</td><td>");
+        if (w->title)
+            af_sb_html(b, w->title);
+        else
+            af_sb_printf(b, "track %lld", w->track_id);
+        af_sb_puts(b, "</td><td>");
+        af_sb_html(b, w->truth);
+        af_sb_puts(b, "</td><td>");
+        af_sb_html(b, w->predicted);
+        af_sb_printf(b, "</td><td>%.3f</td><td>%.3f</td></tr>\n", w->confidence,
+                     w->truth_probability);
+    }
+    af_sb_puts(b, "</tbody></table>\n");
+}
+
 int af_report_html(const af_report *r, af_sb *b)
 {
     af_sb_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -199,7 +258,9 @@ int af_report_html(const af_report *r, af_sb *b)
                      e->track_level ? "track" : "window", e->n, e->accuracy, e->balanced_accuracy,
                      e->macro_f1);
     }
-    af_sb_puts(b, "</tbody></table>\n<h2>Training curves</h2>\n<div class=\"charts\">\n");
+    af_sb_puts(b, "</tbody></table>\n");
+    comparison(b, r);
+    af_sb_puts(b, "<h2>Training curves</h2>\n<div class=\"charts\">\n");
     chart(b, r, "Loss (cross-entropy)", 0);
     chart(b, r, "Accuracy", 1);
     af_sb_puts(b, "</div>\n<h2>Confusion matrices</h2>\n<div class=\"charts\">\n");
@@ -216,6 +277,7 @@ int af_report_html(const af_report *r, af_sb *b)
         af_sb_puts(b, "<h2>Per genre (window level)</h2>\n");
         per_class_table(b, r, r->confusion[0]);
     }
+    misclassified(b, r);
     if (r->extra_html)
         af_sb_puts(b, r->extra_html);
     af_sb_puts(b, "<h2>Hyperparameters</h2>\n<pre>");

@@ -10,9 +10,7 @@
 #include <jansson.h>
 
 #include "db.h"
-#include "mlp.h"
 #include "model_store.h"
-#include "scaler.h"
 
 static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
@@ -252,121 +250,6 @@ static int hyperparameters(PGconn *db, const char *id, af_sb *out, af_err *err)
     return 0;
 }
 
-/* One test track's windows -> its mean probabilities; a row when the argmax is not
- * its label. */
-static void misclassified_row(const af_stored_model *m, const float *probs, size_t rows,
-                              const char *track, const char *artist, const char *title,
-                              const char *label, af_sb *rows_html, int *n_wrong)
-{
-    int k = m->n_genres, best = 0, truth = -1;
-    double mean[1024] = {0};
-    for (int c = 0; c < k && c < 1024; c++) {
-        for (size_t w = 0; w < rows; w++)
-            mean[c] += probs[w * (size_t)k + (size_t)c] / (double)rows;
-        if (mean[c] > mean[best])
-            best = c;
-        if (strcmp(m->genres[c], label) == 0)
-            truth = c;
-    }
-    if (truth < 0 || best == truth)
-        return;
-    (*n_wrong)++;
-    af_sb_puts(rows_html, "<tr><td>");
-    af_sb_html(rows_html, track);
-    af_sb_puts(rows_html, "</td><td>");
-    af_sb_html(rows_html, artist);
-    af_sb_puts(rows_html, "</td><td>");
-    af_sb_html(rows_html, title);
-    af_sb_puts(rows_html, "</td><td>");
-    af_sb_html(rows_html, label);
-    af_sb_printf(rows_html, " (%.2f)</td><td>", mean[truth]);
-    af_sb_html(rows_html, m->genres[best]);
-    af_sb_printf(rows_html, " (%.2f)</td></tr>\n", mean[best]);
-}
-
-/* The test split's tracks whose predicted genre (mean of the windows' probabilities,
- * as the track-level evaluation) is not their label. */
-static int misclassified(PGconn *db, long long model_id, const char *id, af_sb *out, af_err *err)
-{
-    af_stored_model m = {0};
-    af_mlp *mlp = NULL;
-    af_scaler sc = {0};
-    af_sb rows_html = {0};
-    PGresult *res = NULL;
-    int rc = -1, n_wrong = 0, n_tracks = 0;
-    float *x = NULL, *probs = NULL;
-    if (af_model_load(db, model_id, &m, err) != 0 ||
-        af_mlp_deserialise(m.weights, m.weights_len, &mlp, &sc, err) != 0)
-        goto out;
-    if (m.n_genres > 1024) {
-        af_err_set(err, "model %s: too many genres for the report", id);
-        goto out;
-    }
-    const char *p[] = {id};
-    res = af_db_query(db,
-                      "SELECT w.track_id, coalesce(t.artist, ''), coalesce(t.title, ''), g.name,"
-                      "       w.feature_values::text"
-                      "  FROM models m JOIN track_splits s ON s.split_scheme_id = m.split_scheme_id"
-                      "   AND s.split = 'test'"
-                      "  JOIN track_labels l ON l.track_id = s.track_id"
-                      "   AND l.taxonomy_version = m.taxonomy_version AND l.status = 'labelled'"
-                      "   AND l.selected"
-                      "  JOIN genres g ON g.genre_id = l.genre_id AND g.name = ANY (m.genres)"
-                      "  JOIN tracks t ON t.track_id = s.track_id"
-                      "  JOIN window_features w ON w.feature_set_id = m.feature_set_id"
-                      "   AND w.track_id = s.track_id"
-                      " WHERE m.model_id = $1::bigint ORDER BY w.track_id, w.window_index",
-                      1, p, err);
-    if (!res)
-        goto out;
-    int dim = af_mlp_n_inputs(mlp), k = m.n_genres, n = PQntuples(res);
-    x = malloc(((size_t)n + 1) * (size_t)dim * sizeof *x);
-    probs = malloc(((size_t)n + 1) * (size_t)k * sizeof *probs);
-    if (!x || !probs) {
-        af_err_set(err, "out of memory");
-        goto out;
-    }
-    int start = 0;
-    for (int i = 0; i <= n; i++) {
-        if (i > start && (i == n || strcmp(PQgetvalue(res, i, 0), PQgetvalue(res, start, 0)) != 0)) {
-            size_t rows = (size_t)(i - start);
-            af_scaler_apply(&sc, x, rows);
-            if (af_mlp_forward(mlp, x, rows, probs, err) != 0)
-                goto out;
-            misclassified_row(&m, probs, rows, PQgetvalue(res, start, 0), PQgetvalue(res, start, 1),
-                              PQgetvalue(res, start, 2), PQgetvalue(res, start, 3), &rows_html,
-                              &n_wrong);
-            n_tracks++;
-            start = i;
-        }
-        if (i < n && cube_values(PQgetvalue(res, i, 4), x + (size_t)(i - start) * (size_t)dim, dim) != dim) {
-            af_err_set(err, "track %s: a window vector does not have %d values",
-                       PQgetvalue(res, i, 0), dim);
-            goto out;
-        }
-    }
-    af_sb_printf(out, "<h2>Misclassified test tracks</h2>\n<p>%d of the %d test tracks are "
-                      "predicted (mean of their windows' probabilities) as another genre than "
-                      "their label:</p>\n", n_wrong, n_tracks);
-    if (n_wrong) {
-        af_sb_puts(out, "<table><thead><tr><th>track</th><th>artist</th><th>title</th>"
-                        "<th>label (probability)</th><th>predicted (probability)</th></tr>"
-                        "</thead><tbody>\n");
-        af_sb_puts(out, af_sb_str(&rows_html) ? af_sb_str(&rows_html) : "");
-        af_sb_puts(out, "</tbody></table>\n");
-    }
-    rc = 0;
-out:
-    PQclear(res);
-    free(x);
-    free(probs);
-    af_sb_free(&rows_html);
-    af_mlp_free(mlp);
-    af_scaler_free(&sc);
-    af_stored_model_free(&m);
-    return rc;
-}
-
 /* Training and validation loss of fold 0 (or the only run) on a log-scale axis, with
  * the best epoch (lowest validation loss, the weights kept) marked. */
 static int log_loss_chart(PGconn *db, const char *id, af_sb *out, af_err *err)
@@ -449,7 +332,6 @@ int af_report_use_sections(PGconn *db, long long model_id, af_sb *out, af_err *e
     char id[24];
     snprintf(id, sizeof id, "%lld", model_id);
     if (log_loss_chart(db, id, out, err) != 0 || dataset(db, id, out, err) != 0 ||
-        misclassified(db, model_id, id, out, err) != 0 ||
         pca_map(db, id, out, err) != 0 ||
         hyperparameters(db, id, out, err) != 0)
         return -1;

@@ -1,10 +1,10 @@
 /*
  * report_use.h — the sections af-report adds after the training's own: the loss on
  * a log-scale axis with the best epoch marked, the dataset (label sources and
- * corrections), the misclassified test tracks, a 2-D PCA map of the track
- * embeddings coloured by label, the hyperparameters as a table.  Read from the
+ * corrections), a 2-D PCA map of the track embeddings coloured by label, the hyperparameters as a table.  Read from the
  * database as HTML text for af_report.extra_html (report_html.h); self-contained
- * like the rest: inline SVG, no scripts.
+ * like the rest: inline SVG, no scripts.  (The misclassified tracks are the
+ * training report's own section, from the stored predictions: report_html.c.)
  */
 #ifndef AF_TRAIN_REPORT_USE_H
 #define AF_TRAIN_REPORT_USE_H

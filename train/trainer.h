@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "dataset.h"
+#include "ensemble.h"
 #include "error.h"
 #include "mlp.h"
 #include "scaler.h"
@@ -27,7 +28,14 @@ typedef struct af_train_options {
     af_mlp_config cfg;   /* n_inputs and n_classes are set by af_train_run */
     int max_epochs;
     int patience;
+    int members;         /* networks in the ensemble (seeds seed, seed+1, ...), >= 1 */
+    bool stop_on_track_accuracy; /* early-stop on the validation tracks' accuracy (mean of
+                                    window probabilities; ties broken by the loss) instead
+                                    of the validation loss */
     bool class_weights;  /* inverse class frequency in the training rows */
+    const af_scaler *scaler; /* NULL: fit one on the training rows; else apply this one
+                                (cross-validation fits it once on all rows outside the
+                                test fold, for members trained on different subsets) */
     bool (*stop)(void);  /* may be NULL */
     const char *label;   /* for the progress line, e.g. "fold 2" (may be NULL) */
 } af_train_options;
@@ -37,17 +45,20 @@ typedef struct af_epoch_record {
 } af_epoch_record;
 
 typedef struct af_train_result {
-    af_mlp *model;           /* best epoch's weights */
-    af_scaler scaler;        /* fitted on the training rows */
-    af_epoch_record *epochs; /* n_epochs entries, epoch e at [e - 1] */
+    af_ensemble model;       /* each member at its best epoch; model.scaler fitted on the
+                                training rows */
+    af_epoch_record *epochs; /* the first member's history: n_epochs entries, epoch e at [e - 1] */
     int n_epochs;
-    int best_epoch;          /* 1-based */
-    double best_val_loss;
+    int total_epochs;        /* over all members */
+    int best_epoch;          /* 1-based, of the first member */
+    double best_val_loss;    /* of the ensemble's averaged probabilities */
     bool interrupted;
     float *class_weights;    /* n_classes values, or NULL */
 } af_train_result;
 
-/* g's rows are standardised in place.  Needs training and validation rows
+/* g's rows are standardised in place; the members are trained one after the
+ * other, each early-stopped on its own validation loss.  An interrupted run
+ * keeps the members finished so far (and the interrupted one's best epoch).  Needs training and validation rows
  * and every class present in the training rows. */
 int af_train_run(af_grouped *g, int dim, int n_classes, const af_train_options *opt,
                  af_train_result *res, af_err *err);

@@ -37,3 +37,20 @@ head -c 5000 /dev/urandom >"$audio/garbage.mp3"
 run af-similar "$audio/garbage.mp3"
 expect_status 1 "an undecodable file exits 1"
 expect_err "garbage.mp3" "the undecodable file is named"
+
+# An ensemble (--members 3): its embedding is its first network's (embeddings.h), the
+# same whether af-train stores it for a track or af-predict computes it for the file.
+run af-train --hidden 32,8 --epochs 60 --patience 20 --members 3
+expect_status 0 "af-train --members 3"
+expect_eq "3" "$(sql "SELECT hyperparameters->>'members' FROM models WHERE model_id = 2")" "model 2 has 3 networks"
+run af-predict -m 2 --embedding --json "$audio/high2.wav"
+expect_status 0 "af-predict -m 2 --embedding --json"
+stored=$(sql "SELECT embedding FROM track_embeddings WHERE model_id = 2 AND track_id = 2")
+check=$(printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+stored = [float(v) for v in sys.argv[1].strip("()").split(",")]
+e = d["embedding"]
+diff = max(abs(a - b) for a, b in zip(e, stored)) if len(e) == len(stored) else 1e9
+print("yes" if d["model"] == 2 and diff <= 1e-3 * max(1, max(stored)) else "no: %r vs %r" % (e, stored))' "$stored")
+expect_eq "yes" "$check" "an ensemble's file embedding equals the one stored for its track"

@@ -15,7 +15,7 @@ expect_status 0 "af-train trains on separable synthetic data"
 expect_out 'Test split' "a summary is printed"
 expect_out '^track +[0-9]+ +1\.0000' "track-level test accuracy is 100 % on separable data"
 expect_eq "1" "$(sql "SELECT count(*) FROM models")" "one model stored"
-expect_eq "window|track" "$(sql "SELECT string_agg(level, '|' ORDER BY level DESC) FROM evaluations WHERE fold IS NULL")" \
+expect_eq "window|track" "$(sql "SELECT string_agg(level, '|' ORDER BY level DESC) FROM evaluations WHERE fold IS NULL AND classifier = 'network'")" \
     "window- and track-level evaluations of the test split stored"
 expect_eq "t" "$(sql "SELECT count(*) > 0 AND bool_and(seconds >= 0 AND val_loss IS NOT NULL) FROM training_epochs")" "training epochs stored with losses and seconds"
 expect_eq "t|t|t" "$(sql "SELECT m.run_id = r.run_id, m.feature_set_id = f.feature_set_id, m.split_scheme_id IS NOT NULL FROM models m JOIN runs r ON r.program = 'af-train' JOIN feature_sets f ON f.name = 'syn'")" \

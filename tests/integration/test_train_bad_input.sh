@@ -74,6 +74,9 @@ run af-train --show 12345
 expect_status 1 "an unknown model id fails"
 expect_err 'no model with id 12345' "naming the id"
 run af-train --show abc
-expect_status 2 "a model id that is not a number is a usage error"
+expect_status 1 "an unknown model name fails (models can be named)"
+expect_err "no model named 'abc'" "naming the name"
+run af-train --show ''
+expect_status 2 "an empty model is a usage error"
 run af-train --hidden 12,x
 expect_status 2 "bad --hidden is a usage error"

@@ -35,6 +35,7 @@ run af-predict "$audio/new_low.wav" "$audio/new_high.wav"
 expect_status 0 "af-predict on two new files"
 expect_out 'new_low.wav: low [01]\.[0-9]+, [a-z]+ [01]\.[0-9]+, [a-z]+ [01]\.[0-9]+$' "a low tone is predicted low, with the top 3 genres"
 expect_out 'new_high.wav: high ' "a high tone is predicted high"
+expect_out '^Model 1 \(the default model\)$' "the text names the model used (the first finished one: the default)"
 
 run af-predict --json --windows --model latest "$audio/new_low.wav"
 expect_status 0 "af-predict --json --windows"
@@ -44,8 +45,9 @@ d = json.load(sys.stdin)[0]
 ok = d["top"][0]["genre"] == "low" and len(d["top"]) == 3 and len(d["windows"]) == 4
 ok = ok and abs(sum(d["probabilities"].values()) - 1) < 1e-3
 ok = ok and [w["start_seconds"] for w in d["windows"]] == [0, 3, 6, 9]
+ok = ok and d["model"] == 1 and d["model_default"] is True
 print("yes" if ok else "no: " + json.dumps(d)[:300])')
-expect_eq "yes" "$check" "JSON has top 3, probabilities summing to 1 and 4 windows at 0, 3, 6, 9 s"
+expect_eq "yes" "$check" "JSON has top 3, probabilities summing to 1, 4 windows at 0, 3, 6, 9 s and the model"
 run af-predict --windows "$audio/new_low.wav"
 expect_out '^ +9\.0 s +[a-z]+ [01]\.[0-9]+, ' "--windows prints one line per window"
 expect_eq "4" "$(printf '%s\n' "$out" | grep -cE '^ +[0-9]+\.0 s ')" "one line for each of the 4 windows"
@@ -55,7 +57,23 @@ run af-predict "$audio/garbage.mp3" "$audio/new_low.wav"
 expect_status 1 "an undecodable file makes the exit code 1"
 expect_out 'new_low.wav: low' "and the other files are still predicted"
 
-model=$(sql "SELECT max(model_id) FROM models")
+# A named model: af-predict says which one it used, in text and JSON.
+run af-train --hidden 32 --epochs 150 --patience 20 --name tones-v2 --no-baselines
+expect_status 0 "a second, named model"
+run af-predict --model tones-v2 "$audio/new_low.wav"
+expect_out "^Model 2 'tones-v2'\$" "the text names the named model (not the default)"
+run af-predict --json --model tones-v2 "$audio/new_low.wav"
+expect_eq "2|tones-v2|False" "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["model"], d["model_name"], d["model_default"], sep="|")')" \
+    "the JSON names it too"
+run af-predict "$audio/new_low.wav"
+expect_out '^Model 1 ' "without --model, the default model (1), not the newest, is used"
+run af-train --delete tones-v2
+run af-predict --model 2 "$audio/new_low.wav"
+expect_status 1 "a deleted model is refused"
+expect_err "model 2 \(tones-v2\) was deleted on .*: it cannot be used" "with a clear error"
+expect_no 'low' "$out" "and nothing is predicted"
+
+model=$(sql "SELECT max(model_id) FROM models WHERE deleted_at IS NULL")
 run af-predict --model 999 "$audio/new_low.wav"
 expect_status 1 "an unknown model id fails"
 expect_err 'no model with id 999' "naming it"

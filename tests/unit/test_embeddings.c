@@ -111,6 +111,33 @@ static void test_embed_windows_standardises_and_averages(void **state)
     af_mlp_free(m);
 }
 
+/* An ensemble's embedding is its first network's on the ensemble's scaler (embeddings.h),
+ * not the second's nor an average. */
+static void test_ensemble_embedding_is_member_0(void **state)
+{
+    (void)state;
+    af_mlp_config c;
+    af_mlp_config_default(&c, 3, 2);
+    c.n_hidden = 1;
+    c.hidden[0] = 4;
+    af_ensemble e = {.n = 2};
+    af_err err = {0};
+    for (int i = 0; i < 2; i++) {
+        c.seed = 7 + (uint64_t)i;
+        assert_int_equal(af_mlp_create(&e.members[i], &c, &err), 0);
+    }
+    float x[6] = {1, 2, 3, -2, 0.5f, 4};
+    assert_int_equal(af_scaler_fit(&e.scaler, x, 2, 3, &err), 0);
+    assert_int_equal(af_ensemble_embedding_dim(&e), 4);
+    float got[4], first[4], second[4];
+    assert_int_equal(af_embed_ensemble_windows(&e, x, 2, got, &err), 0);
+    assert_int_equal(af_embed_windows(e.members[0], &e.scaler, x, 2, first, &err), 0);
+    assert_int_equal(af_embed_windows(e.members[1], &e.scaler, x, 2, second, &err), 0);
+    assert_memory_equal(got, first, sizeof got);
+    assert_memory_not_equal(got, second, sizeof got);
+    af_ensemble_free(&e);
+}
+
 static void test_cube_literal(void **state)
 {
     (void)state;
@@ -130,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_embed_equals_hand_computation),
         cmocka_unit_test(test_no_hidden_layer_gives_inputs),
         cmocka_unit_test(test_embed_windows_standardises_and_averages),
+        cmocka_unit_test(test_ensemble_embedding_is_member_0),
         cmocka_unit_test(test_cube_literal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

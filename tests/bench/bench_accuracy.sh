@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench_accuracy.sh — how well the classifier generalises to artists it never saw, against
+# the baselines (BENCH=accuracy): the 200 real excerpts of ../shared/reference/audio/emotify-dev
+# (4 genres, 68 artists) go through the whole pipeline (af-ingest dir with the folder names as
+# genres, af-ingest label with an [electronic] section added to the taxonomy, af-extract),
+# then `af-train --folds 5` (artist-grouped) runs with 3 seeds and the configured defaults.
+# Prints, per classifier, window and track accuracy as mean +- sd over the 15 held-out folds
+# (5 folds x 3 seeds) and the range of the 3 seeds' means, then the network's margin over the
+# best baseline.  EMOTIFY_DEV=DIR names another copy of the set; TRAIN_ARGS adds af-train
+# options (e.g. TRAIN_ARGS="--members 3").  Skipped (exit 0, said) when the set is absent.
+set -u
+export AF_BIN="$AF_PROJECT/build/bin" PATH="$AF_PROJECT/build/bin:$PATH"
+dev=${EMOTIFY_DEV:-$AF_PROJECT/../shared/reference/audio/emotify-dev}
+if [ ! -f "$dev/manifest.csv" ]; then
+    echo "bench_accuracy: no dev set at $dev (set EMOTIFY_DEV): skipped"
+    exit 0
+fi
+db="af_bench_accuracy_$$"
+tmp=$(mktemp -d /tmp/af-bench-accuracy.XXXXXX)
+createdb "$db" && export PGDATABASE="$db"
+trap 'dropdb --if-exists "$db" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+# The default taxonomy has GTZAN's ten genres; the dev set adds electronic (its README).
+cp "$AF_PROJECT/config/genres.conf" "$tmp/genres.conf"
+printf '\n[electronic]\nseeds = electronic\nelectronic = 1\n' >>"$tmp/genres.conf"
+t0=$(date +%s.%N)
+af-db migrate -q || exit 1
+af-ingest dir "$dev" -q || exit 1
+af-ingest label --genres "$tmp/genres.conf" -q >/dev/null || exit 1
+af-extract -q || exit 1
+t1=$(date +%s.%N)
+psql -XAtq -c "SELECT count(*) || ' tracks, ' || count(DISTINCT artist) || ' artists, '
+                      || (SELECT count(*) FROM window_features) || ' windows'
+                 FROM tracks JOIN track_labels USING (track_id) WHERE status = 'labelled'" |
+    sed "s/^/pipeline: /; s/\$/ in $(awk "BEGIN { printf \"%.0f\", $t1 - $t0 }") s/"
+for seed in 1 2 3; do
+    s=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    af-train --folds 5 --seed "$seed" -q ${TRAIN_ARGS:-} >"$tmp/train$seed.out" 2>&1 || {
+        cat "$tmp/train$seed.out"
+        exit 1
+    }
+    e=$(date +%s.%N)
+    echo "seed $seed: af-train --folds 5 in $(awk "BEGIN { printf \"%.1f\", $e - $s }") s"
+done
+psql -XAq -P footer=off <<'SQL'
+\pset format aligned
+WITH f AS (
+    SELECT e.classifier, e.level, (m.hyperparameters->>'seed')::int AS seed, e.accuracy
+      FROM evaluations e JOIN models m USING (model_id)),
+seeds AS (SELECT classifier, level, seed, avg(accuracy) AS acc FROM f GROUP BY 1, 2, 3),
+s AS (SELECT classifier, level, min(acc) AS lo, max(acc) AS hi FROM seeds GROUP BY 1, 2),
+a AS (SELECT classifier, level, avg(accuracy) AS mean, stddev_samp(accuracy) AS sd, count(*) AS n
+        FROM f GROUP BY 1, 2)
+SELECT a.classifier,
+       to_char(w.mean, 'FM0.000') || ' +- ' || to_char(w.sd, 'FM0.000') AS "window acc (15 folds)",
+       to_char(a.mean, 'FM0.000') || ' +- ' || to_char(a.sd, 'FM0.000') AS "track acc (15 folds)",
+       to_char(s.lo, 'FM0.000') || '..' || to_char(s.hi, 'FM0.000') AS "track acc, seed means"
+  FROM a JOIN a w ON w.classifier = a.classifier AND w.level = 'window'
+  JOIN s ON s.classifier = a.classifier AND s.level = 'track'
+ WHERE a.level = 'track'
+ ORDER BY array_position(ARRAY['network', 'logreg', 'svm'], a.classifier);
+SQL
+psql -XAtq <<'SQL'
+WITH t AS (SELECT classifier, avg(accuracy) AS acc FROM evaluations WHERE level = 'track' GROUP BY 1),
+b AS (SELECT classifier, acc FROM t WHERE classifier <> 'network' ORDER BY acc DESC LIMIT 1)
+SELECT 'margin: network ' || to_char((n.acc - b.acc) * 100, 'FMS990.0')
+       || ' points of track accuracy over the best baseline (' || b.classifier || ')'
+  FROM t n, b WHERE n.classifier = 'network';
+SQL
+psql -XAtq -c "SELECT 'network: ' || (hyperparameters - 'feature_params' - 'comparison' - 'class_weight_values')::text
+                 FROM models ORDER BY model_id LIMIT 1" | cut -c1-400

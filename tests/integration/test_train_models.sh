@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# af-train's models as a user manages them: baselines in every evaluation, per-track
+# predictions that match the confusion matrices, --name / --promote / --delete, the
+# default model (the first finished one; never an interrupted one, issue 18; changed
+# only by --promote), --tune never reading the test fold, --csv on a fresh database.
+source "$AF_PROJECT/tests/lib.sh"
+source "$AF_PROJECT/tests/integration/train_data.sh"
+use_fresh_database train_models
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 12 3 5 8
+fast=(--feature-set syn --hidden 16 --epochs 30 --patience 5)
+
+# --- a finished model on a database without a default becomes the default
+run af-train "${fast[@]}" --name first
+expect_status 0 "af-train --name first"
+expect_out '^network +[01]\.[0-9]+ +[01]\.[0-9]+' "the summary compares the network..."
+expect_out '^logreg +[01]\.[0-9]+' "...with the logistic regression..."
+expect_out '^svm +[01]\.[0-9]+' "...and the RBF SVM"
+expect_out 'network (wins|LOSES) by [0-9.]+ points of track accuracy over the best baseline \((logreg|svm)\)' \
+    "and says who won and by how much"
+expect_eq "first|t|f" "$(sql "SELECT name, is_default, interrupted FROM models")" "the first finished model is named and the default"
+expect_eq "logreg,network,svm" "$(sql "SELECT string_agg(DISTINCT classifier, ',' ORDER BY classifier) FROM evaluations")" \
+    "evaluations rows for the network and both baselines"
+expect_eq "t" "$(sql "SELECT hyperparameters->'comparison'->>'winner' IN ('network', 'logreg', 'svm') AND hyperparameters->'comparison' ? 'margin_track_accuracy' FROM models")" \
+    "the model records the winner and the margin"
+# separable data: both baselines are right on every test track
+expect_eq "2" "$(sql "SELECT count(*) FROM evaluations WHERE level = 'track' AND accuracy = 1 AND classifier <> 'network'")" \
+    "the baselines learn separable data"
+
+# --- predictions: one row per evaluated track and classifier, matching the confusion matrix
+check_predictions() { # MODEL_ID
+    sql "WITH cm AS (
+           SELECT e.classifier, m.genres[i] AS t, m.genres[j] AS p, sum(e.confusion_matrix[i][j]) AS n
+             FROM evaluations e JOIN models m USING (model_id),
+                  generate_subscripts(e.confusion_matrix, 1) i, generate_subscripts(e.confusion_matrix, 2) j
+            WHERE e.model_id = $1 AND e.level = 'track' GROUP BY 1, 2, 3),
+         pr AS (SELECT classifier, true_genre AS t, predicted_genre AS p, count(*) AS n
+                  FROM predictions WHERE model_id = $1 GROUP BY 1, 2, 3)
+         SELECT (SELECT sum(n) FROM cm) || '|' || (SELECT count(*) FROM predictions WHERE model_id = $1) || '|' ||
+                (SELECT count(*) FROM cm FULL JOIN pr USING (classifier, t, p)
+                  WHERE coalesce(cm.n, 0) <> coalesce(pr.n, 0))"
+}
+res=$(check_predictions 1)
+expect_eq "0" "${res##*|}" "prediction rows match the track-level confusion matrices cell by cell ($res)"
+expect_no '^0\|' "$res" "and there are some"
+expect_eq "t" "$(sql "SELECT bool_and(abs((SELECT sum(x) FROM unnest(p.probabilities) x) - 1) < 1e-3) FROM predictions p")" \
+    "each prediction's probabilities sum to 1"
+expect_eq "t|t" "$(sql "SELECT bool_and(artist IS NOT NULL AND title IS NOT NULL), bool_and(jsonb_typeof(probabilities) = 'object') FROM prediction_details")" \
+    "the view gives artist, title and the probabilities by genre"
+expect_eq "t" "$(sql "SELECT count(*) = (SELECT count(*) FROM predictions WHERE model_id = 1 AND predicted_genre <> true_genre)
+                      FROM prediction_details WHERE model_id = 1 AND NOT correct")" "the view's 'correct' flags the wrong predictions"
+
+# --- a later experiment does not become the default
+run af-train --feature-set syn --hidden 8 --epochs 3 --patience 3 --no-baselines
+expect_status 0 "an 8-epoch experiment trains"
+expect_err 'default model is unchanged' "and says it is not the default"
+expect_eq "1" "$(sql "SELECT model_id FROM models WHERE is_default")" "the default is still model 1"
+expect_eq "network" "$(sql "SELECT string_agg(DISTINCT classifier, ',') FROM evaluations WHERE model_id = 2")" \
+    "--no-baselines evaluates the network only"
+
+# --- an interrupted run (SIGTERM mid-training) is stored but never the default (issue 18)
+use_fresh_database train_models_term
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 12 3 5 8
+af-train --feature-set syn --hidden 64,64 --epochs 100000 --patience 100000 >"$test_tmp/term.out" 2>"$test_tmp/term.err" &
+pid=$!
+for _ in $(seq 200); do
+    grep -q 'training, .* validation' "$test_tmp/term.err" 2>/dev/null && break
+    sleep 0.05
+done
+sleep 0.5
+kill -TERM $pid
+wait $pid
+status=$?
+err=$(cat "$test_tmp/term.err")
+expect_status 0 "SIGTERM stops training"
+expect_err 'interrupted: it is stored for inspection but never becomes the default' "and warns that the model is not the default"
+expect_eq "t|f" "$(sql "SELECT interrupted, is_default FROM models")" "the interrupted model is stored, not the default"
+run af-train --show default
+expect_status 1 "no default model after an interrupted run"
+expect_err 'no default model .*interrupted ones never become the default.*--promote' "the error says why and what to do"
+run af-train --promote 1
+expect_status 1 "promoting an interrupted model is refused"
+expect_err 'model 1 was interrupted' "with the reason"
+run af-train "${fast[@]}"
+expect_eq "2" "$(sql "SELECT model_id FROM models WHERE is_default")" "the next finished model becomes the default"
+
+# --- names, promote, delete
+run af-train "${fast[@]}" --name exp --no-baselines
+expect_status 0 "a named model"
+run af-train "${fast[@]}" --name exp
+expect_status 2 "a name already in use is refused before training"
+expect_err "model name 'exp' is already model 3's" "naming the model that has it"
+run af-train --promote exp
+expect_status 0 "--promote by name"
+expect_eq "3" "$(sql "SELECT model_id FROM models WHERE is_default")" "model 3 is the default"
+run af-train --list
+expect_out '^ +3 +exp .*DEFAULT' "--list shows name and default"
+run af-train --show default
+expect_out '^model +3 \(exp\), the default' "--show default shows it"
+run af-train --delete 3
+expect_status 0 "--delete"
+expect_out 'model 3 was the default: no model is the default now' "deleting the default says so"
+expect_eq "0|t|0" "$(sql "SELECT count(*) FILTER (WHERE is_default), bool_or(deleted_at IS NOT NULL), length(weights) FROM models WHERE model_id = 3 GROUP BY model_id")" \
+    "the deleted model keeps its record, not its weights"
+run af-train --promote 3
+expect_status 1 "a deleted model cannot be promoted"
+expect_err 'model 3 .*was deleted on' "the error says it was deleted"
+run af-report --model 3 -o "$test_tmp/r.html"
+expect_status 1 "af-report refuses a deleted model"
+run af-train --show exp
+expect_err "model 3 \(exp\) was deleted on" "a deleted model's name resolves to a clear refusal"
+run af-train "${fast[@]}" --name exp
+expect_status 0 "the name of a deleted model can be used again"
+
+# --- the report: comparison and misclassified tracks
+run af-report --model 2 -o "$test_tmp/r2.html"
+expect_status 0 "af-report"
+expect_eq "1|1" "$(grep -c 'Network against the baselines' "$test_tmp/r2.html")|$(grep -c 'Misclassified tracks' "$test_tmp/r2.html")" \
+    "the report compares with the baselines and lists misclassified tracks"
+
+# --- --tune: the test fold's labels are never read
+use_fresh_database train_models_tune
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 10 2 4 8 shuffled
+tune=(--feature-set syn --folds 4 --tune --epochs 8 --patience 3 --hidden 8 --no-baselines
+      --tune-grid "hidden=4; dropout=0.5 l2=0.01; input_noise=0.5")
+run af-train "${tune[@]}"
+expect_status 0 "af-train --folds 4 --tune"
+expect_out '^mean \+- sd +track' "prints the network's figures"
+before=$(sql "SELECT hyperparameters->'tuned'->0 FROM models")
+expect_eq "4" "$(sql "SELECT jsonb_array_length(hyperparameters->'tune_grid') FROM models")" "the grid is recorded"
+# Poison the labels of fold 0 (rotate every genre): fold 0's tuning must not change.
+sql "UPDATE track_labels l SET genre_id = (SELECT genre_id FROM genres WHERE name = 'g' || (1 + (substr(g.name, 2)::int % 3)))
+       FROM genres g, track_splits s
+      WHERE g.genre_id = l.genre_id AND s.track_id = l.track_id AND s.fold = 0" >/dev/null
+run af-train "${tune[@]}"
+expect_status 0 "af-train --tune again after poisoning fold 0's labels"
+after=$(sql "SELECT hyperparameters->'tuned'->0 FROM models WHERE model_id = 2")
+expect_eq "$before" "$after" "fold 0's tuned choice and inner scores are identical"
+changed=$(sql "SELECT count(*) FROM predictions p1 JOIN predictions p2 USING (track_id, classifier)
+               WHERE p1.model_id = 1 AND p2.model_id = 2 AND p1.fold = 0 AND p1.true_genre <> p2.true_genre")
+expect_no '^0$' "$changed" "(the poisoning did change fold 0's labels: $changed tracks)"
+run af-train --feature-set syn --tune
+expect_status 2 "--tune without --folds is a usage error"
+
+# --- --csv on a fresh database: the feature set is registered from the CSV's header
+use_fresh_database train_models_csv_src
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 12 3 5 8
+af-train --feature-set syn --export-csv "$test_tmp/syn.csv" 2>/dev/null
+use_fresh_database train_models_csv
+af-db migrate 2>/dev/null
+run af-train --csv "$test_tmp/syn.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
+expect_status 0 "af-train --csv on a fresh database"
+expect_err "feature set 'mycsv' registered from the header of" "registers the feature set from the CSV header"
+expect_eq "mycsv|8|f0" "$(sql "SELECT name, array_length(feature_names, 1), feature_names[1] FROM feature_sets")" \
+    "with the CSV's feature names"
+run af-train --csv "$test_tmp/syn.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
+expect_status 0 "and uses it the next time"
