@@ -244,18 +244,19 @@ static char *search_url(struct af_lookup *lk, const struct provider *p,
 static int parse(const struct provider *p, const struct af_http_response *resp,
                  struct af_fetch_results *r, af_err *err)
 {
-    if (resp->status != 200) {
-        char msg[300];
-        af_spotify_error_message(resp->body, resp->body_len, msg, sizeof msg);
-        return af_err_set(err, "HTTP %ld%s%s", resp->status, msg[0] ? ": " : "", msg);
-    }
-    if (p->kind == DEEZER) {
+    /* Deezer's error object comes with HTTP 200 or 404 alike: its body decides. */
+    if (p->kind == DEEZER && (resp->status == 200 || resp->status == 404)) {
         enum af_fetch_answer answer;
         if (af_deezer_parse(resp->body, resp->body_len, r, &answer, err) != 0)
             return -1;
         if (answer == AF_ANSWER_NO_DATA)
             return 0; /* no such track: no results */
         return answer == AF_ANSWER_OK ? 0 : -1;
+    }
+    if (resp->status != 200) {
+        char msg[300];
+        af_spotify_error_message(resp->body, resp->body_len, msg, sizeof msg);
+        return af_err_set(err, "HTTP %ld%s%s", resp->status, msg[0] ? ": " : "", msg);
     }
     return p->kind == SPOTIFY ? af_spotify_parse_search(resp->body, resp->body_len, r, err)
                               : af_itunes_parse_search(resp->body, resp->body_len, r, err);
