@@ -326,6 +326,7 @@ static int lookup_tags(struct ingest_ctx *ctx, struct lfm_client *client,
             char detail[300];
             snprintf(detail, sizeof detail, "%d tag(s) with a count that is NaN, infinite or "
                      "negative skipped (first: %s)", tags.n_bad_counts, tags.bad_count);
+            (*failed)++; /* values of the answer were not loaded: some items failed */
             if (ingest_problem(ctx, "lastfm_api", item, "bad_tag_weight", detail, err) != 0)
                 rc = -1;
         }
