@@ -46,6 +46,8 @@ int ingest_label(struct ingest_ctx *ctx, const struct label_options *o, af_err *
     PQclear(res);
     if (af_db_commit(ctx->db, err) != 0)
         return -1;
+    if (!af_log_reports_wanted()) /* -q */
+        return 0;
 
     const char *vp[] = {v};
     res = af_db_query(ctx->db,
