@@ -125,15 +125,20 @@ audio track_audio fetch_attempts fetch_outcomes feature_sets extraction_jobs win
 track_features split_schemes track_splits models training_epochs evaluations features_v1_windows
 features_v1_tracks features_w2_windows features_w2_tracks"
 list=$(printf "'%s'," $analyst)
-# Columns added by later migrations of other ranges (070, 071) cannot be commented
-# from 061, which runs before them: they are listed here until a migration after 071
-# comments them.
-later="'track_features.shorter_than_window', 'runs.heartbeat_at'"
 expect_eq "" "$(sql "SELECT string_agg(c.relname || '.' || a.attname, ' ') FROM pg_class c
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE c.relname IN (${list%,}) AND col_description(c.oid, a.attnum) IS NULL
-    AND c.relname || '.' || a.attname NOT IN ($later)")" \
+    WHERE c.relname IN (${list%,}) AND col_description(c.oid, a.attnum) IS NULL")" \
     "every column analysts use has a comment"
+# Not only the analysts' list: every table, view and column of the schema (sql/086).
+expect_eq "" "$(sql "SELECT string_agg(c.relname || '.' || a.attname, ' ' ORDER BY c.relname, a.attnum) FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE c.relkind IN ('r', 'v', 'm') AND col_description(c.oid, a.attnum) IS NULL")" \
+    "every column of every table and view has a comment"
+expect_eq "" "$(sql "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+    WHERE c.relkind IN ('r', 'v', 'm') AND obj_description(c.oid, 'pg_class') IS NULL")" \
+    "every table and view of the schema has a comment"
 expect_eq "" "$(sql "SELECT string_agg(c.relname, ' ') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL
     AND c.relname IN (${list%,}, 'schema_migrations', 'lastfm_responses', 'ingest_problems', 'fetch_claims')")" \
