@@ -216,7 +216,7 @@ done:
 static int run(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
 {
     struct af_decode_opts opts = d->opts;
-    struct memory_reader memory = d->memory;
+    struct af_memory_input memory = d->memory;
     int ret = run_once(d, path, out, err);
     if (ret <= 0)
         return ret;
@@ -258,24 +258,45 @@ static const char *file_kind(mode_t mode)
     return "not a file";
 }
 
+/* The checks before opening an input, shared by af_decode_* and af_decode_probe_*. */
+int decoder_accept_file(const char *path, enum af_decode_failure *failure, af_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0; /* opening it says why it cannot be read */
+    if (S_ISREG(st.st_mode) && st.st_size == 0) {
+        *failure = AF_DECODE_EMPTY;
+        return af_err_set(err, "empty: the file has 0 bytes");
+    }
+    /* A FIFO, socket or device would block the open or the read for ever (or never
+     * end): only regular files are audio files here. */
+    if (!S_ISREG(st.st_mode)) {
+        *failure = AF_DECODE_UNREADABLE;
+        return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
+    }
+    return 0;
+}
+
+int decoder_accept_memory(struct decoder *d, const void *data, size_t size,
+                          enum af_decode_failure *failure, af_err *err)
+{
+    if (!data || size == 0) {
+        *failure = AF_DECODE_EMPTY;
+        return af_err_set(err, "empty: the buffer has 0 bytes");
+    }
+    d->memory.data = data;
+    d->memory.size = size;
+    return 0;
+}
+
 int af_decode_file(const char *path, const struct af_decode_opts *opts, struct af_audio *out,
                    af_err *err)
 {
     struct decoder d;
     decoder_init(&d, opts);
     memset(out, 0, sizeof *out);
-
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the file has 0 bytes");
-    }
-    /* A FIFO, socket or device would block the open or the read for ever (or never
-     * end): only regular files are audio files here. */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        out->failure = AF_DECODE_UNREADABLE;
-        return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
-    }
+    if (decoder_accept_file(path, &out->failure, err) < 0)
+        return -1;
     return run(&d, path, out, err);
 }
 
@@ -285,13 +306,8 @@ int af_decode_memory(const void *data, size_t size, const struct af_decode_opts 
     struct decoder d;
     decoder_init(&d, opts);
     memset(out, 0, sizeof *out);
-
-    if (!data || size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the buffer has 0 bytes");
-    }
-    d.memory.data = data;
-    d.memory.size = size;
+    if (decoder_accept_memory(&d, data, size, &out->failure, err) < 0)
+        return -1;
     return run(&d, NULL, out, err);
 }
 
@@ -300,11 +316,16 @@ void af_audio_free(struct af_audio *audio)
     if (!audio)
         return;
     free(audio->samples);
-    free(audio->tags.artist);
-    free(audio->tags.title);
-    free(audio->tags.album);
-    free(audio->tags.genre);
     audio->samples = NULL;
     audio->n_samples = 0;
-    memset(&audio->tags, 0, sizeof audio->tags);
+    decoder_free_tags(&audio->tags);
+}
+
+void decoder_free_tags(struct af_audio_tags *tags)
+{
+    free(tags->artist);
+    free(tags->title);
+    free(tags->album);
+    free(tags->genre);
+    memset(tags, 0, sizeof *tags);
 }

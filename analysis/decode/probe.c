@@ -6,7 +6,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ---------------------------------------------------------------------------
  * Probing (decode.h): the same opening, then the first PROBE_HEAD_SECONDS decoded,
@@ -143,12 +142,8 @@ int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *e
     struct decoder d;
     decoder_init(&d, NULL);
     memset(out, 0, sizeof *out);
-
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the file has 0 bytes");
-    }
+    if (decoder_accept_file(path, &out->failure, err) < 0)
+        return -1;
     return run_probe(&d, path, out, err);
 }
 
@@ -158,13 +153,8 @@ int af_decode_probe_memory(const void *data, size_t size, struct af_audio_probe 
     struct decoder d;
     decoder_init(&d, NULL);
     memset(out, 0, sizeof *out);
-
-    if (!data || size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the buffer has 0 bytes");
-    }
-    d.memory.data = data;
-    d.memory.size = size;
+    if (decoder_accept_memory(&d, data, size, &out->failure, err) < 0)
+        return -1;
     return run_probe(&d, NULL, out, err);
 }
 
@@ -172,9 +162,5 @@ void af_audio_probe_free(struct af_audio_probe *probe)
 {
     if (!probe)
         return;
-    free(probe->tags.artist);
-    free(probe->tags.title);
-    free(probe->tags.album);
-    free(probe->tags.genre);
-    memset(&probe->tags, 0, sizeof probe->tags);
+    decoder_free_tags(&probe->tags);
 }
