@@ -258,8 +258,9 @@ static const char *file_kind(mode_t mode)
     return "not a file";
 }
 
-/* The checks before opening an input, shared by af_decode_* and af_decode_probe_*. */
-int decoder_accept_file(const char *path, enum af_decode_failure *failure, af_err *err)
+/* A file must be a regular file with bytes: a FIFO, socket or device would block the
+ * open or the read for ever (or never end). */
+static int accept_file(const char *path, enum af_decode_failure *failure, af_err *err)
 {
     struct stat st;
     if (stat(path, &st) != 0)
@@ -268,8 +269,6 @@ int decoder_accept_file(const char *path, enum af_decode_failure *failure, af_er
         *failure = AF_DECODE_EMPTY;
         return af_err_set(err, "empty: the file has 0 bytes");
     }
-    /* A FIFO, socket or device would block the open or the read for ever (or never
-     * end): only regular files are audio files here. */
     if (!S_ISREG(st.st_mode)) {
         *failure = AF_DECODE_UNREADABLE;
         return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
@@ -277,9 +276,12 @@ int decoder_accept_file(const char *path, enum af_decode_failure *failure, af_er
     return 0;
 }
 
-int decoder_accept_memory(struct decoder *d, const void *data, size_t size,
-                          enum af_decode_failure *failure, af_err *err)
+int decoder_start(struct decoder *d, const struct af_decode_opts *opts, const char *path,
+                  const void *data, size_t size, enum af_decode_failure *failure, af_err *err)
 {
+    decoder_init(d, opts);
+    if (path)
+        return accept_file(path, failure, err);
     if (!data || size == 0) {
         *failure = AF_DECODE_EMPTY;
         return af_err_set(err, "empty: the buffer has 0 bytes");
@@ -289,26 +291,27 @@ int decoder_accept_memory(struct decoder *d, const void *data, size_t size,
     return 0;
 }
 
+/* af_decode_file (path) and af_decode_memory (path NULL: data, size). */
+static int decode_input(const char *path, const void *data, size_t size,
+                        const struct af_decode_opts *opts, struct af_audio *out, af_err *err)
+{
+    struct decoder d;
+    memset(out, 0, sizeof *out);
+    if (decoder_start(&d, opts, path, data, size, &out->failure, err) < 0)
+        return -1;
+    return run(&d, path, out, err);
+}
+
 int af_decode_file(const char *path, const struct af_decode_opts *opts, struct af_audio *out,
                    af_err *err)
 {
-    struct decoder d;
-    decoder_init(&d, opts);
-    memset(out, 0, sizeof *out);
-    if (decoder_accept_file(path, &out->failure, err) < 0)
-        return -1;
-    return run(&d, path, out, err);
+    return decode_input(path, NULL, 0, opts, out, err);
 }
 
 int af_decode_memory(const void *data, size_t size, const struct af_decode_opts *opts,
                      struct af_audio *out, af_err *err)
 {
-    struct decoder d;
-    decoder_init(&d, opts);
-    memset(out, 0, sizeof *out);
-    if (decoder_accept_memory(&d, data, size, &out->failure, err) < 0)
-        return -1;
-    return run(&d, NULL, out, err);
+    return decode_input(NULL, data, size, opts, out, err);
 }
 
 void af_audio_free(struct af_audio *audio)

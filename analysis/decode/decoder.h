@@ -127,12 +127,12 @@ static inline float *decoder_out_end(struct decoder *d)
 void decoder_init(struct decoder *d, const struct af_decode_opts *opts);
 int decoder_decode_packets(struct decoder *d, double stop_after, af_err *err);
 void decoder_close(struct decoder *d);
-/* Before opening: a file must be a regular file with bytes (a FIFO or device would
- * block for ever), a buffer must have bytes (then it becomes d's input).  0, or -1
- * with *failure and err set.  Shared by af_decode_* and af_decode_probe_*. */
-int decoder_accept_file(const char *path, enum af_decode_failure *failure, af_err *err);
-int decoder_accept_memory(struct decoder *d, const void *data, size_t size,
-                          enum af_decode_failure *failure, af_err *err);
+/* Starts a decode or probe of a file (path) or a buffer (path NULL: data, size):
+ * d initialised with opts (NULL: defaults), then what cannot be audio refused before
+ * opening: a file that is empty or not a regular file (a FIFO or device would block
+ * for ever), an empty buffer.  0, or -1 with *failure and err set. */
+int decoder_start(struct decoder *d, const struct af_decode_opts *opts, const char *path,
+                  const void *data, size_t size, enum af_decode_failure *failure, af_err *err);
 /* Frees the tags' strings and clears them (af_audio_free, af_audio_probe_free). */
 void decoder_free_tags(struct af_audio_tags *tags);
 

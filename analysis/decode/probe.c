@@ -137,25 +137,26 @@ done:
     return ret;
 }
 
-int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *err)
+/* af_decode_probe_file (path) and af_decode_probe_memory (path NULL: data, size). */
+static int probe_input(const char *path, const void *data, size_t size,
+                       struct af_audio_probe *out, af_err *err)
 {
     struct decoder d;
-    decoder_init(&d, NULL);
     memset(out, 0, sizeof *out);
-    if (decoder_accept_file(path, &out->failure, err) < 0)
+    if (decoder_start(&d, NULL, path, data, size, &out->failure, err) < 0)
         return -1;
     return run_probe(&d, path, out, err);
+}
+
+int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *err)
+{
+    return probe_input(path, NULL, 0, out, err);
 }
 
 int af_decode_probe_memory(const void *data, size_t size, struct af_audio_probe *out,
                            af_err *err)
 {
-    struct decoder d;
-    decoder_init(&d, NULL);
-    memset(out, 0, sizeof *out);
-    if (decoder_accept_memory(&d, data, size, &out->failure, err) < 0)
-        return -1;
-    return run_probe(&d, NULL, out, err);
+    return probe_input(NULL, data, size, out, err);
 }
 
 void af_audio_probe_free(struct af_audio_probe *probe)
