@@ -172,16 +172,8 @@ void decoder_close(struct decoder *d)
 static int run_once(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
 {
     int ret = -1;
-    if (decoder_check_options(d, err) < 0 || decoder_open_input(d, path, err) < 0 ||
-        decoder_open_audio_stream(d, err) < 0 || decoder_read_metadata(d, err) < 0)
+    if (decoder_check_options(d, err) < 0 || decoder_open(d, path, err) < 0)
         goto done;
-
-    d->packet = av_packet_alloc();
-    d->frame = av_frame_alloc();
-    if (!d->packet || !d->frame) {
-        decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
-        goto done;
-    }
     decoder_span_plan(d);
     size_t capacity = d->span ? decoder_span_capacity(d) : decoder_initial_capacity(d);
     if (decoder_reserve_output(d, capacity, err) < 0 || decode_all(d, err) < 0 ||

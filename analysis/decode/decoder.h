@@ -93,6 +93,8 @@ const char *decoder_ffmpeg_detail(char *buf, size_t size);
 int decoder_open_input(struct decoder *d, const char *path, af_err *err);
 int decoder_open_audio_stream(struct decoder *d, af_err *err);
 int decoder_read_metadata(struct decoder *d, af_err *err);
+/* All of the above, then the packet and frame to decode with (decode and probe alike). */
+int decoder_open(struct decoder *d, const char *path, af_err *err);
 void decoder_close_input(struct decoder *d);
 
 /* resample.c */

@@ -342,6 +342,18 @@ int decoder_read_metadata(struct decoder *d, af_err *err)
     return 0;
 }
 
+int decoder_open(struct decoder *d, const char *path, af_err *err)
+{
+    if (decoder_open_input(d, path, err) < 0 || decoder_open_audio_stream(d, err) < 0 ||
+        decoder_read_metadata(d, err) < 0)
+        return -1;
+    d->packet = av_packet_alloc();
+    d->frame = av_frame_alloc();
+    if (!d->packet || !d->frame)
+        return decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
+    return 0;
+}
+
 void decoder_close_input(struct decoder *d)
 {
     avcodec_free_context(&d->codec);

@@ -83,15 +83,8 @@ static int run_probe(struct decoder *d, const char *path, struct af_audio_probe 
     int ret = -1;
     d->probing = 1;
     d->end_seconds = NAN;
-    if (decoder_open_input(d, path, err) < 0 || decoder_open_audio_stream(d, err) < 0 ||
-        decoder_read_metadata(d, err) < 0)
+    if (decoder_open(d, path, err) < 0)
         goto done;
-    d->packet = av_packet_alloc();
-    d->frame = av_frame_alloc();
-    if (!d->packet || !d->frame) {
-        decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
-        goto done;
-    }
 
     /* No usable declared duration (none, a bitrate estimate, or too short to split
      * into head and tail): decode it all, which is then the only proof there is. */
