@@ -111,42 +111,13 @@ expect_no "wrong|$PGPASSWORD" "$err" "host 1: no password in the message"
 
 # ---- the work: tracks from the fake Last.fm (database host side), labelled ----------------------
 world="$test_tmp/world"
-python3 "$AF_PROJECT/scripts/demo-world" -q --genres jazz,metal --artists 6 --tracks-per-artist 1 --seconds 8 --jobs 2 "$world" ||
-    { echo "not ok - generate the demo world"; exit 1; }
-export LASTFM_API_KEY="hosts-key-$tag" SPOTIFY_CLIENT_ID="hosts-id" SPOTIFY_CLIENT_SECRET="hosts-secret-$tag"
-python3 - "$world/world.json" <<'PY'
-import json, os, sys
-w = json.load(open(sys.argv[1]))
-w["lastfm"] = {"api_key": os.environ["LASTFM_API_KEY"]}
-w["spotify_credentials"] = {"id": os.environ["SPOTIFY_CLIENT_ID"], "secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
-json.dump(w, open(sys.argv[1], "w"))
-PY
-start_fakeapi "$world/world.json"
+start_demo_fakeapi "$world" 6 8 hosts
 trap 'kill $fakeapi_pid 2>/dev/null; cleanup_hosts' EXIT
 dead_peer=6 # the server ends a silent worker's session after this long
 host_conf() { # host_conf FILE URL [REQUESTS_PER_SECOND]
-    local rps=${3:-0}
-    cat >"$1" <<CONF
-[database]
-dead_peer_seconds = $dead_peer
-[http]
-; the fake APIs are on loopback / the test hosts' private addresses
-allow_private_addresses = true
-[lastfm]
-api_url = $2/2.0/
-requests_per_second = 0
+    { printf '[database]\ndead_peer_seconds = %s\n' "$dead_peer"; fakeapi_conf "$2" "${3:-0}"; cat <<CONF; } >"$1"
 [fetch]
 lease_seconds = 10
-[spotify]
-accounts_url = $2/spotify/accounts/api/token
-api_url = $2/spotify/v1
-requests_per_second = $rps
-[deezer]
-api_url = $2/deezer
-requests_per_second = $rps
-[itunes]
-api_url = $2/itunes
-requests_per_second = $rps
 [extract]
 lease_seconds = 4
 CONF

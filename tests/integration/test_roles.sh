@@ -36,35 +36,9 @@ expect_status 1 "the worker cannot touch the migrations' record"
 
 # ---- every stage as the worker, end to end against the fake APIs --------------------------------
 world="$test_tmp/world"
-python3 "$AF_PROJECT/scripts/demo-world" -q --genres jazz,metal --artists 5 --tracks-per-artist 1 --seconds 6 --jobs 2 "$world" ||
-    { echo "not ok - generate the demo world"; exit 1; }
-export LASTFM_API_KEY="roles-key-$tag" SPOTIFY_CLIENT_ID="roles-id" SPOTIFY_CLIENT_SECRET="roles-secret-$tag"
-python3 - "$world/world.json" <<'PY'
-import json, os, sys
-w = json.load(open(sys.argv[1]))
-w["lastfm"] = {"api_key": os.environ["LASTFM_API_KEY"]}
-w["spotify_credentials"] = {"id": os.environ["SPOTIFY_CLIENT_ID"], "secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
-json.dump(w, open(sys.argv[1], "w"))
-PY
-start_fakeapi "$world/world.json"
+start_demo_fakeapi "$world" 5 6 roles
 trap 'kill $fakeapi_pid 2>/dev/null; drop_roles; cleanup_lib' EXIT
-cat >"$test_tmp/roles.conf" <<CONF
-[http]
-; the fake APIs are on loopback / the test hosts' private addresses
-allow_private_addresses = true
-[lastfm]
-api_url = $fakeapi_url/2.0/
-requests_per_second = 0
-[spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
-requests_per_second = 0
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
+{ fakeapi_conf; cat <<CONF; } >"$test_tmp/roles.conf"
 [train]
 hidden_layers = 16
 max_epochs = 5
