@@ -178,23 +178,28 @@ expect_eq "0" "$(q "SELECT count(*) FROM fetch_attempts WHERE run_id > $fetch2")
 
 # ---- extraction: host 1's link is cut while it holds leases ---------------------------------------
 # To cut it inside its store transaction every time (not only when the timing happens to
-# fall there), a lock the test holds on track_features stops host 1's next store after it
-# has marked its batch's jobs done (their rows locked) and before its features go in.
+# fall there), a gate stops host 1's second store after it has marked that batch's jobs
+# done (their rows locked) and before its features go in: a trigger that waits on an
+# advisory lock the test holds once the first batch's features are in. (Polling for the
+# first batch and then locking the table raced with a fast host 1 on a loaded machine.)
+q "CREATE FUNCTION af_test_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN
+     IF (SELECT count(*) FROM track_features) >= 3 THEN PERFORM pg_advisory_lock_shared(4242); END IF;
+     RETURN NEW;
+   END \$\$;
+   CREATE TRIGGER af_test_gate BEFORE INSERT ON track_features FOR EACH ROW EXECUTE FUNCTION af_test_gate()" >/dev/null
+printf "SET application_name = 'af_test_hold';\nSELECT pg_advisory_lock(4242);\nSELECT pg_sleep(300);\n" |
+    timeout 310 psql -XAtq -h "$pgdir" -U postgres -d audiofiler >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do # the gate is closed before host 1 starts
+    [ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" = 1 ] && break
+    sleep 0.05
+done
 on_host 1 af-extract --config "$test_tmp/host1.conf" --db "$(conn 1)" --jobs 1 --batch 3 >"$test_tmp/x1.log" 2>&1 &
 x1=$!
 pids+=("$x1")
-held=""
-for _ in $(seq 600); do # until host 1 has committed a batch and holds the next one
-    held=$(q "SELECT string_agg(track_id::text, ',' ORDER BY track_id) FROM extraction_jobs WHERE status = 'running'
-              AND (SELECT count(*) FROM extraction_jobs WHERE status = 'done') > 0")
-    [ -n "$held" ] && break
-    sleep 0.05
-done
-printf "SET application_name = 'af_test_hold';\nBEGIN;\nLOCK TABLE track_features IN SHARE MODE;\nSELECT pg_sleep(300);\n" |
-    timeout 310 psql -XAtq -h "$pgdir" -U postgres -d audiofiler >/dev/null 2>&1 &
-pids+=($!)
 waiting=""
-for _ in $(seq 600); do # until host 1's session waits on that lock, its jobs' rows locked
+for _ in $(seq 1200); do # until host 1's session waits at the gate, its jobs' rows locked
     waiting=$(q "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hostworker' AND wait_event_type = 'Lock'
                  AND client_addr = '$w1_ip'")
     [ "$waiting" = 1 ] && break
@@ -204,7 +209,7 @@ ip -n "$ns_w1" link set "w1$tag" down # the cable is pulled
 cut_at=$(date +%s)
 [ "$waiting" = 1 ] && pass "extract: host 1 cut off inside its store transaction" ||
     fail "extract: host 1 cut off inside its store transaction" "no session of host 1 waits on the lock"
-q "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_hold'" >/dev/null
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_hold'" >/dev/null # the gate opens
 # Its server session goes on (the DELETE it waited for completes) and then sits idle in a
 # transaction that holds the jobs' row locks, its answer lost on the dead link.
 idle_in_xact() { q "SELECT count(*) FROM pg_stat_activity WHERE usename = 'hostworker' AND client_addr = '$w1_ip' AND state = 'idle in transaction'"; }
