@@ -12,11 +12,13 @@
  *   POST /api/correct                    record a correction (JSON body)
  *   GET  /api/preview?key=PROVIDER:ID    a found preview's audio, for the player
  *
- * Requests are answered concurrently by libmicrohttpd's pool of [serve] threads
- * worker threads, each borrowing an engine (its own database connection, model and
- * analyser: serve_pool.h) for the request; the previews are cached for all.  Limits: [serve] max_upload_bytes (413),
- * requests_per_minute per client address (429), request_timeout_seconds,
- * max_connections.  It listens on 127.0.0.1 unless [serve] listen says otherwise;
+ * Requests are answered concurrently: libmicrohttpd gives every connection its own
+ * thread (at most max_connections), and an API request borrows one of [serve]
+ * workers engines (its own database connection, model and analyser: serve_pool.h)
+ * for its duration; the previews are cached for all.  So a slow request holds one
+ * connection and one engine, never the page or another client's connection.
+ * Limits: [serve] max_upload_bytes (413), requests_per_minute per client address
+ * (429), request_timeout_seconds, max_connections.  It listens on 127.0.0.1 unless [serve] listen says otherwise;
  * then POST /api/correct needs the token of AF_SERVE_TOKEN (401 without it).
  */
 #include <arpa/inet.h>
@@ -58,8 +60,9 @@ static const char usage[] =
     "route, track or match, 405 wrong method, 413 body too large, 422 audio that cannot\n"
     "be analysed, 429 too many requests, 502 the providers failed, 503 searching off or\n"
     "database unavailable. SIGINT/SIGTERM stop it.\n"
-    "Requests are answered concurrently by [serve] threads worker threads (default 4),\n"
-    "each with its own database connection and analyser; previews are cached for all.\n";
+    "Requests are answered concurrently, each connection in its own thread; [serve]\n"
+    "workers (default 4) API requests at once, each with its own database connection,\n"
+    "model and analyser; the downloaded previews are cached for all.\n";
 
 enum { OPT_LISTEN = AF_OPT_FIRST_PROGRAM_OPTION, OPT_PORT, OPT_PORT_FILE };
 
@@ -71,7 +74,7 @@ struct server {
     const char *token;        /* NULL on loopback */
     size_t max_upload;
     double per_minute;
-    pthread_mutex_t clients_lock; /* the worker threads share the per-client buckets */
+    pthread_mutex_t clients_lock; /* the connections' threads share the per-client buckets */
     struct {
         char addr[64];
         struct af_rate_limiter rl;
@@ -407,15 +410,16 @@ int main(int argc, char **argv)
     s.assets_dir = dir && *dir ? dir : default_assets();
     s.max_upload = (size_t)af_config_int(app.cfg, "serve.max_upload_bytes");
     s.per_minute = (double)af_config_int(app.cfg, "serve.requests_per_minute");
-    int threads = (int)af_config_int(app.cfg, "serve.threads");
-    if (serve_pool_open(&s.pool, &app, af_config_str(app.cfg, "serve.model"), threads, &err) != 0)
+    int workers = (int)af_config_int(app.cfg, "serve.workers");
+    if (serve_pool_open(&s.pool, &app, af_config_str(app.cfg, "serve.model"), workers, &err) != 0)
         return af_app_fail(&app, &err);
     pthread_mutex_init(&s.clients_lock, NULL);
-    /* A pool of worker threads, each polling its own connections: a request that takes
-     * long (a download, an analysis) holds one thread, the others keep answering. */
+    /* A thread per connection, not a thread pool: a pool's thread polls several
+     * connections, so a slow request (a download, an analysis) would hold up the others
+     * that landed on its thread (measured: 2 of 3 slow predictions serialised, often). */
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handle, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
         NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)af_config_int(app.cfg, "serve.request_timeout_seconds"),
@@ -430,8 +434,8 @@ int main(int argc, char **argv)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : 0;
-    log_info("listening on http://%s:%u/ with %d worker thread(s) (assets %s)%s", listen, port,
-             threads, s.assets_dir,
+    log_info("listening on http://%s:%u/ with %d worker(s) (assets %s)%s", listen, port,
+             workers, s.assets_dir,
              s.token ? "; corrections need the token" : "");
     if (port_file) {
         FILE *f = fopen(port_file, "w");

@@ -19,7 +19,7 @@
 
 struct serve_engine {
     struct af_app *app;
-    PGconn *db; /* this engine's own connection: one engine per worker thread */
+    PGconn *db; /* this engine's own connection: an engine serves one request at a time */
     af_stored_model stored;
     af_ensemble net;
     bool mean_log; /* the model's aggregation of a file's windows (predictor.h) */

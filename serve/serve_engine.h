@@ -7,7 +7,7 @@
  * Each call returns the HTTP status af-serve answers with and a JSON body (success
  * or {"error": "..."}); af-serve's README section lists them.  An engine has its own
  * database connection, analyser and provider client and is used by one thread at a
- * time; af-serve keeps one per worker thread (serve_pool.h).  Found previews go into
+ * time; af-serve keeps [serve] workers of them (serve_pool.h).  Found previews go into
  * the cache the engines share (preview_cache.h), so that the page's player (GET
  * /api/preview) and a repeated prediction do not download them again.
  */

@@ -1,9 +1,9 @@
 /*
- * serve_pool.h — af-serve's engines, one per worker thread of libmicrohttpd's
- * thread pool: each has its own database connection, analyser and provider client
- * (serve_engine.h), so that a slow request (a preview downloading, a file being
- * analysed) holds one worker while the others keep answering.  A request borrows
- * an engine for its duration; with as many engines as threads none ever waits.
+ * serve_pool.h — af-serve's engines ([serve] workers of them): each has its own
+ * database connection, model, analyser and provider client (serve_engine.h).  An API
+ * request, in its connection's thread, borrows one for its duration, so that a slow
+ * request (a preview downloading, a file being analysed) holds one engine while the
+ * others keep answering; when all are busy the next request waits for one.
  * The preview cache is the one thing the engines share (preview_cache.h).
  */
 #ifndef AF_SERVE_POOL_H

@@ -213,7 +213,7 @@ static int pca_map(PGconn *db, const char *id, af_sb *out, af_err *err)
                           "their first two principal axes, coloured by label (grey: unlabelled); "
                           "ringed: test tracks the model got wrong. Hover a point for its "
                           "track."
-                          "</p>\n<svg width=\"620\" height=\"460\" viewBox=\"0 0 620 460\" "
+                          "</p>\n<svg width=\"720\" height=\"460\" viewBox=\"0 0 720 460\" "
                           "role=\"img\" aria-label=\"PCA map\"><rect width=\"460\" height=\"460\" "
                           "fill=\"#fff\" stroke=\"#ccc\"/>\n", n, dim);
         /* the model's genres, for colours and the legend */

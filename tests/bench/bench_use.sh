@@ -4,7 +4,7 @@
 # analysis, prediction; a process start included), and af-serve's requests per second
 # for GET /api/predict on a cached preview and GET /api/similar, measured with curl
 # keep-alive loops (N_REQUESTS per client) from 1 and from 4 concurrent clients
-# (af-serve's [serve] threads workers answer at once; the machine's cores bound it).
+# (af-serve's [serve] workers answer at once; the machine's cores bound it).
 set -u
 source "$AF_PROJECT/tests/lib.sh"
 source "$AF_PROJECT/tests/integration/use_model.sh"
@@ -46,7 +46,7 @@ rate() { # NAME PATH CLIENTS: CLIENTS curl processes, n keep-alive requests each
     [ "$failed" -eq 0 ] || { echo "$1: a request failed"; return 1; }
     echo "RESULT af-serve $1, $3 client(s): $(awk "BEGIN { printf \"%.1f requests/s (%.1f ms per request per client)\", $total / ($t1 - $t0), 1000 * ($t1 - $t0) / $n }") over $total requests"
 }
-echo "  af-serve: $(grep -o 'with [0-9]* worker thread(s)' "$test_tmp/serve.log"), $(nproc) core(s)"
+echo "  af-serve: $(grep -o 'with [0-9]* worker(s)' "$test_tmp/serve.log"), $(nproc) core(s)"
 for clients in 1 4; do
     rate "GET /api/predict (cached preview)" "/api/predict?q=Low%20Band%20-%20Deep%20Tone" $clients
     rate "GET /api/similar?track=1&k=10" "/api/similar?track=1&k=10" $clients
