@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+
 /* viridis at 0, 1/4, 1/2, 3/4 and 1, linearly interpolated between */
 static const uint8_t stops[5][3] = {
     {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
@@ -65,35 +67,18 @@ uint8_t *af_bmp8(const uint8_t *pixels, int w, int h, size_t *len)
     return b;
 }
 
-void af_base64(const uint8_t *data, size_t len, char *out)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)data[i + 1] << 8;
-        if (i + 2 < len)
-            v |= data[i + 2];
-        out[o++] = a[v >> 18 & 63];
-        out[o++] = a[v >> 12 & 63];
-        out[o++] = i + 1 < len ? a[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < len ? a[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 void af_bmp8_data_uri(const uint8_t *pixels, int w, int h, af_sb *out)
 {
     size_t len;
     uint8_t *bmp = af_bmp8(pixels, w, h, &len);
-    char *text = bmp ? malloc(4 * ((len + 2) / 3) + 1) : NULL;
+    size_t text_len = 4 * ((len + 2) / 3) + 1;
+    char *text = bmp ? malloc(text_len) : NULL;
     if (!text) {
         free(bmp);
         af_sb_puts(out, "data:,"); /* out of memory: an empty picture, not a crash */
         return;
     }
-    af_base64(bmp, len, text);
+    af_base64_encode(bmp, len, text, text_len);
     af_sb_puts(out, "data:image/bmp;base64,");
     af_sb_puts(out, text);
     free(text);

@@ -23,7 +23,4 @@ uint8_t *af_bmp8(const uint8_t *pixels, int w, int h, size_t *len);
 /* Appends "data:image/bmp;base64,..." of the BMP to out. */
 void af_bmp8_data_uri(const uint8_t *pixels, int w, int h, af_sb *out);
 
-/* Standard base64 (with padding) of data into out (4 * ceil(len / 3) chars + NUL). */
-void af_base64(const uint8_t *data, size_t len, char *out);
-
 #endif

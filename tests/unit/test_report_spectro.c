@@ -1,6 +1,6 @@
 /*
  * test_report_spectro.c — af-report's per-genre pictures (train/report_spectro.c,
- * train/report_image.c): base64 against known vectors; the BMP's header, palette
+ * train/report_image.c): the data: URI is the BMP in base64; the BMP's header, palette
  * and bottom-up padded rows; a 1 kHz tone's spectrogram is brightest in the mel band
  * of 1 kHz (Slaney mel: linear below 1 kHz) in every column, the columns cover the
  * whole excerpt, and silence-free noise spreads over the bands.
@@ -15,24 +15,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "../../train/report_image.h"
 #include "../../train/report_spectro.h"
 
-static void test_base64(void **state)
+static void test_data_uri(void **state)
 {
     (void)state;
-    char out[16];
-    af_base64((const uint8_t *)"", 0, out);
-    assert_string_equal(out, "");
-    af_base64((const uint8_t *)"f", 1, out);
-    assert_string_equal(out, "Zg==");
-    af_base64((const uint8_t *)"fo", 2, out);
-    assert_string_equal(out, "Zm8=");
-    af_base64((const uint8_t *)"foobar", 6, out);
-    assert_string_equal(out, "Zm9vYmFy");
-    const uint8_t high[3] = {0xfb, 0xff, 0xbf};
-    af_base64(high, 3, out);
-    assert_string_equal(out, "+/+/");
+    const uint8_t px[2] = {0, 255};
+    size_t len;
+    uint8_t *b = af_bmp8(px, 2, 1, &len);
+    assert_non_null(b);
+    char want[2048] = "data:image/bmp;base64,";
+    assert_int_equal(af_base64_encode(b, len, want + strlen(want), sizeof want - strlen(want)), 0);
+    free(b);
+    af_sb sb = {0};
+    af_bmp8_data_uri(px, 2, 1, &sb);
+    assert_true(af_sb_ok(&sb));
+    assert_string_equal(af_sb_str(&sb), want);
+    assert_memory_equal(af_sb_str(&sb) + 22, "Qk0", 3); /* "BM" */
+    af_sb_free(&sb);
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -109,7 +111,7 @@ static void test_tone(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_base64), cmocka_unit_test(test_bmp),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_data_uri), cmocka_unit_test(test_bmp),
                                        cmocka_unit_test(test_tone)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
