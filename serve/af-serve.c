@@ -12,14 +12,18 @@
  *   POST /api/correct                    record a correction (JSON body)
  *   GET  /api/preview?key=PROVIDER:ID    a found preview's audio, for the player
  *
- * Requests are answered one at a time by the daemon's thread (one database
- * connection, one model).  Limits: [serve] max_upload_bytes (413),
- * requests_per_minute per client address (429), request_timeout_seconds,
- * max_connections.  It listens on 127.0.0.1 unless [serve] listen says otherwise;
+ * Requests are answered concurrently: libmicrohttpd gives every connection its own
+ * thread (at most max_connections), and an API request borrows one of [serve]
+ * workers engines (its own database connection, model and analyser: serve_pool.h)
+ * for its duration; the previews are cached for all.  So a slow request holds one
+ * connection and one engine, never the page or another client's connection.
+ * Limits: [serve] max_upload_bytes (413), requests_per_minute per client address
+ * (429), request_timeout_seconds, max_connections.  It listens on 127.0.0.1 unless [serve] listen says otherwise;
  * then POST /api/correct needs the token of AF_SERVE_TOKEN (401 without it).
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "serve_engine.h"
+#include "serve_pool.h"
 
 static const char usage[] =
     "Usage: af-serve [OPTION]...\n"
@@ -54,18 +59,22 @@ static const char usage[] =
     "correction recorded, 400 bad request, 401 token missing or wrong, 404 no such\n"
     "route, track or match, 405 wrong method, 413 body too large, 422 audio that cannot\n"
     "be analysed, 429 too many requests, 502 the providers failed, 503 searching off or\n"
-    "database unavailable. SIGINT/SIGTERM stop it.\n";
+    "database unavailable. SIGINT/SIGTERM stop it.\n"
+    "Requests are answered concurrently, each connection in its own thread; [serve]\n"
+    "workers (default 4) API requests at once, each with its own database connection,\n"
+    "model and analyser; the downloaded previews are cached for all.\n";
 
 enum { OPT_LISTEN = AF_OPT_FIRST_PROGRAM_OPTION, OPT_PORT, OPT_PORT_FILE };
 
 #define CLIENTS 64
 
 struct server {
-    struct serve_engine *engine;
+    struct serve_pool *pool;
     const char *assets_dir;
     const char *token;        /* NULL on loopback */
     size_t max_upload;
     double per_minute;
+    pthread_mutex_t clients_lock; /* the connections' threads share the per-client buckets */
     struct {
         char addr[64];
         struct af_rate_limiter rl;
@@ -169,10 +178,8 @@ static void client_address(struct MHD_Connection *c, char *buf, size_t len)
 }
 
 /* A token bucket per client address (the last CLIENTS addresses seen). */
-static bool rate_ok(struct server *s, const char *addr)
+static bool rate_ok_locked(struct server *s, const char *addr)
 {
-    if (s->per_minute <= 0)
-        return true;
     int slot = -1;
     for (int i = 0; i < CLIENTS; i++)
         if (s->clients[i].used && strcmp(s->clients[i].addr, addr) == 0)
@@ -189,6 +196,16 @@ static bool rate_ok(struct server *s, const char *addr)
         s->clients[slot].used = true;
     }
     return af_rate_limiter_try_take(&s->clients[slot].rl) <= 0;
+}
+
+static bool rate_ok(struct server *s, const char *addr)
+{
+    if (s->per_minute <= 0)
+        return true;
+    pthread_mutex_lock(&s->clients_lock);
+    bool ok = rate_ok_locked(s, addr);
+    pthread_mutex_unlock(&s->clients_lock);
+    return ok;
 }
 
 static bool token_ok(struct server *s, struct MHD_Connection *c)
@@ -212,37 +229,41 @@ static const char *arg(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result api(struct server *s, struct MHD_Connection *c, const char *url,
-                           const char *method, struct request *rq)
+static enum MHD_Result api_engine(struct server *s, struct serve_engine *engine,
+                                  struct MHD_Connection *c, const char *url,
+                                  const char *method, struct request *rq)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     json_t *out = NULL;
     int status;
     if (strcmp(url, "/api/status") == 0 && get) {
-        status = serve_status(s->engine, &out);
+        status = serve_status(engine, &out);
     } else if (strcmp(url, "/api/search") == 0 && get) {
-        status = serve_search(s->engine, arg(c, "q"), &out);
+        status = serve_search(engine, arg(c, "q"), &out);
     } else if (strcmp(url, "/api/predict") == 0 && get) {
         const char *pick = arg(c, "pick");
-        status = serve_predict_query(s->engine, arg(c, "q"), pick ? atoi(pick) : 0,
+        status = serve_predict_query(engine, arg(c, "q"), pick ? atoi(pick) : 0,
                                      arg(c, "deezer_id"), &out);
     } else if (strcmp(url, "/api/predict") == 0 && post) {
-        status = serve_predict_upload(s->engine, rq->body, rq->len, &out);
+        status = serve_predict_upload(engine, rq->body, rq->len, &out);
     } else if (strcmp(url, "/api/similar") == 0 && get) {
         const char *k = arg(c, "k");
-        status = serve_similar(s->engine, arg(c, "track"), k ? atoi(k) : 10, &out);
+        status = serve_similar(engine, arg(c, "track"), k ? atoi(k) : 10, &out);
     } else if (strcmp(url, "/api/correct") == 0 && post) {
         if (!token_ok(s, c))
             return send_error(c, 401, "corrections need 'Authorization: Bearer TOKEN' (the "
                                       "server's AF_SERVE_TOKEN)");
-        status = serve_correct(s->engine, rq->body, rq->len, &out);
+        status = serve_correct(engine, rq->body, rq->len, &out);
     } else if (strcmp(url, "/api/preview") == 0 && get) {
         size_t len;
-        const char *type;
-        const char *data = serve_preview(s->engine, arg(c, "key"), &len, &type);
-        return data ? send_bytes(c, 200, data, len, type)
-                    : send_error(c, 404, "no such preview (search and predict first)");
+        char type[32];
+        char *data = serve_preview(engine, arg(c, "key"), &len, type);
+        if (!data)
+            return send_error(c, 404, "no such preview (search and predict first)");
+        enum MHD_Result ret = send_bytes(c, 200, data, len, type);
+        free(data);
+        return ret;
     } else {
         static const char *const routes[] = {"/api/status", "/api/search", "/api/predict",
                                              "/api/similar", "/api/correct", "/api/preview"};
@@ -252,6 +273,16 @@ static enum MHD_Result api(struct server *s, struct MHD_Connection *c, const cha
         return send_error(c, 404, "no such API route");
     }
     return send_json(c, status, out);
+}
+
+/* An API request borrows one of the engines for its duration (serve_pool.h). */
+static enum MHD_Result api(struct server *s, struct MHD_Connection *c, const char *url,
+                           const char *method, struct request *rq)
+{
+    struct serve_engine *engine = serve_pool_acquire(s->pool);
+    enum MHD_Result ret = api_engine(s, engine, c, url, method, rq);
+    serve_pool_release(s->pool, engine);
+    return ret;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -379,24 +410,32 @@ int main(int argc, char **argv)
     s.assets_dir = dir && *dir ? dir : default_assets();
     s.max_upload = (size_t)af_config_int(app.cfg, "serve.max_upload_bytes");
     s.per_minute = (double)af_config_int(app.cfg, "serve.requests_per_minute");
-    if (serve_engine_open(&s.engine, &app, af_config_str(app.cfg, "serve.model"), &err) != 0)
+    int workers = (int)af_config_int(app.cfg, "serve.workers");
+    if (serve_pool_open(&s.pool, &app, af_config_str(app.cfg, "serve.model"), workers, &err) != 0)
         return af_app_fail(&app, &err);
+    pthread_mutex_init(&s.clients_lock, NULL);
+    /* A thread per connection, not a thread pool: a pool's thread polls several
+     * connections, so a slow request (a download, an analysis) would hold up the others
+     * that landed on its thread (measured: 2 of 3 slow predictions serialised, often). */
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handle, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
         NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)af_config_int(app.cfg, "serve.request_timeout_seconds"),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)af_config_int(app.cfg, "serve.max_connections"),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
     if (!d) {
-        serve_engine_close(s.engine);
+        serve_pool_close(s.pool);
+        pthread_mutex_destroy(&s.clients_lock);
         af_err_set(&err, "cannot listen on %s:%ld: %m", listen,
                    af_config_int(app.cfg, "serve.port"));
         return af_app_fail(&app, &err);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : 0;
-    log_info("listening on http://%s:%u/ (assets %s)%s", listen, port, s.assets_dir,
+    log_info("listening on http://%s:%u/ with %d worker(s) (assets %s)%s", listen, port,
+             workers, s.assets_dir,
              s.token ? "; corrections need the token" : "");
     if (port_file) {
         FILE *f = fopen(port_file, "w");
@@ -408,7 +447,8 @@ int main(int argc, char **argv)
     while (!af_app_stop_requested())
         af_sleep_seconds(0.2);
     MHD_stop_daemon(d);
-    serve_engine_close(s.engine);
+    serve_pool_close(s.pool);
+    pthread_mutex_destroy(&s.clients_lock);
     for (int i = 0; i < CLIENTS; i++)
         if (s.clients[i].used)
             af_rate_limiter_destroy(&s.clients[i].rl);

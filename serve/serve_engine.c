@@ -8,25 +8,18 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "../fetch/fetch_lookup.h"
 #include "../train/embeddings.h"
 #include "../train/predictor.h"
 
-#define CACHE_SLOTS 16
 #define SIMILAR_K 8
-
-struct cached_preview {
-    char key[96];          /* "deezer:701" */
-    char *data;
-    size_t size;
-    char content_type[32];
-    unsigned long used;    /* last use, for eviction */
-};
 
 struct serve_engine {
     struct af_app *app;
+    PGconn *db; /* this engine's own connection: an engine serves one request at a time */
     af_stored_model stored;
     af_ensemble net;
     bool mean_log; /* the model's aggregation of a file's windows (predictor.h) */
@@ -36,8 +29,7 @@ struct serve_engine {
     bool have_an, have_embeddings;
     struct af_lookup *lookup; /* NULL: no provider configured, search answers 503 */
     char lookup_error[256];
-    struct cached_preview cache[CACHE_SLOTS];
-    unsigned long clock;
+    struct preview_cache *cache; /* shared by the engines, locked */
 };
 
 static int fail(json_t **out, int status, const char *fmt, ...)
@@ -60,13 +52,18 @@ static int db_fail(json_t **out, const af_err *err)
 }
 
 int serve_engine_open(struct serve_engine **out, struct af_app *app, const char *model,
-                      af_err *err)
+                      struct preview_cache *cache, af_err *err)
 {
     struct serve_engine *e = calloc(1, sizeof *e);
     if (!e)
         return af_err_set(err, "out of memory");
     e->app = app;
-    if (af_model_load_checked(app->db, model, &e->stored, &e->net, &e->mean_log, &e->params,
+    e->cache = cache;
+    if (!(e->db = af_db_connect(af_db_choose_conninfo(app->db_flag, af_config_str(
+                                                          app->cfg, "database.conninfo")),
+                                err)))
+        goto fail;
+    if (af_model_load_checked(e->db, model, &e->stored, &e->net, &e->mean_log, &e->params,
                               err) != 0 ||
         !(e->ctx = af_frame_ctx_new(err)) || af_analyser_init(&e->an, e->ctx, &e->params, err) != 0)
         goto fail;
@@ -74,7 +71,7 @@ int serve_engine_open(struct serve_engine **out, struct af_app *app, const char 
     char id[24];
     snprintf(id, sizeof id, "%lld", e->stored.id);
     const char *p[] = {id};
-    PGresult *res = af_db_query(app->db, "SELECT EXISTS (SELECT 1 FROM track_embeddings WHERE"
+    PGresult *res = af_db_query(e->db, "SELECT EXISTS (SELECT 1 FROM track_embeddings WHERE"
                                          " model_id = $1)", 1, p, err);
     if (!res)
         goto fail;
@@ -96,14 +93,14 @@ void serve_engine_close(struct serve_engine *e)
 {
     if (!e)
         return;
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        free(e->cache[i].data);
     af_lookup_close(e->lookup);
     if (e->have_an)
         af_analyser_destroy(&e->an);
     af_frame_ctx_free(e->ctx);
     af_ensemble_free(&e->net);
     af_stored_model_free(&e->stored);
+    if (e->db)
+        PQfinish(e->db);
     free(e);
 }
 
@@ -181,7 +178,7 @@ static json_t *similar_json(struct serve_engine *e, const float *emb, af_err *er
     snprintf(model, sizeof model, "%lld", e->stored.id);
     snprintf(k, sizeof k, "%d", SIMILAR_K);
     const char *p[] = {model, cube, k};
-    PGresult *res = cube ? af_db_query(e->app->db,
+    PGresult *res = cube ? af_db_query(e->db,
                                        "SELECT track_id, coalesce(artist, ''), coalesce(title, ''),"
                                        " label, distance FROM af_similar_to($1, $2::cube, $3, NULL)",
                                        3, p, err)
@@ -272,34 +269,6 @@ done:
     return status;
 }
 
-static struct cached_preview *cache_find(struct serve_engine *e, const char *key)
-{
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        if (e->cache[i].data && strcmp(e->cache[i].key, key) == 0) {
-            e->cache[i].used = ++e->clock;
-            return &e->cache[i];
-        }
-    return NULL;
-}
-
-static struct cached_preview *cache_put(struct serve_engine *e, const char *key, char *data,
-                                        size_t size, const char *codec)
-{
-    struct cached_preview *slot = &e->cache[0];
-    for (int i = 1; i < CACHE_SLOTS; i++)
-        if (!e->cache[i].data || e->cache[i].used < slot->used)
-            slot = &e->cache[i];
-    free(slot->data);
-    snprintf(slot->key, sizeof slot->key, "%s", key);
-    slot->data = data;
-    slot->size = size;
-    snprintf(slot->content_type, sizeof slot->content_type, "%s",
-             strcmp(codec, "aac") == 0 ? "audio/mp4" : strcmp(codec, "mp3") == 0 ? "audio/mpeg"
-                                                                                 : "application/octet-stream");
-    slot->used = ++e->clock;
-    return slot;
-}
-
 /* The collection's track for a found song, if any: by provider id, ISRC, or artist and
  * title after normalisation.  *label gets its current label (may stay ""). */
 static int collection_track(struct serve_engine *e, const struct af_lookup_hit *h, long long *id,
@@ -308,7 +277,7 @@ static int collection_track(struct serve_engine *e, const struct af_lookup_hit *
     const char *p[] = {h->provider, h->c.id, h->c.isrc[0] ? h->c.isrc : NULL,
                        h->c.artists ? h->c.artists : "", h->c.title ? h->c.title : ""};
     PGresult *res = af_db_query(
-        e->app->db,
+        e->db,
         "SELECT t.track_id, coalesce((SELECT g.name FROM track_labels l JOIN genres g USING (genre_id)"
         "        WHERE l.track_id = t.track_id AND l.status = 'labelled'"
         "        ORDER BY l.taxonomy_version DESC LIMIT 1), '')"
@@ -356,20 +325,25 @@ int serve_predict_query(struct serve_engine *e, const char *text, int pick,
     const struct af_lookup_hit *h = &hits.items[chosen];
     char key[96];
     snprintf(key, sizeof key, "%s:%s", h->provider, h->c.id);
-    struct cached_preview *cached = cache_find(e, key);
     struct af_verify_item v = {0};
-    if (!cached) {
-        char *data = NULL;
-        size_t size = 0;
+    char *data = NULL, content_type[32];
+    size_t size = 0;
+    if (!preview_cache_get(e->cache, key, &data, &size, content_type)) {
         af_err err = {0};
         if (af_lookup_preview(e->lookup, h, &data, &size, &v, &err) != 0) {
             af_lookup_hits_free(&hits);
             /* 422: the preview came but is not usable audio; 502: it did not come. */
             return fail(out, v.failure[0] ? 422 : 502, "%s", err.msg);
         }
-        cached = cache_put(e, key, data, size, v.codec);
+        /* the cache takes the download; this request works on its own copy */
+        preview_cache_put(e->cache, key, data, size, v.codec);
+        if (!preview_cache_get(e->cache, key, &data, &size, content_type)) {
+            af_lookup_hits_free(&hits);
+            return fail(out, 500, "out of memory");
+        }
     }
-    status = classify(e, cached->data, cached->size, out);
+    status = classify(e, data, size, out);
+    free(data);
     if (status == 200) {
         long long track = 0;
         char label[64];
@@ -384,7 +358,7 @@ int serve_predict_query(struct serve_engine *e, const char *text, int pick,
         json_object_set_new(*out, "track", hit_json(h));
         json_object_set_new(*out, "preview", json_pack("{s:s,s:s,s:s}", "source", h->provider,
                                                        "url", url, "content_type",
-                                                       cached->content_type));
+                                                       content_type));
         json_object_set_new(*out, "collection_track",
                             track ? json_pack("{s:I,s:s?}", "track_id", (json_int_t)track,
                                               "label", label[0] ? label : NULL)
@@ -404,15 +378,11 @@ int serve_predict_upload(struct serve_engine *e, const char *data, size_t size, 
     return status;
 }
 
-const char *serve_preview(struct serve_engine *e, const char *key, size_t *size,
-                          const char **content_type)
+char *serve_preview(struct serve_engine *e, const char *key, size_t *size,
+                   char content_type[32])
 {
-    struct cached_preview *c = key ? cache_find(e, key) : NULL;
-    if (!c)
-        return NULL;
-    *size = c->size;
-    *content_type = c->content_type;
-    return c->data;
+    char *data = NULL;
+    return key && preview_cache_get(e->cache, key, &data, size, content_type) ? data : NULL;
 }
 
 int serve_similar(struct serve_engine *e, const char *track, int k, json_t **out)
@@ -428,7 +398,7 @@ int serve_similar(struct serve_engine *e, const char *track, int k, json_t **out
     snprintf(ks, sizeof ks, "%d", k);
     const char *p[] = {model, track, ks};
     af_err err = {0};
-    PGresult *res = af_db_query(e->app->db,
+    PGresult *res = af_db_query(e->db,
                                 "SELECT EXISTS (SELECT 1 FROM track_embeddings WHERE model_id = $1"
                                 " AND track_id = $2)", 2, p, &err);
     if (!res)
@@ -437,7 +407,7 @@ int serve_similar(struct serve_engine *e, const char *track, int k, json_t **out
     PQclear(res);
     if (!known)
         return fail(out, 404, "track %s has no embedding under model %lld", track, e->stored.id);
-    res = af_db_query(e->app->db,
+    res = af_db_query(e->db,
                       "SELECT track_id, coalesce(artist, ''), coalesce(title, ''), label, distance"
                       " FROM af_similar_tracks($1, $2, $3)", 3, p, &err);
     if (!res)
@@ -464,7 +434,7 @@ static int correction_track(struct serve_engine *e, json_t *body, char id[24], j
     if (json_is_integer(tid)) {
         snprintf(id, 24, "%lld", (long long)json_integer_value(tid));
         const char *p[] = {id};
-        PGresult *res = af_db_query(e->app->db, "SELECT 1 FROM tracks WHERE track_id = $1", 1, p,
+        PGresult *res = af_db_query(e->db, "SELECT 1 FROM tracks WHERE track_id = $1", 1, p,
                                     &err);
         if (!res)
             return db_fail(out, &err);
@@ -501,7 +471,7 @@ static int correction_track(struct serve_engine *e, json_t *body, char id[24], j
     const char *p[] = {artist, title, provider, pid, isrc && *isrc ? isrc : NULL, key,
                        af_run_id(e->app->run) ? run : NULL};
     PGresult *res = af_db_query(
-        e->app->db,
+        e->db,
         "WITH t AS (INSERT INTO tracks (artist, title, match_key, isrc, deezer_id, itunes_id, spotify_id)"
         "  VALUES ($1, $2, af_norm_key($1) || E'\\t' || af_norm_key($2), $5,"
         "          CASE WHEN $3 = 'deezer' AND $4 ~ '^[0-9]{1,18}$' THEN $4::bigint END,"
@@ -540,7 +510,7 @@ int serve_correct(struct serve_engine *e, const char *data, size_t size, json_t 
     af_err err = {0};
     if (!status) {
         const char *p[] = {genre};
-        PGresult *res = af_db_query(e->app->db, "SELECT genre_id FROM genres WHERE name = lower($1)",
+        PGresult *res = af_db_query(e->db, "SELECT genre_id FROM genres WHERE name = lower($1)",
                                     1, p, &err);
         if (!res)
             status = db_fail(out, &err);
@@ -550,18 +520,18 @@ int serve_correct(struct serve_engine *e, const char *data, size_t size, json_t 
             snprintf(gid, sizeof gid, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
     }
-    if (!status && af_db_begin(e->app->db, &err) != 0)
+    if (!status && af_db_begin(e->db, &err) != 0)
         status = db_fail(out, &err);
     if (!status && (status = correction_track(e, body, tid, out)) != 0)
-        af_db_rollback(e->app->db);
+        af_db_rollback(e->db);
     if (!status) {
         snprintf(run, sizeof run, "%lld", af_run_id(e->app->run));
         const char *p[] = {tid, gid, by, note, af_run_id(e->app->run) ? run : NULL};
-        PGresult *res = af_db_query(e->app->db,
+        PGresult *res = af_db_query(e->db,
                                     "SELECT af_correct_label($1, $2, $3, $4, 'web', $5)", 5, p,
                                     &err);
-        if (!res || af_db_commit(e->app->db, &err) != 0) {
-            af_db_rollback(e->app->db);
+        if (!res || af_db_commit(e->db, &err) != 0) {
+            af_db_rollback(e->db);
             status = db_fail(out, &err);
         } else {
             *out = json_pack("{s:I,s:I,s:s,s:s}", "correction_id",

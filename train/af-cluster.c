@@ -19,6 +19,7 @@
 #include "exitcode.h"
 #include "kmeans.h"
 #include "log.h"
+#include "model_describe.h"
 #include "model_store.h"
 #include "strbuf.h"
 #include "table.h"
@@ -28,7 +29,10 @@ static const char usage[] =
     "Cluster the collection's tracks with k-means and store each track's cluster.\n"
     "\n"
     "What is clustered:\n"
-    "  -m, --model ID|latest  the track embeddings of this model (default: latest)\n"
+    "  -m, --model ID|NAME|default|latest\n"
+    "                         the track embeddings of this model: an id, a name, the\n"
+    "                         default model (af-train --promote) or the newest\n"
+    "                         (default: default)\n"
     "      --features         the track feature vectors instead, standardised per feature\n"
     "      --feature-set NAME with --features (default: [extract] feature_set)\n"
     "How:\n"
@@ -136,8 +140,13 @@ static int load(PGconn *db, const struct options *o, struct points *p, af_err *e
         res = af_db_query(db, "SELECT track_id, feature_values::text FROM track_features"
                               " WHERE feature_set_id = $1 ORDER BY track_id", 1, q, err);
     } else {
-        if (af_model_resolve(db, o->model_spec, &p->model_id, err) != 0)
+        struct af_model_identity used;
+        char text[200];
+        if (af_model_resolve(db, o->model_spec, &p->model_id, err) != 0 ||
+            af_model_identity(db, p->model_id, &used, err) != 0)
             return -1;
+        af_model_identity_text(&used, text, sizeof text);
+        printf("Embeddings of %s\n", text);
         snprintf(id, sizeof id, "%lld", p->model_id);
         const char *q[] = {id};
         res = af_db_query(db, "SELECT track_id, embedding::text, cube_dim(embedding)"
@@ -352,7 +361,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     struct af_app app;
     af_app_init(&app, "af-cluster", usage, argc, argv);
-    struct options o = {.model_spec = "latest", .k_min = 2, .k_max = 10, .restarts = 5,
+    struct options o = {.model_spec = "default", .k_min = 2, .k_max = 10, .restarts = 5,
                         .max_iter = 100, .seed = 42, .sil_rows = 2000};
     bool model_given = false;
     int opt;

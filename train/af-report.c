@@ -11,6 +11,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "log.h"
+#include "model_describe.h"
 #include "model_store.h"
 #include "report_html.h"
 #include "report_use.h"
@@ -22,7 +23,7 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  -m, --model SPEC       the model: an id, a name (af-train --name), 'default' or\n"
-    "                         'latest' (default: latest)\n"
+    "                         'latest' (default: default, as af-predict)\n"
     "  -o, --output FILE      the HTML file to write ('-' = standard output;\n"
     "                         default: model-ID.html in the current directory)\n";
 
@@ -286,8 +287,16 @@ static int write_report(struct af_app *app, const char *spec, const char *path, 
         af_err_set(err, "writing %s: %m", path);
     else
         rc = 0;
-    if (rc == 0)
-        log_info("wrote the report of model %lld to %s (%zu bytes)", model_id, path, html.len);
+    struct af_model_identity used;
+    char text[200];
+    if (rc == 0 && af_model_identity(app->db, model_id, &used, err) != 0)
+        rc = -1;
+    if (rc == 0) {
+        af_model_identity_text(&used, text, sizeof text);
+        /* On stdout, unless the report itself goes there. */
+        fprintf(strcmp(path, "-") == 0 ? stderr : stdout, "Report of %s written to %s\n",
+                text, path);
+    }
     af_sb_free(&html);
 out:
     report_data_free(&d);
@@ -302,7 +311,7 @@ int main(int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     struct af_app app;
     af_app_init(&app, "af-report", usage, argc, argv);
-    const char *model = "latest", *output = NULL;
+    const char *model = "default", *output = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, AF_APP_SHORT "m:o:", options, NULL)) != -1) {
         if (af_app_option(&app, opt, optarg))

@@ -24,6 +24,7 @@
 #include "exitcode.h"
 #include "../fetch/fetch_lookup.h"
 #include "log.h"
+#include "model_describe.h"
 #include "predictor.h"
 #include "table.h"
 
@@ -34,7 +35,9 @@ static const char usage[] =
     "the embedding space of a model (its last hidden layer, stored by af-train).\n"
     "\n"
     "Options:\n"
-    "  -m, --model ID|latest  the model (default: latest)\n"
+    "  -m, --model ID|NAME|default|latest\n"
+    "                         the model: an id, a name (af-train --name), the default\n"
+    "                         model (af-train --promote) or the newest (default: default)\n"
     "  -k, --count N          how many tracks (default 10, at most 1000)\n"
     "      --search TEXT      find the query track in the collection by \"artist - title\"\n"
     "                         (exact after normalisation, else the closest containing the\n"
@@ -53,6 +56,7 @@ enum { OPT_SEARCH = AF_OPT_FIRST_PROGRAM_OPTION, OPT_JSON };
 struct query {
     const char *model_spec;
     long long model;
+    struct af_model_identity identity; /* the model used, said in the output */
     int k;
     const char *search;
     bool json;
@@ -211,14 +215,18 @@ static int print_neighbours(PGresult *res, const struct query *q, const char *wh
                                 PQgetisnull(res, i, 3) ? json_null()
                                                        : json_string(PQgetvalue(res, i, 3)),
                                 "distance", atof(PQgetvalue(res, i, 4))));
-        json_t *o = json_pack("{s:I,s:s,s:o}", "model", (json_int_t)q->model, "query", what,
+        json_t *o = json_pack("{s:I,s:s?,s:b,s:s,s:o}", "model", (json_int_t)q->model,
+                              "model_name", q->identity.name[0] ? q->identity.name : NULL,
+                              "model_default", q->identity.is_default, "query", what,
                               "similar", list);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         fputc('\n', stdout);
         json_decref(o);
         return 0;
     }
-    printf("Nearest tracks to %s (model %lld):\n", what, q->model);
+    char used[200];
+    af_model_identity_text(&q->identity, used, sizeof used);
+    printf("Nearest tracks to %s, by %s:\n", what, used);
     static const char *headers[] = {"rank", "track", "artist", "title", "label", "distance"};
     struct af_table *t = af_table_new(6, headers);
     for (int i = 0; i < n; i++)
@@ -234,6 +242,7 @@ static int print_neighbours(PGresult *res, const struct query *q, const char *wh
 static int similar(struct af_app *app, struct query *q, const char *arg, af_err *err)
 {
     if (af_model_resolve(app->db, q->model_spec, &q->model, err) != 0 ||
+        af_model_identity(app->db, q->model, &q->identity, err) != 0 ||
         model_has_embeddings(app->db, q->model, err) != 0)
         return -1;
     char model[24], k[16], track[24] = "", what[600];
@@ -308,7 +317,7 @@ int main(int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     struct af_app app;
     af_app_init(&app, "af-similar", usage, argc, argv);
-    struct query q = {.model_spec = "latest", .k = 10};
+    struct query q = {.model_spec = "default", .k = 10};
     int opt;
     while ((opt = getopt_long(argc, argv, AF_APP_SHORT "m:k:", options, NULL)) != -1) {
         if (af_app_option(&app, opt, optarg))

@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "model_store.h"
+#include "report_spectro.h"
 
 static const char *const colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
@@ -143,13 +144,41 @@ static int cube_values(const char *s, float *out, int dim)
     return n;
 }
 
+/* A test-split track the network predicted wrongly (pca_map's columns 6 and 7). */
+static bool misclassified(const PGresult *res, int row)
+{
+    return !PQgetisnull(res, row, 7) && PQgetvalue(res, row, 7)[0] == 't';
+}
+
+/* The tooltip of a map point: artist - title, its label and the model's prediction. */
+static void point_title(const PGresult *res, int row, af_sb *out)
+{
+    const char *label = PQgetvalue(res, row, 2);
+    af_sb_puts(out, "<title>");
+    af_sb_html(out, PQgetvalue(res, row, 4));
+    af_sb_puts(out, " - ");
+    af_sb_html(out, PQgetvalue(res, row, 5));
+    af_sb_puts(out, ": label ");
+    af_sb_html(out, label[0] ? label : "none");
+    if (!PQgetisnull(res, row, 6)) {
+        af_sb_puts(out, ", predicted ");
+        af_sb_html(out, PQgetvalue(res, row, 6));
+    }
+    af_sb_puts(out, "</title>");
+}
+
 static int pca_map(PGconn *db, const char *id, af_sb *out, af_err *err)
 {
     const char *p[] = {id};
     PGresult *res = af_db_query(
         db,
-        "SELECT e.embedding::text, cube_dim(e.embedding), coalesce(lab.name, ''), m.genres"
+        "SELECT e.embedding::text, cube_dim(e.embedding), coalesce(lab.name, ''), m.genres,"
+        "       coalesce(t.artist, ''), coalesce(t.title, ''), p.predicted_genre,"
+        "       p.predicted_genre <> p.true_genre"
         "  FROM track_embeddings e JOIN models m USING (model_id)"
+        "  LEFT JOIN tracks t ON t.track_id = e.track_id"
+        "  LEFT JOIN predictions p ON p.model_id = e.model_id AND p.track_id = e.track_id"
+        "        AND p.classifier = 'network' AND p.fold IS NULL"
         "  LEFT JOIN LATERAL (SELECT g.name FROM track_labels l JOIN genres g USING (genre_id)"
         "                      WHERE l.track_id = e.track_id AND l.status = 'labelled'"
         "                      ORDER BY l.taxonomy_version DESC LIMIT 1) lab ON true"
@@ -181,12 +210,15 @@ static int pca_map(PGconn *db, const char *id, af_sb *out, af_err *err)
                 hi[a] = fmax(hi[a], xy[i * 2 + (size_t)a]);
             }
         af_sb_printf(out, "<p>The %zu tracks' embeddings (the last hidden layer, %d values) on "
-                          "their first two principal axes, coloured by label (grey: unlabelled)."
-                          "</p>\n<svg width=\"620\" height=\"460\" viewBox=\"0 0 620 460\" "
+                          "their first two principal axes, coloured by label (grey: unlabelled); "
+                          "ringed: test tracks the model got wrong. Hover a point for its "
+                          "track."
+                          "</p>\n<svg width=\"720\" height=\"460\" viewBox=\"0 0 720 460\" "
                           "role=\"img\" aria-label=\"PCA map\"><rect width=\"460\" height=\"460\" "
                           "fill=\"#fff\" stroke=\"#ccc\"/>\n", n, dim);
         /* the model's genres, for colours and the legend */
         char genres[1024];
+        int n_wrong = 0;
         snprintf(genres, sizeof genres, "%s", PQgetvalue(res, 0, 3));
         for (size_t i = 0; i < n; i++) {
             const char *label = PQgetvalue(res, (int)i, 2);
@@ -202,7 +234,17 @@ static int pca_map(PGconn *db, const char *id, af_sb *out, af_err *err)
             double px = 10 + 440 * (xy[i * 2] - lo[0]) / (hi[0] - lo[0] > 0 ? hi[0] - lo[0] : 1);
             double py = 450 - 440 * (xy[i * 2 + 1] - lo[1]) / (hi[1] - lo[1] > 0 ? hi[1] - lo[1] : 1);
             af_sb_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\" "
-                              "fill-opacity=\"0.7\"/>\n", px, py, colour);
+                              "fill-opacity=\"0.7\">", px, py, colour);
+            point_title(res, (int)i, out);
+            af_sb_puts(out, "</circle>\n");
+            if (misclassified(res, (int)i)) {
+                n_wrong++;
+                af_sb_printf(out, "<circle class=\"misclassified\" cx=\"%.1f\" cy=\"%.1f\" "
+                                  "r=\"6\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\">",
+                             px, py);
+                point_title(res, (int)i, out);
+                af_sb_puts(out, "</circle>\n");
+            }
         }
         int g = 0;
         for (char *save = NULL, *t = strtok_r(genres, "{},\"", &save); t;
@@ -213,6 +255,10 @@ static int pca_map(PGconn *db, const char *id, af_sb *out, af_err *err)
             af_sb_html(out, t);
             af_sb_puts(out, "</text>\n");
         }
+        af_sb_printf(out, "<circle cx=\"480\" cy=\"%d\" r=\"6\" fill=\"none\" stroke=\"#000\" "
+                          "stroke-width=\"1.5\"/><text x=\"492\" y=\"%d\" font-size=\"12\">"
+                          "misclassified (%d, test split)</text>\n",
+                     30 + 18 * g, 34 + 18 * g, n_wrong);
         af_sb_puts(out, "</svg>\n");
     }
     free(x);
@@ -333,6 +379,7 @@ int af_report_use_sections(PGconn *db, long long model_id, af_sb *out, af_err *e
     snprintf(id, sizeof id, "%lld", model_id);
     if (log_loss_chart(db, id, out, err) != 0 || dataset(db, id, out, err) != 0 ||
         pca_map(db, id, out, err) != 0 ||
+        af_report_spectro_section(db, model_id, out, err) != 0 ||
         hyperparameters(db, id, out, err) != 0)
         return -1;
     return af_sb_ok(out) ? 0 : af_err_set(err, "out of memory");

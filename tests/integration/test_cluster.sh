@@ -54,3 +54,14 @@ expect_eq "36" "$(sql "SELECT count(*) FROM track_clusters_labelled WHERE cluste
 run af-cluster -k 99
 expect_status 1 "k above the number of tracks exits 1"
 expect_err "36 track\(s\) to cluster: too few for k = 99" "the reason is given"
+
+# Without --model: the default model (as af-predict), not the newest; the output says which.
+run af-train --feature-set syn --hidden 16,4 --epochs 20 --patience 10
+expect_status 0 "a second model (not the default)"
+run af-cluster -k 3 --seed 7
+expect_status 0 "af-cluster after a newer model"
+expect_out "^Embeddings of model 1 \(the default model\)$" "the default model is used and named"
+expect_eq "1" "$(sql "SELECT model_id FROM cluster_runs ORDER BY cluster_run_id DESC LIMIT 1")" \
+    "the run is of the default model, not the newest"
+run af-cluster -k 3 --seed 7 --model latest
+expect_out "^Embeddings of model 2$" "--model latest names the newest model"

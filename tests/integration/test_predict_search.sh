@@ -103,7 +103,7 @@ unset SPOTIFY_CLIENT_ID SPOTIFY_CLIENT_SECRET
 # af-similar --search: a song not in the collection is looked up at the providers.
 run af-similar -k 3 --search "High Band - Bright Tone"
 expect_status 0 "af-similar --search for a song outside the collection"
-expect_out "^Nearest tracks to High Band - Bright Tone \(deezer 702 preview\) \(model 1\)" \
+expect_out "^Nearest tracks to High Band - Bright Tone \(deezer 702 preview\), by model 1 \(the default model\)" \
     "its preview at Deezer is the query"
 expect_eq 3 "$(printf '%s\n' "$out" | grep -cE '^ +[0-9]+ +[0-9]+ ')" "three nearest tracks"
 run af-similar --search "Nobody - Nothing At All"

@@ -57,6 +57,22 @@ for path in /../Makefile /assets/../../Makefile /assets/%2e%2e/%2e%2e/Makefile /
     expect_eq "404" "$code" "GET $path is refused (only the page's own files)"
 done
 
+# Predictions in parallel: three whose previews the fake providers send 4 s late each
+# take about 4 s, not 8 or 12 (one thread per connection, one engine per request; a
+# thread pool serialised two of three on one thread, often).
+fakeapi_fault '{"prefix": "/previews/", "count": 3, "delay": 4}'
+par_pids=()
+for q in "deezer_id=701" "deezer_id=702" "q=Low%20Band%20-%20Deep%20Tone&pick=2"; do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$url/api/predict?$q" >"$test_tmp/par.${#par_pids[@]}" &
+    par_pids+=($!)
+done
+wait "${par_pids[@]}"
+par=$(cat "$test_tmp"/par.*)
+expect_eq "200 200 200" "$(printf '%s\n' "$par" | awk '{printf "%s%s", (NR > 1 ? " " : ""), $1}')" "three slow predictions at once answer"
+expect_eq "t" "$(printf '%s\n' "$par" | awk '{ if ($2 < 4 || $2 > 7) bad = 1 } END { print (bad ? "f" : "t") }')" \
+    "each took the provider's 4 s, none waited for another ($(printf '%s' "$par" | awk '{printf "%s ", $2}')s)"
+fakeapi_reset
+
 req GET "/api/search?q=Low%20Band%20-%20Deep%20Tone"
 expect_eq "200 3 deezer 701 True" "$code $(json 'len(d["candidates"]), d["candidates"][0]["provider"], d["candidates"][0]["id"], d["candidates"][0]["preview"]')" \
     "GET /api/search lists the providers' candidates, best first"
@@ -83,6 +99,25 @@ expect_eq "200 High Band" "$code $(json 'd["track"]["artist"]')" "GET /api/predi
 req GET "/api/predict?q=Low%20Band%20-%20Deep%20Tone&pick=2"
 expect_eq "200 itunes https://is1-ssl.mzstatic.com/image/thumb/Music/v4/801/source/100x100bb.jpg" \
     "$code $(json 'd["track"]["provider"], d["track"]["cover"]')" "pick=2 takes the second candidate, with iTunes' artwork"
+
+# Concurrency: a prediction whose preview the fake iTunes sends only after 3 s holds one
+# connection and one engine; meanwhile the page, /api/similar and /api/status answer at once.
+fakeapi_fault '{"prefix": "/previews/", "count": 1, "delay": 3}'
+curl -s -o "$test_tmp/slow.json" -w '%{http_code} %{time_total}' \
+    "$url/api/predict?q=High%20Band%20-%20Bright%20Tone&pick=2" >"$test_tmp/slow.out" &
+slow_pid=$!
+sleep 0.5
+fast=$(for path in / "/api/similar?track=1&k=3" /api/status /assets/app.js; do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "$url$path"; done)
+expect_eq "200 200 200 200" "$(printf '%s\n' "$fast" | awk '{printf "%s%s", (NR > 1 ? " " : ""), $1}')" \
+    "the page, similar, status and an asset answer during a slow prediction"
+expect_eq "t" "$(printf '%s\n' "$fast" | awk '{ if ($2 > 1.0) slow = 1 } END { print slow ? "f" : "t" }')" \
+    "each of them within 1 s, not after the slow prediction ($(printf '%s' "$fast" | awk '{printf "%s ", $2}')s)"
+expect_eq "t" "$(kill -0 $slow_pid 2>/dev/null && echo t)" "the slow prediction was still running then"
+wait $slow_pid
+expect_eq "200 itunes 802" "$(cut -d' ' -f1 "$test_tmp/slow.out") $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["track"]["provider"], d["track"]["id"])' "$test_tmp/slow.json")" \
+    "the slow prediction answers too"
+expect_eq "t" "$(awk '{ print (($2 >= 3) ? "t" : "f") }' "$test_tmp/slow.out")" "it took the provider's 3 s"
 req GET "/api/predict?q=Nobody%20-%20Nothing"
 expect_eq "404" "$code" "no match: 404"
 req GET "/api/predict?q=Short%20One%20-%20Tiny"

@@ -72,6 +72,15 @@ expect_status 2 "no query is a usage error"
 # Retraining replaces nothing of the old model; deleting a model deletes its embeddings.
 run af-train --feature-set syn --hidden 16,6 --epochs 5 --patience 5
 expect_eq "98" "$(sql "SELECT count(*) FROM track_embeddings")" "a second model has its own embeddings"
+# Without --model: the default model (the first, not promoted away), not the newest.
+run af-similar 1 -k 2
+expect_out "^Nearest tracks to track 1 \(artist 1-1 - title 1\), by model 1 \(the default model\):$" \
+    "af-similar uses the default model and names it"
+run af-similar --json 1 -k 2
+expect_eq "1|True" "$(printf '%s' "$out" | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["model"], o["model_default"], sep="|")')" \
+    "JSON: the default model"
+run af-similar --model latest 1 -k 2
+expect_out "^Nearest tracks to track 1 .*, by model 2:$" "--model latest: the newest model, named"
 sql "DELETE FROM models WHERE model_id = (SELECT min(model_id) FROM models)" >/dev/null
 expect_eq "49" "$(sql "SELECT count(*) FROM track_embeddings")" "deleting a model deletes its embeddings"
 

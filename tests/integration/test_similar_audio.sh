@@ -29,7 +29,7 @@ expect_out '^  embedding \(8\):( [-0-9.e]+){8}$' "text output has the embedding 
 make_tone "$audio/new_low.wav" 12 190
 run af-similar -k 3 "$audio/new_low.wav"
 expect_status 0 "af-similar FILE"
-expect_out "Nearest tracks to .*new_low.wav \(model 1\)" "the file is the query"
+expect_out "Nearest tracks to .*new_low.wav, by model 1 \(the default model\)" "the file is the query"
 expect_eq "low low low" "$(printf '%s\n' "$out" | awk '$1 ~ /^[0-9]+$/ {print $8}' | xargs)" \
     "the three nearest tracks of a low tone are low tones"
 
