@@ -28,6 +28,7 @@
 
 #include "app.h"
 #include "baselines.h"
+#include "row_sample.h"
 #include "csv.h"
 #include "dataset.h"
 #include "dataset_db.h"
@@ -89,7 +90,8 @@ static const char usage[] =
     "                           configured options (hidden, dropout, input_dropout,\n"
     "                           input_noise, l2, learning_rate, members)\n"
     "      --no-baselines       skip the logistic regression and SVM (faster)\n"
-    "      --baselines          train them (the default: [train] baselines)\n"
+    "      --baselines          train them (the default: [train] baselines), on at most\n"
+    "                           [train] baseline_max_rows windows (a uniform sample)\n"
     "      --seed N             seed of every random choice (same seed and data, same model)\n"
     "      --threads N          OpenBLAS threads (default: [train] threads)\n"
     "Models (MODEL: an id, a name, 'default' or 'latest'):\n"
@@ -129,6 +131,7 @@ struct job {
     bool baselines;
     af_logreg_options logreg;
     af_svm_options svm;
+    size_t baseline_max_rows; /* [train] baseline_max_rows, 0 = all (row_sample.h) */
     const char *name;      /* --name */
     bool inner_members;    /* cross-validation: one member per inner fold */
     bool tune;             /* --tune */
@@ -252,6 +255,7 @@ static int read_options(struct job *j, af_err *err)
     j->logreg.c = af_config_double(cfg, "train.logreg_c");
     af_svm_options_default(&j->svm);
     j->svm.c = af_config_double(cfg, "train.svm_c");
+    j->baseline_max_rows = (size_t)af_config_int(cfg, "train.baseline_max_rows");
     j->opt.stop = stop_requested;
     j->threads = (int)af_config_int(cfg, "train.threads");
     if (j->folds && j->csv)
@@ -520,20 +524,30 @@ static void outcome_free(struct outcome *o)
 }
 
 /* The baselines on the same standardised rows: fitted on the training and
- * validation rows (they need no early stopping), scored on the test rows. */
+ * validation rows (they need no early stopping), at most baseline_max_rows of
+ * them (row_sample.h), scored on the test rows. */
 static int run_baselines(struct job *j, const af_grouped *g, int fold, struct outcome *o, int r,
                          af_err *err)
 {
     int dim = j->ds.dim, k = j->ds.n_classes;
     size_t n_fit = g->n[0] + g->n[1], n_test = g->n[2];
     const float *xt = g->x + g->start[2] * (size_t)dim;
+    af_row_sample fit;
+    if (af_row_sample_take(g->x, g->y, n_fit, dim, j->baseline_max_rows, j->opt.cfg.seed, &fit,
+                           err) != 0)
+        return af_err_prefix(err, "baselines");
+    if (fit.n < n_fit)
+        log_info("baselines: fitted on a uniform sample of %zu of the %zu training and "
+                 "validation windows ([train] baseline_max_rows)", fit.n, n_fit);
     float *scores = malloc((n_test ? n_test : 1) * (size_t)k * sizeof *scores);
-    if (!scores)
+    if (!scores) {
+        af_row_sample_free(&fit);
         return af_err_set(err, "out of memory");
+    }
     af_logreg lr = {0};
     af_svm *svm = NULL;
     double t0 = af_monotonic_seconds();
-    int rc = af_logreg_fit(&lr, g->x, g->y, n_fit, dim, k, &j->logreg, err);
+    int rc = af_logreg_fit(&lr, fit.x, fit.y, fit.n, dim, k, &j->logreg, err);
     if (rc == 0)
         rc = af_logreg_predict(&lr, xt, n_test, scores, err);
     if (rc == 0)
@@ -541,7 +555,7 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
                                 AF_AGG_MEAN_PROB, eval_at(o, r, AF_CLF_LOGREG), err);
     double t1 = af_monotonic_seconds();
     if (rc == 0)
-        rc = af_svm_fit(&svm, g->x, g->y, n_fit, dim, k, &j->svm, err);
+        rc = af_svm_fit(&svm, fit.x, fit.y, fit.n, dim, k, &j->svm, err);
     if (rc == 0)
         rc = af_svm_predict(svm, xt, n_test, scores, err);
     if (rc == 0)
@@ -555,6 +569,7 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
             eval_at(o, r, c)[l].classifier = c;
     af_logreg_free(&lr);
     af_svm_free(svm);
+    af_row_sample_free(&fit);
     free(scores);
     return rc == 0 ? 0 : af_err_prefix(err, "baselines");
 }
