@@ -580,16 +580,29 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
  * all but one member's worth of networks, and every member is stopped on
  * artists it never trained on.  One standardiser, fitted on all the rows
  * outside the test fold, serves them all.  res gets the first member's
- * history and the whole ensemble. */
+ * history and the whole ensemble.
+ *
+ * `outer` holds the fold's rows, already standardised with `scaler`: each
+ * inner grouping regroups them in place (dataset.h) rather than copying the
+ * dataset again, and the members are trained with an identity scaler, then
+ * given `scaler` (the values are those a copy standardised anew would hold). */
 static int train_inner_members(struct job *j, int fold, const af_train_options *base,
-                               const af_scaler *scaler, af_train_result *res, double *inner_score,
-                               af_err *err)
+                               const af_scaler *scaler, af_grouped *outer, af_train_result *res,
+                               double *inner_score, af_err *err)
 {
     size_t right = 0, seen = 0;
     af_dataset *ds = &j->ds;
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
-    if (!bucket)
+    af_scaler identity = {.dim = ds->dim,
+                          .mean = calloc((size_t)ds->dim, sizeof(float)),
+                          .std = malloc((size_t)ds->dim * sizeof(float))};
+    if (!bucket || !identity.mean || !identity.std) {
+        free(bucket);
+        af_scaler_free(&identity);
         return af_err_set(err, "out of memory");
+    }
+    for (int f = 0; f < ds->dim; f++)
+        identity.std[f] = 1.0f;
     int rc = 0;
     memset(res, 0, sizeof *res);
     for (int v = 0; v < j->folds && rc == 0 && !res->interrupted; v++) {
@@ -600,18 +613,23 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
                         : ds->track_fold[t] == v  ? 1
                                                   : 0;
         af_grouped g;
-        if (af_dataset_group(ds, bucket, false, &g, err) != 0) {
+        size_t *undo;
+        if (af_grouped_regroup(outer, ds->dim, bucket, &g, &undo, err) != 0) {
             rc = -1;
             break;
         }
-        char label[48]; /* af_train_run standardises g with `scaler` */
+        char label[48];
         snprintf(label, sizeof label, "fold %d, inner %d", fold, v);
         af_train_options opt = *base;
         opt.label = label;
-        opt.scaler = scaler;
+        opt.scaler = &identity; /* g is standardised with `scaler` already */
         opt.cfg.seed = base->cfg.seed + 1000u * (uint64_t)v;
         af_train_result one;
         rc = af_train_run(&g, ds->dim, ds->n_classes, &opt, &one, err);
+        if (rc == 0) {
+            memcpy(one.model.scaler.mean, scaler->mean, (size_t)ds->dim * sizeof(float));
+            memcpy(one.model.scaler.std, scaler->std, (size_t)ds->dim * sizeof(float));
+        }
         /* the member's track accuracy on its own validation fold: the inner
          * cross-validation estimate --tune compares (the test fold is unused) */
         af_eval ev[2];
@@ -624,7 +642,7 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
         } else if (rc == 0) {
             rc = -1;
         }
-        af_grouped_free(&g);
+        af_grouped_restore(outer, ds->dim, &g, undo);
         if (rc != 0) {
             if (one.model.n)
                 af_train_result_free(&one);
@@ -643,6 +661,7 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
         af_train_result_free(&one);
     }
     free(bucket);
+    af_scaler_free(&identity);
     if (inner_score)
         *inner_score = seen ? (double)right / (double)seen : 0.0;
     if (rc != 0)
@@ -654,13 +673,14 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
  * members; the one with the best inner track accuracy (on the other folds,
  * never the test fold) is kept as the fold's model.  Ties: the earlier
  * candidate (the grid starts with the configured defaults). */
-static int tune_fold(struct job *j, int fold, const af_scaler *sc, struct outcome *o, af_err *err)
+static int tune_fold(struct job *j, int fold, const af_scaler *sc, af_grouped *g,
+                     struct outcome *o, af_err *err)
 {
     double best = -1.0;
     for (int c = 0; c < j->n_candidates; c++) {
         af_train_result res;
         double score = 0.0;
-        if (train_inner_members(j, fold, &j->candidates[c], sc, &res, &score, err) != 0)
+        if (train_inner_members(j, fold, &j->candidates[c], sc, g, &res, &score, err) != 0)
             return af_err_prefix(err, "tuning candidate %d", c);
         log_info("fold %d: candidate %d (%s): inner track accuracy %.4f", fold, c,
                  j->candidate_text[c], score);
@@ -700,8 +720,9 @@ static int train_one_cv(struct job *j, int fold, struct outcome *o, af_err *err)
     rc = af_scaler_fit(&sc, g.x, g.n[0], ds->dim, err);
     if (rc == 0) {
         af_scaler_apply(&sc, g.x, g.n[0] + g.n[2]);
-        rc = j->tune ? tune_fold(j, fold, &sc, o, err)
-                     : train_inner_members(j, fold, &j->opt, &sc, &o->results[fold], NULL, err);
+        rc = j->tune ? tune_fold(j, fold, &sc, &g, o, err)
+                     : train_inner_members(j, fold, &j->opt, &sc, &g, &o->results[fold], NULL,
+                                           err);
     }
     if (rc == 0) {
         af_run_count(j->app->run, "epochs", o->results[fold].total_epochs);

@@ -7,7 +7,9 @@
 # BENCH_EPOCHS (default 1) epochs under /usr/bin/time -v, once with --no-baselines and once
 # with the baselines (capped at [train] baseline_max_rows), and prints the peak RSS, per
 # million windows, and the limit's verdict.  Needs ~3 GB of disk per million windows.
-# BENCH_TRAIN_BASELINES=0 skips the run with baselines.
+# BENCH_TRAIN_BASELINES=0 skips the run with baselines; BENCH_TRAIN_FOLDS=K adds a
+# cross-validation run (--folds K --no-baselines: K x (K-1) inner-fold members, long);
+# BENCH_AF_TRAIN=PATH measures another af-train binary (an older build, for a before/after).
 set -u
 export AF_BIN="$AF_PROJECT/build/bin" PATH="$AF_PROJECT/build/bin:$PATH"
 windows=${BENCH_WINDOWS:-2000000}
@@ -56,7 +58,7 @@ echo "generated $windows windows ($tracks tracks) in $(awk "BEGIN { printf \"%.0
 run() {
     local label=$1
     shift
-    /usr/bin/time -v -o "$work/time" af-train --feature-set bench --epochs "$epochs" --patience "$epochs" \
+    /usr/bin/time -v -o "$work/time" "${BENCH_AF_TRAIN:-af-train}" --feature-set bench --epochs "$epochs" --patience "$epochs" \
         "$@" >"$work/out" 2>"$work/err"
     local rc=$?
     local rss wall
@@ -66,7 +68,7 @@ run() {
         "$label" "$rc" "$wall" "$(awk "BEGIN { print $rss / 1048576 }")" \
         "$(awk "BEGIN { print $rss / 1048576 / ($windows / 1e6) }")" \
         "$([ "$rss" -le "$limit_kb" ] && echo within || echo OVER)"
-    grep -E 'loaded|baseline|training, ' "$work/err" | sed 's/^/    /'
+    grep -E 'loaded|baseline|training, |fold 0 of' "$work/err" | sed 's/^/    /'
     [ "$rc" -eq 0 ] || { tail -n 5 "$work/err" >&2; return 1; }
     [ "$rss" -le "$limit_kb" ]
 }
@@ -74,6 +76,9 @@ status=0
 run "af-train --no-baselines" --no-baselines || status=1
 if [ "${BENCH_TRAIN_BASELINES:-1}" != 0 ]; then
     run "af-train (baselines capped)" || status=1
+fi
+if [ "${BENCH_TRAIN_FOLDS:-0}" -gt 1 ]; then
+    run "af-train --folds ${BENCH_TRAIN_FOLDS} --no-baselines" --folds "$BENCH_TRAIN_FOLDS" --no-baselines || status=1
 fi
 echo "(x alone: $windows x 326 float = $(awk "BEGIN { printf \"%.2f\", $windows * 326 * 4 / 2^30 }") GiB)"
 exit $status
