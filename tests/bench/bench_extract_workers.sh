@@ -7,10 +7,10 @@
 # ratio against the 1-process run of the same invocation, and checks that nothing was
 # done twice or lost: every track has exactly one track_features row, its n_windows
 # window rows, and the processes' tracks_done counters add up to N.
-# BENCH_TRACKS=N (default 48), BENCH_BATCH=B tracks per claim (default 4).
+# BENCH_TRACKS=N (default 96), BENCH_BATCH=B tracks per claim (default 4).
 set -u
 export AF_BIN="$AF_PROJECT/build/bin" PATH="$AF_PROJECT/build/bin:$PATH"
-n=${BENCH_TRACKS:-48}
+n=${BENCH_TRACKS:-96}
 batch=${BENCH_BATCH:-4}
 work=$(mktemp -d /tmp/af-bench-workers.XXXXXX)
 base="af_bench_workers_$$"
@@ -24,10 +24,10 @@ for i in $(seq "$n"); do
 done
 createdb "$base" || exit 1
 PGDATABASE=$base af-db migrate >/dev/null 2>&1 || { echo "bench_extract_workers: af-db migrate failed" >&2; exit 1; }
-PGDATABASE=$base af-ingest -q dir "$work/music" || exit 1
+PGDATABASE=$base af-ingest -q dir "$work/music" 2>"$work/ingest.err" || { cat "$work/ingest.err" >&2; exit 1; }
 cores=$(nproc)
 echo "$n previews of 30 s; $cores cores on this machine (with more processes than cores," \
-    "the processes share them: expect at most ${cores}x)"
+    "the processes share them: expect at most ${cores}x); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %10s %10s %9s %s\n' processes seconds tracks/s ratio checks
 status=0
 one=""
