@@ -215,6 +215,7 @@ static int extract(struct af_app *app, long limit, int n_workers, bool retry_fai
             rc = -1;
             break;
         }
+        totals.failed += (long)batch.given_up; /* failed in this run too: exit 1 */
         if (batch.count == 0) {
             af_job_batch_free(&batch);
             break;

@@ -17,7 +17,8 @@ static const char give_up_sql[] =
     "                coalesce(error, 'the worker processing it stopped each time'))"
     " WHERE feature_set_id = $1 AND status = 'running' AND attempts >= $2"
     " AND (lease_expires_at < now()"
-    "      OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = extraction_jobs.run_id AND r.status = 'crashed'))";
+    "      OR EXISTS (SELECT 1 FROM runs r WHERE r.run_id = extraction_jobs.run_id AND r.status = 'crashed'))"
+    " RETURNING track_id";
 
 /* New tracks, expired claims or claims of a crashed run (lib/run.h: its process is
  * gone, so waiting for the lease only idles the track), and (with $6) tracks that failed before this run (once:
@@ -193,8 +194,15 @@ int af_jobs_claim(PGconn *conn, const struct af_claim_options *opts, struct af_j
     snprintf(limit, sizeof limit, "%zu", opts->batch_size);
     snprintf(attempts, sizeof attempts, "%d", opts->max_attempts);
     const char *give_up[] = {fs, attempts};
-    if (af_db_command(conn, give_up_sql, 2, give_up, err) != 0)
+    PGresult *gave_up = af_db_query(conn, give_up_sql, 2, give_up, err);
+    if (!gave_up)
         return -1;
+    batch->given_up = (size_t)PQntuples(gave_up);
+    if (batch->given_up)
+        log_warn("gave up on %zu track(s) after %d attempts each (the worker processing them "
+                 "stopped every time; first: track %s): marked failed, see af-db status",
+                 batch->given_up, opts->max_attempts, PQgetvalue(gave_up, 0, 0));
+    PQclear(gave_up);
     char bytes[24];
     snprintf(bytes, sizeof bytes, "%lld", opts->batch_bytes);
     const char *params[] = {fs, opts->worker, run, lease, limit, opts->retry_failed ? "t" : "f", bytes};

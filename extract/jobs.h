@@ -39,6 +39,7 @@ struct af_job {
 struct af_job_batch {
     struct af_job *jobs;
     size_t count;
+    size_t given_up; /* claims this claim gave up on (max_attempts): failures of the run */
 };
 
 struct af_claim_options {

@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "exitcode.h"
+#include "fetch_config.h"
 #include "fetch_engine.h"
 #include "log.h"
 

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "exitcode.h"
+#include "fetch_config.h"
 #include "fetch_match.h"
 #include "fetch_providers.h"
 #include "fetch_store.h"
@@ -38,12 +39,9 @@
 #include "run.h"
 #include "textkey.h"
 
-enum kind { SPOTIFY, DEEZER, ITUNES };
-static const char *const provider_names[] = {"spotify", "deezer", "itunes"};
-
 struct provider {
     const char *name;
-    enum kind kind;
+    enum af_fetch_provider kind;
     const char *api_url;
     struct af_rate_limiter rl;
     int stopped;           /* no more requests in this run */
@@ -86,11 +84,9 @@ struct engine {
     PGconn *db;
     struct af_run *run;
     /* configuration */
-    int concurrency, max_retries, lease_seconds, search_results, verify_audio, failure_limit;
-    double retry_base, retry_max, throttle_pause, max_retry_after, max_pause, min_score,
-        recheck_seconds;
-    const char *spotify_market, *itunes_country;
-    const char *accounts_url;
+    struct af_fetch_settings set;
+    int concurrency, lease_seconds, failure_limit;
+    double throttle_pause, max_pause, recheck_seconds;
     struct provider providers[3];
     int n_providers;
     struct af_http_multi *http;
@@ -115,43 +111,7 @@ struct engine {
     uint64_t seed;
 };
 
-int af_fetch_check_providers(const char *list, af_err *err)
-{
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", list);
-    int n = 0;
-    for (char *save = NULL, *name = strtok_r(copy, ", ", &save); name;
-         name = strtok_r(NULL, ", ", &save)) {
-        int known = 0;
-        for (int k = 0; k < 3; k++)
-            known |= strcmp(name, provider_names[k]) == 0;
-        if (!known)
-            return af_err_set_code(err, AF_EXIT_USAGE,
-                                   "unknown provider '%s' (known: spotify, deezer, itunes)", name);
-        n++;
-    }
-    if (n == 0)
-        return af_err_set_code(err, AF_EXIT_USAGE, "no provider given");
-    return 0;
-}
-
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static void base64(const char *in, char *out, size_t len)
-{
-    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), w = 0;
-    const unsigned char *p = (const unsigned char *)in;
-    for (size_t i = 0; i < n && w + 5 < len; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        out[w++] = t[v >> 18 & 63];
-        out[w++] = t[v >> 12 & 63];
-        out[w++] = i + 1 < n ? t[v >> 6 & 63] : '=';
-        out[w++] = i + 2 < n ? t[v & 63] : '=';
-    }
-    out[w] = '\0';
-}
 
 static struct provider *job_provider(struct job *j) { return &j->e->providers[j->pos]; }
 
@@ -201,13 +161,13 @@ static void learn_id(struct job *j, const char *id)
 {
     struct af_fetch_result *r = &j->result;
     switch (job_provider(j)->kind) {
-    case SPOTIFY:
+    case AF_FETCH_SPOTIFY:
         snprintf(r->spotify_id, sizeof r->spotify_id, "%s", id);
         break;
-    case DEEZER:
+    case AF_FETCH_DEEZER:
         snprintf(r->deezer_id, sizeof r->deezer_id, "%s", id);
         break;
-    case ITUNES:
+    case AF_FETCH_ITUNES:
         snprintf(r->itunes_id, sizeof r->itunes_id, "%s", id);
         break;
     }
@@ -275,9 +235,10 @@ static void transient_failure(struct job *j, int status, const char *detail, dou
     struct engine *e = j->e;
     attempt(j, "http_error", status, detail);
     provider_failed(e, job_provider(j), detail);
-    if (j->retries < e->max_retries && !job_provider(j)->stopped) {
+    if (j->retries < e->set.max_retries && !job_provider(j)->stopped) {
         j->retries++;
-        j->ready_at = now + af_backoff_seconds(j->retries, e->retry_base, e->retry_max, &e->seed);
+        j->ready_at =
+            now + af_backoff_seconds(j->retries, e->set.retry_base, e->set.retry_max, &e->seed);
         count(e, "retries");
         log_debug("track %lld, %s: %s; retry %d in %.2f s", j->track.track_id,
                   job_provider(j)->name, detail, j->retries, j->ready_at - now);
@@ -298,7 +259,7 @@ static void throttled(struct job *j, int status, double retry_after, const char 
     double pause = retry_after >= 0 ? retry_after
                                     : e->throttle_pause * pow(2, p->throttles < 6 ? p->throttles : 6);
     p->throttles++;
-    if (pause > e->max_retry_after) {
+    if (pause > e->set.max_retry_after) {
         char why[200];
         snprintf(why, sizeof why, "HTTP %d with Retry-After %.0f s", status, pause);
         stop_provider(e, p, pause, 1, why);
@@ -321,7 +282,7 @@ static void throttled(struct job *j, int status, double retry_after, const char 
         return;
     }
     af_rate_limiter_pause(&p->rl, pause);
-    if (j->retries < e->max_retries + 2) {
+    if (j->retries < e->set.max_retries + 2) {
         j->retries++;
         j->ready_at = now + pause;
         count(e, "retries");
@@ -374,7 +335,7 @@ static void on_token(void *user, int rc, struct af_http_response *resp, const af
     double now = af_monotonic_seconds();
     struct provider *p = NULL;
     for (int i = 0; i < e->n_providers; i++)
-        if (e->providers[i].kind == SPOTIFY)
+        if (e->providers[i].kind == AF_FETCH_SPOTIFY)
             p = &e->providers[i];
     e->auth = AUTH_NONE;
     int answered = rc == 0;
@@ -408,7 +369,7 @@ static void on_token(void *user, int rc, struct af_http_response *resp, const af
     } else if (rc == 0 && resp->status == 429) {
         double pause = resp->retry_after_seconds >= 0 ? resp->retry_after_seconds
                                                       : e->throttle_pause;
-        if (pause > e->max_retry_after && p) {
+        if (pause > e->set.max_retry_after && p) {
             stop_provider(e, p, pause, 1, "token endpoint: HTTP 429 with a long Retry-After");
             pause = p->pause_seconds;
         }
@@ -418,10 +379,11 @@ static void on_token(void *user, int rc, struct af_http_response *resp, const af
         (rc != 0 || resp->status >= 500 || (resp->status != 429 && resp->status != 200))) {
         e->auth_failures++;
         log_warn("spotify: token request failed: %s", rc != 0 ? (msg[0] ? msg : err->msg) : msg);
-        if (e->auth_failures > e->max_retries && p)
+        if (e->auth_failures > e->set.max_retries && p)
             stop_provider(e, p, 0, 1, "token endpoint keeps failing");
         e->auth_retry_at =
-            now + af_backoff_seconds(e->auth_failures, e->retry_base, e->retry_max, &e->seed);
+            now + af_backoff_seconds(e->auth_failures, e->set.retry_base, e->set.retry_max,
+                                     &e->seed);
     }
     if (answered)
         af_http_response_free(resp);
@@ -436,17 +398,13 @@ static int spotify_token_ready(struct engine *e, double now)
         e->auth = AUTH_NONE; /* kept until it expires, then renewed */
     if (e->auth == AUTH_NONE && now >= e->auth_retry_at &&
         af_http_multi_running(e->http) < e->concurrency) {
-        char pair[512], encoded[800], header[900];
-        snprintf(pair, sizeof pair, "%s:%s", e->client_id, e->client_secret);
-        base64(pair, encoded, sizeof encoded);
-        snprintf(header, sizeof header, "Authorization: Basic %s", encoded);
+        char header[900];
+        af_spotify_basic_auth(e->client_id, e->client_secret, header, sizeof header);
         const char *headers[] = {header, NULL};
         af_err err = {0};
-        if (af_http_multi_add(e->http, e->accounts_url, headers, "grant_type=client_credentials",
-                              on_token, e, &err) == 0)
+        if (af_http_multi_add(e->http, e->set.accounts_url, headers,
+                              "grant_type=client_credentials", on_token, e, &err) == 0)
             e->auth = AUTH_FETCHING;
-        memset(pair, 0, sizeof pair);
-        memset(encoded, 0, sizeof encoded);
         memset(header, 0, sizeof header);
     }
     return 0;
@@ -475,7 +433,7 @@ static void choose(struct job *j, struct af_fetch_results *results, double now)
             best_preview = i, best_preview_score = s;
     }
     char detail[600];
-    if (best < 0 || best_score < e->min_score) {
+    if (best < 0 || best_score < e->set.min_score) {
         if (best < 0)
             snprintf(detail, sizeof detail, "no results");
         else
@@ -490,11 +448,11 @@ static void choose(struct job *j, struct af_fetch_results *results, double now)
     }
     struct af_fetch_candidate *c = &results->items[best];
     learn_id(j, c->id);
-    if (p->kind == SPOTIFY && c->isrc[0] && !j->track.isrc) {
+    if (p->kind == AF_FETCH_SPOTIFY && c->isrc[0] && !j->track.isrc) {
         snprintf(j->isrc_hint, sizeof j->isrc_hint, "%s", c->isrc);
         snprintf(j->result.isrc, sizeof j->result.isrc, "%s", c->isrc);
     }
-    if (best_preview < 0 || best_preview_score < e->min_score) {
+    if (best_preview < 0 || best_preview_score < e->set.min_score) {
         snprintf(detail, sizeof detail, "match %s (score %.2f) has no preview", c->id, best_score);
         attempt(j, "no_preview", 200, detail);
         outcome(j, "no_preview", best_score, c->id, detail, e->recheck_seconds);
@@ -543,7 +501,7 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
     int parsed = -1;
     /* Deezer's error object comes with HTTP 200 and 404 alike (800 "no data" for an
      * unknown ISRC): its code decides, whatever the status. */
-    if (p->kind == DEEZER && status != 429) {
+    if (p->kind == AF_FETCH_DEEZER && status != 429) {
         parsed = af_deezer_parse(resp->body, resp->body_len, &results, &answer, &perr);
         if (status != 200 && (parsed != 0 || answer == AF_ANSWER_OK)) {
             af_fetch_results_free(&results); /* not an error object: the status decides */
@@ -552,11 +510,11 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
             status = 200;
         }
     }
-    if (status != 200 && p->kind == ITUNES)
+    if (status != 200 && p->kind == AF_FETCH_ITUNES)
         af_itunes_error_message(resp->body, resp->body_len, msg, sizeof msg);
     else if (status != 200)
         af_spotify_error_message(resp->body, resp->body_len, msg, sizeof msg);
-    if (p->kind == SPOTIFY && status == 401) {
+    if (p->kind == AF_FETCH_SPOTIFY && status == 401) {
         attempt(j, "http_error", 401, msg[0] ? msg : "unauthorized");
         if (!j->renewed) {
             j->renewed = 1; /* renew the token once, then ask again */
@@ -567,7 +525,7 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
             mark_transient(j, 0);
             next_provider(j, now);
         }
-    } else if (status == 429 || (p->kind == ITUNES && status == 403)) {
+    } else if (status == 429 || (p->kind == AF_FETCH_ITUNES && status == 403)) {
         snprintf(msg, sizeof msg, "HTTP %ld (throttled)", status);
         throttled(j, (int)status, resp->retry_after_seconds, msg, now);
     } else if (status >= 500) {
@@ -582,9 +540,9 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
         next_provider(j, now);
     } else {
         int http_status = (int)resp->status;
-        if (p->kind == SPOTIFY)
+        if (p->kind == AF_FETCH_SPOTIFY)
             parsed = af_spotify_parse_search(resp->body, resp->body_len, &results, &perr);
-        else if (p->kind == ITUNES)
+        else if (p->kind == AF_FETCH_ITUNES)
             parsed = af_itunes_parse_search(resp->body, resp->body_len, &results, &perr);
         if (parsed != 0) {
             char detail[AF_ERR_MAX + 40];
@@ -614,7 +572,7 @@ static void on_search(void *user, int rc, struct af_http_response *resp, const a
 static void start_search(struct engine *e, struct job *j, double now)
 {
     struct provider *p = job_provider(j);
-    if (p->kind == SPOTIFY && !spotify_token_ready(e, now)) {
+    if (p->kind == AF_FETCH_SPOTIFY && !spotify_token_ready(e, now)) {
         j->ready_at = now + 0.02;
         return;
     }
@@ -624,27 +582,27 @@ static void start_search(struct engine *e, struct job *j, double now)
         return;
     }
     const char *isrc = j->track.isrc ? j->track.isrc : j->isrc_hint;
-    j->used_isrc = isrc[0] && !j->isrc_failed && p->kind != ITUNES;
+    j->used_isrc = isrc[0] && !j->isrc_failed && p->kind != AF_FETCH_ITUNES;
     char *url = NULL;
     /* Search with the cleaned title (no "(LP Version)"); the stored title is kept. */
     char title[512];
     af_text_search_title(j->track.title, title, sizeof title);
-    if (p->kind == SPOTIFY)
-        url = af_spotify_search_url(p->api_url, e->spotify_market, j->track.artist, title,
-                                    j->used_isrc ? isrc : NULL, e->search_results);
-    else if (p->kind == DEEZER)
+    if (p->kind == AF_FETCH_SPOTIFY)
+        url = af_spotify_search_url(p->api_url, e->set.spotify_market, j->track.artist, title,
+                                    j->used_isrc ? isrc : NULL, e->set.search_results);
+    else if (p->kind == AF_FETCH_DEEZER)
         url = j->used_isrc ? af_deezer_isrc_url(p->api_url, isrc)
                            : af_deezer_search_url(p->api_url, j->track.artist, title,
-                                                  e->search_results);
+                                                  e->set.search_results);
     else
-        url = af_itunes_search_url(p->api_url, e->itunes_country, j->track.artist, title,
-                                   e->search_results);
+        url = af_itunes_search_url(p->api_url, e->set.itunes_country, j->track.artist, title,
+                                   e->set.search_results);
     char auth[1100];
     const char *headers[] = {auth, NULL};
-    if (p->kind == SPOTIFY)
+    if (p->kind == AF_FETCH_SPOTIFY)
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", e->token);
     af_err err = {0};
-    if (!url || af_http_multi_add(e->http, url, p->kind == SPOTIFY ? headers : NULL, NULL,
+    if (!url || af_http_multi_add(e->http, url, p->kind == AF_FETCH_SPOTIFY ? headers : NULL, NULL,
                                   on_search, j, &err) != 0) {
         free(url);
         transient_failure(j, 0, url ? err.msg : "out of memory", now);
@@ -716,7 +674,7 @@ static void on_download(void *user, int rc, struct af_http_response *resp, const
     }
     long status = resp->status;
     char detail[300];
-    if ((status == 403 || status == 410) && p->kind == DEEZER) {
+    if ((status == 403 || status == 410) && p->kind == AF_FETCH_DEEZER) {
         /* A signed URL that expired: search again for a fresh one, once. */
         af_http_response_free(resp);
         if (!j->researched) {
@@ -752,7 +710,7 @@ static void on_download(void *user, int rc, struct af_http_response *resp, const
         provider_ok(p);
         j->audio = *resp;
         memset(&j->verify, 0, sizeof j->verify);
-        if (!e->verify_audio) {
+        if (!e->set.verify_audio) {
             accept_audio(j, now);
             return;
         }
@@ -838,22 +796,13 @@ static int configure(struct engine *e, struct af_app *app, long limit, af_err *e
     e->db = app->db;
     e->run = app->run;
     e->limit = limit;
+    af_fetch_read_settings(cfg, &e->set);
     e->concurrency = (int)af_config_int(cfg, "fetch.concurrency");
-    e->max_retries = (int)af_config_int(cfg, "fetch.max_retries");
     e->lease_seconds = (int)af_config_int(cfg, "fetch.lease_seconds");
-    e->search_results = (int)af_config_int(cfg, "fetch.search_results");
-    e->verify_audio = af_config_bool(cfg, "fetch.verify_audio");
-    e->retry_base = af_config_double(cfg, "fetch.retry_base_seconds");
-    e->retry_max = af_config_double(cfg, "fetch.retry_max_seconds");
     e->throttle_pause = af_config_double(cfg, "fetch.throttle_pause_seconds");
-    e->max_retry_after = af_config_double(cfg, "fetch.max_retry_after_seconds");
     e->max_pause = af_config_double(cfg, "fetch.max_provider_pause_seconds");
     e->failure_limit = (int)af_config_int(cfg, "fetch.provider_failure_limit");
-    e->spotify_market = af_config_str(cfg, "spotify.market");
-    e->itunes_country = af_config_str(cfg, "itunes.country");
-    e->min_score = af_config_double(cfg, "fetch.min_match_score");
     e->recheck_seconds = af_config_double(cfg, "fetch.recheck_days") * 86400.0;
-    e->accounts_url = af_config_str(cfg, "spotify.accounts_url");
     e->window = e->concurrency * 2 + 4;
     char host[64] = "";
     gethostname(host, sizeof host - 1);
@@ -861,29 +810,17 @@ static int configure(struct engine *e, struct af_app *app, long limit, af_err *e
     e->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 
     const char *list = af_config_str(cfg, "fetch.providers");
-    if (af_fetch_check_providers(list, err) != 0)
+    enum af_fetch_provider kinds[AF_FETCH_PROVIDERS];
+    int n = af_fetch_parse_providers(list, kinds, err);
+    if (n == 0)
+        af_err_set_code(err, AF_EXIT_USAGE, "no provider given");
+    if (n <= 0)
         return af_err_prefix(err, "[fetch] providers: ");
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", list);
-    for (char *save = NULL, *name = strtok_r(copy, ", ", &save); name && e->n_providers < 3;
-         name = strtok_r(NULL, ", ", &save)) {
-        int k = strcmp(name, "spotify") == 0 ? SPOTIFY : strcmp(name, "deezer") == 0 ? DEEZER
-                                                                                      : ITUNES;
-        int dup = 0;
-        for (int i = 0; i < e->n_providers; i++)
-            dup |= e->providers[i].kind == (enum kind)k;
-        if (dup)
-            continue;
+    for (int i = 0; i < n; i++) {
         struct provider *p = &e->providers[e->n_providers++];
-        p->name = provider_names[k];
-        p->kind = (enum kind)k;
-        char key[64];
-        snprintf(key, sizeof key, "%s.api_url", p->name);
-        p->api_url = af_config_str(cfg, key);
-        snprintf(key, sizeof key, "%s.requests_per_second", p->name);
-        /* A bucket of 1.5: never more than rate * t + 1 requests in any t seconds, yet a
-         * token is not lost when the loop wakes a little late (e.g. during a save). */
-        af_rate_limiter_init(&p->rl, af_config_double(cfg, key), 1.5);
+        p->kind = kinds[i];
+        p->name = af_fetch_provider_names[p->kind];
+        p->api_url = af_fetch_provider_setup(cfg, p->kind, &p->rl);
         double left = 0;
         char reason[256];
         if (af_fetch_pause_left(e->db, p->name, &left, reason, sizeof reason, err) != 0)
@@ -900,10 +837,8 @@ static int configure(struct engine *e, struct af_app *app, long limit, af_err *e
             log_warn("%s: paused for another %.0f s (%s); not asked in this run", p->name, left,
                      reason);
         }
-        if (p->kind == SPOTIFY && !p->stopped) {
-            e->client_id = getenv("SPOTIFY_CLIENT_ID");
-            e->client_secret = getenv("SPOTIFY_CLIENT_SECRET");
-            if (!e->client_id || !*e->client_id || !e->client_secret || !*e->client_secret)
+        if (p->kind == AF_FETCH_SPOTIFY && !p->stopped) {
+            if (!af_spotify_credentials(&e->client_id, &e->client_secret))
                 stop_provider(e, p, 0, 0,
                               "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are not both set");
         }
@@ -1019,12 +954,7 @@ int af_fetch_run(struct af_app *app, long limit, int *exit_code, af_err *err)
     if (limit > 0 && e->total > limit)
         e->total = limit;
     struct af_http_options options;
-    af_http_default_options(&options);
-    options.connect_timeout_seconds = af_config_double(app->cfg, "fetch.connect_timeout_seconds");
-    options.timeout_seconds = af_config_double(app->cfg, "fetch.timeout_seconds");
-    options.low_speed_bytes_per_second = af_config_int(app->cfg, "fetch.low_speed_bytes_per_second");
-    options.low_speed_seconds = af_config_int(app->cfg, "fetch.low_speed_seconds");
-    options.max_body_bytes = (size_t)af_config_int(app->cfg, "fetch.max_body_bytes");
+    af_fetch_http_options(app->cfg, &options);
     e->jobs = calloc((size_t)e->window, sizeof *e->jobs);
     e->finished = calloc((size_t)e->window + 64, sizeof *e->finished);
     e->finished_jobs = calloc((size_t)e->window + 64, sizeof *e->finished_jobs);
@@ -1035,8 +965,7 @@ int af_fetch_run(struct af_app *app, long limit, int *exit_code, af_err *err)
     if (!(e->http = af_http_multi_new(&options, e->concurrency, err)))
         goto done;
     if (!(e->verify = af_verify_pool_new((int)af_config_int(app->cfg, "fetch.decode_threads"),
-                                         af_config_double(app->cfg, "fetch.min_preview_seconds"),
-                                         af_config_double(app->cfg, "fetch.max_preview_seconds"),
+                                         e->set.min_preview, e->set.max_preview,
                                          wake_http, e->http, err)))
         goto done;
     log_info("fetching previews for %lld track(s) from %s, %d transfers at once", e->total,

@@ -23,7 +23,4 @@
  * ends whatever the providers do. */
 int af_fetch_run(struct af_app *app, long limit, int *exit_code, af_err *err);
 
-/* Checks a comma-separated provider list ("spotify,deezer,itunes"). */
-int af_fetch_check_providers(const char *list, af_err *err);
-
 #endif

@@ -12,16 +12,14 @@
 #include <jansson.h>
 
 #include "exitcode.h"
+#include "fetch_config.h"
 #include "fetch_match.h"
 #include "http.h"
 #include "log.h"
 #include "ratelimit.h"
 
-enum kind { SPOTIFY, DEEZER, ITUNES };
-static const char *const kind_names[] = {"spotify", "deezer", "itunes"};
-
 struct provider {
-    enum kind kind;
+    enum af_fetch_provider kind;
     const char *api_url;
     struct af_rate_limiter rl;
 };
@@ -30,11 +28,8 @@ struct af_lookup {
     struct af_http_client *http;
     struct provider providers[3];
     int n_providers;
-    int search_results, max_retries;
-    double retry_base, retry_max, max_retry_after, min_score, min_preview, max_preview;
-    bool verify;
-    const char *accounts_url, *client_id, *client_secret;
-    const char *spotify_market, *itunes_country; /* sent with searches, as af-fetch does */
+    struct af_fetch_settings set; /* as af-fetch asks */
+    const char *client_id, *client_secret;
     char token[1024];
     double token_expires;
     uint64_t seed;
@@ -46,60 +41,26 @@ int af_lookup_open(struct af_lookup **out, const struct af_config *cfg, af_err *
     if (!lk)
         return af_err_set(err, "out of memory");
     struct af_http_options ho;
-    af_http_default_options(&ho);
-    ho.connect_timeout_seconds = af_config_double(cfg, "fetch.connect_timeout_seconds");
-    ho.timeout_seconds = af_config_double(cfg, "fetch.timeout_seconds");
-    ho.low_speed_bytes_per_second = af_config_int(cfg, "fetch.low_speed_bytes_per_second");
-    ho.low_speed_seconds = af_config_int(cfg, "fetch.low_speed_seconds");
-    ho.max_body_bytes = (size_t)af_config_int(cfg, "fetch.max_body_bytes");
-    lk->search_results = (int)af_config_int(cfg, "fetch.search_results");
-    lk->max_retries = (int)af_config_int(cfg, "fetch.max_retries");
-    lk->retry_base = af_config_double(cfg, "fetch.retry_base_seconds");
-    lk->retry_max = af_config_double(cfg, "fetch.retry_max_seconds");
-    lk->max_retry_after = af_config_double(cfg, "fetch.max_retry_after_seconds");
-    lk->min_score = af_config_double(cfg, "fetch.min_match_score");
-    lk->min_preview = af_config_double(cfg, "fetch.min_preview_seconds");
-    lk->max_preview = af_config_double(cfg, "fetch.max_preview_seconds");
-    lk->verify = af_config_bool(cfg, "fetch.verify_audio");
-    lk->accounts_url = af_config_str(cfg, "spotify.accounts_url");
-    lk->spotify_market = af_config_str(cfg, "spotify.market");
-    lk->itunes_country = af_config_str(cfg, "itunes.country");
+    af_fetch_http_options(cfg, &ho);
+    af_fetch_read_settings(cfg, &lk->set);
     lk->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     const char *list = af_config_str(cfg, "fetch.providers");
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", list);
-    for (char *save = NULL, *name = strtok_r(copy, ", ", &save); name && lk->n_providers < 3;
-         name = strtok_r(NULL, ", ", &save)) {
-        int k = -1;
-        for (int i = 0; i < 3; i++)
-            if (strcmp(name, kind_names[i]) == 0)
-                k = i;
-        if (k < 0) {
-            af_lookup_close(lk);
-            return af_err_set_code(err, AF_EXIT_USAGE, "[fetch] providers: unknown provider '%s' (spotify, "
-                                           "deezer, itunes)", name);
-        }
-        bool dup = false;
-        for (int i = 0; i < lk->n_providers; i++)
-            dup |= lk->providers[i].kind == (enum kind)k;
-        if (k == SPOTIFY) {
-            lk->client_id = getenv("SPOTIFY_CLIENT_ID");
-            lk->client_secret = getenv("SPOTIFY_CLIENT_SECRET");
-            if (!lk->client_id || !*lk->client_id || !lk->client_secret || !*lk->client_secret) {
-                log_info("spotify: not asked (SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are "
-                         "not both set)");
-                dup = true;
-            }
-        }
-        if (dup)
+    enum af_fetch_provider kinds[AF_FETCH_PROVIDERS];
+    int n = af_fetch_parse_providers(list, kinds, err);
+    if (n < 0) {
+        af_lookup_close(lk);
+        return af_err_prefix(err, "[fetch] providers: ");
+    }
+    for (int i = 0; i < n; i++) {
+        if (kinds[i] == AF_FETCH_SPOTIFY &&
+            !af_spotify_credentials(&lk->client_id, &lk->client_secret)) {
+            log_info("spotify: not asked (SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET are "
+                     "not both set)");
             continue;
+        }
         struct provider *p = &lk->providers[lk->n_providers++];
-        p->kind = (enum kind)k;
-        char key[64];
-        snprintf(key, sizeof key, "%s.api_url", kind_names[k]);
-        p->api_url = af_config_str(cfg, key);
-        snprintf(key, sizeof key, "%s.requests_per_second", kind_names[k]);
-        af_rate_limiter_init(&p->rl, af_config_double(cfg, key), 1.5);
+        p->kind = kinds[i];
+        p->api_url = af_fetch_provider_setup(cfg, p->kind, &p->rl);
     }
     if (lk->n_providers == 0) {
         af_lookup_close(lk);
@@ -149,11 +110,12 @@ static int get(struct af_lookup *lk, struct provider *p, const char *url,
             af_rate_limiter_take(&p->rl);
         int rc = af_http_get(lk->http, url, headers, resp, err);
         bool retry = rc != 0 || resp->status == 429 || resp->status >= 500;
-        if (!retry || attempt >= lk->max_retries)
+        if (!retry || attempt >= lk->set.max_retries)
             return rc;
-        double wait = af_backoff_seconds(attempt + 1, lk->retry_base, lk->retry_max, &lk->seed);
+        double wait =
+            af_backoff_seconds(attempt + 1, lk->set.retry_base, lk->set.retry_max, &lk->seed);
         if (rc == 0 && resp->status == 429 && resp->retry_after_seconds >= 0) {
-            if (resp->retry_after_seconds > lk->max_retry_after)
+            if (resp->retry_after_seconds > lk->set.max_retry_after)
                 return 0; /* the caller reports the 429 */
             wait = resp->retry_after_seconds;
         }
@@ -163,38 +125,16 @@ static int get(struct af_lookup *lk, struct provider *p, const char *url,
     }
 }
 
-static void base64(const char *in, char *out, size_t len)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(in), o = 0;
-    for (size_t i = 0; i < n && o + 5 < len; i += 3) {
-        uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)(unsigned char)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)in[i + 2];
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < n ? tab[v & 63] : '=';
-    }
-    out[o] = '\0';
-}
-
 static int spotify_token(struct af_lookup *lk, af_err *err)
 {
     if (lk->token[0] && af_monotonic_seconds() < lk->token_expires)
         return 0;
-    char pair[512], encoded[800], header[900];
-    snprintf(pair, sizeof pair, "%s:%s", lk->client_id, lk->client_secret);
-    base64(pair, encoded, sizeof encoded);
-    snprintf(header, sizeof header, "Authorization: Basic %s", encoded);
+    char header[900];
+    af_spotify_basic_auth(lk->client_id, lk->client_secret, header, sizeof header);
     const char *headers[] = {header, NULL};
     struct af_http_response resp;
-    int rc = af_http_post_form(lk->http, lk->accounts_url, headers,
+    int rc = af_http_post_form(lk->http, lk->set.accounts_url, headers,
                                "grant_type=client_credentials", &resp, err);
-    memset(pair, 0, sizeof pair);
-    memset(encoded, 0, sizeof encoded);
     memset(header, 0, sizeof header);
     if (rc != 0)
         return af_err_prefix(err, "token request");
@@ -222,30 +162,30 @@ static char *search_url(struct af_lookup *lk, const struct provider *p,
     const char *artist = q->artist ? q->artist : "";
     const char *title = q->title ? q->title : "";
     if (q->deezer_id) {
-        if (p->kind != DEEZER)
+        if (p->kind != AF_FETCH_DEEZER)
             return NULL;
         char *url = malloc(strlen(p->api_url) + 32);
         if (url)
             sprintf(url, "%s/track/%lld", p->api_url, atoll(q->deezer_id));
         return url;
     }
-    if (q->isrc && p->kind == ITUNES)
+    if (q->isrc && p->kind == AF_FETCH_ITUNES)
         return NULL; /* the iTunes Search API has no ISRC look-up */
-    if (p->kind == SPOTIFY)
-        return af_spotify_search_url(p->api_url, lk->spotify_market, artist, title, q->isrc,
-                                     lk->search_results);
-    if (p->kind == DEEZER)
+    if (p->kind == AF_FETCH_SPOTIFY)
+        return af_spotify_search_url(p->api_url, lk->set.spotify_market, artist, title, q->isrc,
+                                     lk->set.search_results);
+    if (p->kind == AF_FETCH_DEEZER)
         return q->isrc ? af_deezer_isrc_url(p->api_url, q->isrc)
-                       : af_deezer_search_url(p->api_url, artist, title, lk->search_results);
-    return af_itunes_search_url(p->api_url, lk->itunes_country, artist, title,
-                                lk->search_results);
+                       : af_deezer_search_url(p->api_url, artist, title, lk->set.search_results);
+    return af_itunes_search_url(p->api_url, lk->set.itunes_country, artist, title,
+                                lk->set.search_results);
 }
 
 static int parse(const struct provider *p, const struct af_http_response *resp,
                  struct af_fetch_results *r, af_err *err)
 {
     /* Deezer's error object comes with HTTP 200 or 404 alike: its body decides. */
-    if (p->kind == DEEZER && (resp->status == 200 || resp->status == 404)) {
+    if (p->kind == AF_FETCH_DEEZER && (resp->status == 200 || resp->status == 404)) {
         enum af_fetch_answer answer;
         if (af_deezer_parse(resp->body, resp->body_len, r, &answer, err) != 0)
             return -1;
@@ -258,7 +198,7 @@ static int parse(const struct provider *p, const struct af_http_response *resp,
         af_spotify_error_message(resp->body, resp->body_len, msg, sizeof msg);
         return af_err_set(err, "HTTP %ld%s%s", resp->status, msg[0] ? ": " : "", msg);
     }
-    return p->kind == SPOTIFY ? af_spotify_parse_search(resp->body, resp->body_len, r, err)
+    return p->kind == AF_FETCH_SPOTIFY ? af_spotify_parse_search(resp->body, resp->body_len, r, err)
                               : af_itunes_parse_search(resp->body, resp->body_len, r, err);
 }
 
@@ -278,16 +218,17 @@ static double score(const struct af_lookup_query *q, const struct af_fetch_candi
  * keep no covers; this reads the same JSON for them): Deezer album.cover_medium (or
  * its md5_image on the image CDN), iTunes artworkUrl100, Spotify the album's second
  * image (300 px) or its first. */
-static void cover_of(enum kind kind, json_t *answer, const char *id, char *out, size_t len)
+static void cover_of(enum af_fetch_provider kind, json_t *answer, const char *id, char *out,
+                     size_t len)
 {
     out[0] = '\0';
-    json_t *list = kind == DEEZER   ? json_object_get(answer, "data")
-                   : kind == ITUNES ? json_object_get(answer, "results")
+    json_t *list = kind == AF_FETCH_DEEZER   ? json_object_get(answer, "data")
+                   : kind == AF_FETCH_ITUNES ? json_object_get(answer, "results")
                                     : json_object_get(json_object_get(answer, "tracks"), "items");
     size_t n = json_is_array(list) ? json_array_size(list) : 1;
     for (size_t i = 0; i < n; i++) {
         json_t *t = json_is_array(list) ? json_array_get(list, i) : answer;
-        json_t *tid = json_object_get(t, kind == ITUNES ? "trackId" : "id");
+        json_t *tid = json_object_get(t, kind == AF_FETCH_ITUNES ? "trackId" : "id");
         char text[64];
         if (json_is_integer(tid))
             snprintf(text, sizeof text, "%lld", (long long)json_integer_value(tid));
@@ -296,10 +237,10 @@ static void cover_of(enum kind kind, json_t *answer, const char *id, char *out, 
         if (strcmp(text, id) != 0)
             continue;
         const char *url = NULL, *md5 = NULL;
-        if (kind == DEEZER) {
+        if (kind == AF_FETCH_DEEZER) {
             url = json_string_value(json_object_get(json_object_get(t, "album"), "cover_medium"));
             md5 = json_string_value(json_object_get(t, "md5_image"));
-        } else if (kind == ITUNES) {
+        } else if (kind == AF_FETCH_ITUNES) {
             url = json_string_value(json_object_get(t, "artworkUrl100"));
         } else {
             json_t *images = json_object_get(json_object_get(t, "album"), "images");
@@ -318,7 +259,7 @@ static void cover_of(enum kind kind, json_t *answer, const char *id, char *out, 
 static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_query *q,
                struct af_lookup_hits *hits, af_err *err)
 {
-    if (p->kind == SPOTIFY && spotify_token(lk, err) != 0)
+    if (p->kind == AF_FETCH_SPOTIFY && spotify_token(lk, err) != 0)
         return -1;
     char *url = search_url(lk, p, q);
     if (!url)
@@ -327,7 +268,7 @@ static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", lk->token);
     const char *headers[] = {auth, NULL};
     struct af_http_response resp;
-    int rc = get(lk, p, url, p->kind == SPOTIFY ? headers : NULL, &resp, err);
+    int rc = get(lk, p, url, p->kind == AF_FETCH_SPOTIFY ? headers : NULL, &resp, err);
     memset(auth, 0, sizeof auth);
     free(url);
     if (rc != 0)
@@ -349,7 +290,7 @@ static int ask(struct af_lookup *lk, struct provider *p, const struct af_lookup_
     hits->items = more;
     for (int i = 0; i < r.n; i++) {
         struct af_lookup_hit *h = &hits->items[hits->n++];
-        h->provider = kind_names[p->kind];
+        h->provider = af_fetch_provider_names[p->kind];
         h->c = r.items[i];
         h->score = score(q, &h->c);
         cover_of(p->kind, answer, h->c.id, h->cover_url, sizeof h->cover_url);
@@ -388,9 +329,9 @@ int af_lookup_search(struct af_lookup *lk, const struct af_lookup_query *q,
     for (int i = 0; i < lk->n_providers; i++) {
         struct provider *p = &lk->providers[i];
         af_err perr = {0};
-        if (q->deezer_id && p->kind != DEEZER)
+        if (q->deezer_id && p->kind != AF_FETCH_DEEZER)
             continue;
-        if (q->isrc && p->kind == ITUNES)
+        if (q->isrc && p->kind == AF_FETCH_ITUNES)
             continue;
         asked++;
         if (ask(lk, p, q, hits, &perr) == 0)
@@ -398,8 +339,8 @@ int af_lookup_search(struct af_lookup *lk, const struct af_lookup_query *q,
         hits->providers_failed++;
         size_t used = strlen(hits->failures);
         snprintf(hits->failures + used, sizeof hits->failures - used, "%s%s: %s",
-                 used ? "; " : "", kind_names[p->kind], perr.msg);
-        log_warn("%s: search failed: %s", kind_names[p->kind], perr.msg);
+                 used ? "; " : "", af_fetch_provider_names[p->kind], perr.msg);
+        log_warn("%s: search failed: %s", af_fetch_provider_names[p->kind], perr.msg);
         if (perr.code && !err->code)
             err->code = perr.code;
     }
@@ -426,7 +367,7 @@ void af_lookup_hits_free(struct af_lookup_hits *hits)
 int af_lookup_best(const struct af_lookup *lk, const struct af_lookup_hits *hits)
 {
     for (int i = 0; i < hits->n; i++)
-        if (hits->items[i].c.preview_url && hits->items[i].score >= lk->min_score)
+        if (hits->items[i].c.preview_url && hits->items[i].score >= lk->set.min_score)
             return i;
     return -1;
 }
@@ -456,8 +397,8 @@ int af_lookup_preview(struct af_lookup *lk, const struct af_lookup_hit *hit, cha
     }
     v->data = resp.body;
     v->size = resp.body_len;
-    if (lk->verify) {
-        af_verify_audio(v, lk->min_preview, lk->max_preview);
+    if (lk->set.verify_audio) {
+        af_verify_audio(v, lk->set.min_preview, lk->set.max_preview);
         if (!v->ok) {
             af_err_set(err, "%s preview of track %s is not usable audio (%s): %s", hit->provider,
                        hit->c.id, v->failure, v->err.msg);

@@ -7,6 +7,7 @@
 #ifndef AF_FETCH_PROVIDERS_H
 #define AF_FETCH_PROVIDERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -41,6 +42,13 @@ enum af_fetch_answer {
  * (ISO country, "" = none) decides which previews and tracks are available. */
 char *af_spotify_search_url(const char *api_url, const char *market, const char *artist,
                             const char *title, const char *isrc, int limit);
+/* SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET from the environment (never logged);
+ * false unless both are set and not empty. */
+bool af_spotify_credentials(const char **client_id, const char **client_secret);
+/* The token request's "Authorization: Basic base64(id:secret)" header line; the
+ * intermediate copies of the secret are wiped.  0, or -1 when header is too small. */
+int af_spotify_basic_auth(const char *client_id, const char *client_secret, char *header,
+                          size_t size);
 /* Token endpoint answer (200): access_token and expires_in (seconds). */
 int af_spotify_parse_token(const char *body, size_t len, char *token, size_t token_len,
                            double *expires_in, af_err *err);

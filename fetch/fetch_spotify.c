@@ -5,6 +5,8 @@
  */
 #include "fetch_json.h"
 #include "fetch_providers.h"
+
+#include "base64.h"
 #include "http.h"
 
 /* Quotes would end a field filter early: drop them. */
@@ -43,6 +45,28 @@ char *af_spotify_search_url(const char *api_url, const char *market, const char 
     free(escaped);
     free(mk);
     return url;
+}
+
+bool af_spotify_credentials(const char **client_id, const char **client_secret)
+{
+    *client_id = getenv("SPOTIFY_CLIENT_ID");
+    *client_secret = getenv("SPOTIFY_CLIENT_SECRET");
+    return *client_id && **client_id && *client_secret && **client_secret;
+}
+
+int af_spotify_basic_auth(const char *client_id, const char *client_secret, char *header,
+                          size_t size)
+{
+    char pair[512], encoded[800];
+    snprintf(pair, sizeof pair, "%s:%s", client_id, client_secret);
+    int rc = af_base64_encode(pair, strlen(pair), encoded, sizeof encoded);
+    if (rc == 0 && (size_t)snprintf(header, size, "Authorization: Basic %s", encoded) >= size)
+        rc = -1;
+    if (rc != 0 && size > 0)
+        memset(header, 0, size);
+    memset(pair, 0, sizeof pair);
+    memset(encoded, 0, sizeof encoded);
+    return rc;
 }
 
 int af_spotify_parse_token(const char *body, size_t len, char *token, size_t token_len,

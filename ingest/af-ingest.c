@@ -341,6 +341,7 @@ int main(int argc, char **argv)
         rc = af_db_try_stage_lock(app.db, "ingest-msd", &err);
         if (rc == 0)
             rc = ingest_msd(&ctx, &mo, &err);
+        failed_items = ctx.items_failed;
     } else if (strcmp(command, "lastfm") == 0) {
         rc = af_db_try_stage_lock(app.db, "ingest-lastfm", &err);
         if (rc == 0 && a.n_tags == 0 && !a.no_crawl)
@@ -373,9 +374,14 @@ int main(int argc, char **argv)
             snprintf(message, sizeof message,
                      "%ld file(s) could not be stored: unreadable, broken links or audio that "
                      "does not decode (see ingest_problems)", failed_items);
+        else if (strcmp(command, "msd") == 0)
+            snprintf(message, sizeof message,
+                     "%ld file(s), line(s) or tag value(s) were not loaded (see ingest_problems)",
+                     failed_items);
         else
             snprintf(message, sizeof message,
-                     "%ld request(s) failed for good (see ingest_problems); a re-run retries them",
+                     "%ld request(s) failed for good or had values rejected (see "
+                     "ingest_problems); a re-run retries the failed ones",
                      failed_items);
         log_error("%s", message);
         return af_app_finish(&app, AF_EXIT_FAILURE, message);

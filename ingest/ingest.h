@@ -19,6 +19,7 @@ struct ingest_ctx {
     struct af_run *run;
     char run_id[24];     /* as text, for query parameters */
     int problems_logged; /* individual warnings are capped; the rest are counted */
+    long items_failed;   /* input not loaded (af-ingest msd): makes the exit code 1 */
 };
 
 void ingest_ctx_init(struct ingest_ctx *ctx, struct af_app *app);

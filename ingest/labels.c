@@ -9,6 +9,20 @@
 #include "run.h"
 #include "table.h"
 
+/* Runs a labelling function that answers (status, tracks) rows and adds them to the
+ * run's counters. */
+static int count_statuses(struct ingest_ctx *ctx, const char *sql, int n,
+                          const char *const *params, af_err *err)
+{
+    PGresult *res = af_db_query(ctx->db, sql, n, params, err);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        af_run_count(ctx->run, PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
+    PQclear(res);
+    return 0;
+}
+
 int ingest_label(struct ingest_ctx *ctx, const struct label_options *o, af_err *err)
 {
     int version;
@@ -24,37 +38,29 @@ int ingest_label(struct ingest_ctx *ctx, const struct label_options *o, af_err *
     const char *params[] = {v, share, weight, max, ctx->run_id[0] ? ctx->run_id : NULL};
     if (af_db_begin(ctx->db, err) != 0)
         return -1;
-    PGresult *res = af_db_query(ctx->db, "SELECT status, tracks FROM af_label_tracks($1, $2, $3, $4, $5)",
-                                5, params, err);
-    if (!res) {
-        af_db_rollback(ctx->db);
-        return -1;
-    }
-    for (int i = 0; i < PQntuples(res); i++)
-        af_run_count(ctx->run, PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
-    PQclear(res);
     /* Precedence: a person's correction (af-label, sql/050) wins over every tag source. */
     const char *cp[] = {v, params[4]};
-    res = af_db_query(ctx->db, "SELECT status, tracks FROM af_apply_corrections($1, $2)", 2, cp,
-                      err);
-    if (!res) {
+    if (count_statuses(ctx, "SELECT status, tracks FROM af_label_tracks($1, $2, $3, $4, $5)", 5,
+                       params, err) != 0 ||
+        count_statuses(ctx, "SELECT status, tracks FROM af_apply_corrections($1, $2)", 2, cp,
+                       err) != 0) {
         af_db_rollback(ctx->db);
         return -1;
     }
-    for (int i = 0; i < PQntuples(res); i++)
-        af_run_count(ctx->run, PQgetvalue(res, i, 0), atoll(PQgetvalue(res, i, 1)));
-    PQclear(res);
     if (af_db_commit(ctx->db, err) != 0)
         return -1;
+    if (!af_log_reports_wanted()) /* -q */
+        return 0;
 
     const char *vp[] = {v};
-    res = af_db_query(ctx->db,
-                      "SELECT g.name, count(l.track_id), count(l.track_id) FILTER (WHERE l.selected)"
-                      " FROM genres g LEFT JOIN track_labels l ON l.genre_id = g.genre_id"
-                      "  AND l.taxonomy_version = $1 AND l.status = 'labelled'"
-                      " WHERE EXISTS (SELECT 1 FROM genre_tags gt WHERE gt.genre_id = g.genre_id"
-                      "               AND gt.taxonomy_version = $1)"
-                      " GROUP BY g.name ORDER BY g.name", 1, vp, err);
+    PGresult *res = af_db_query(
+        ctx->db,
+        "SELECT g.name, count(l.track_id), count(l.track_id) FILTER (WHERE l.selected)"
+        " FROM genres g LEFT JOIN track_labels l ON l.genre_id = g.genre_id"
+        "  AND l.taxonomy_version = $1 AND l.status = 'labelled'"
+        " WHERE EXISTS (SELECT 1 FROM genre_tags gt WHERE gt.genre_id = g.genre_id"
+        "               AND gt.taxonomy_version = $1)"
+        " GROUP BY g.name ORDER BY g.name", 1, vp, err);
     if (!res)
         return -1;
     static const char *headers[] = {"genre", "labelled", "selected"};

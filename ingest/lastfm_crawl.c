@@ -97,6 +97,22 @@ fail:
     return -1;
 }
 
+/* A call that failed for good (call: -1 with err's message, or LFM_API_ERROR with api's)
+ * is counted in *failed and stored in ingest_problems; err is then cleared. */
+static int record_failed_call(struct ingest_ctx *ctx, const char *item, int call,
+                              const struct lfm_api_error *api, long *failed, af_err *err)
+{
+    char detail[AF_ERR_MAX + 64];
+    if (call == -1)
+        snprintf(detail, sizeof detail, "%s", err->msg);
+    else
+        snprintf(detail, sizeof detail, "error %d: %s", api->code, api->message);
+    af_err_clear(err);
+    (*failed)++;
+    return ingest_problem(ctx, "lastfm_api", item, call == -1 ? "request_failed" : "api_error",
+                          detail, err);
+}
+
 /* Crawls one seed tag from its cursor. Returns 0, 1 when a stop was requested, -1 on a
  * fatal error; a page that fails for good ends this tag's crawl (counted in *failed). */
 static int crawl_tag(struct ingest_ctx *ctx, struct lfm_client *client, const char *tag,
@@ -131,15 +147,7 @@ static int crawl_tag(struct ingest_ctx *ctx, struct lfm_client *client, const ch
         char item[600];
         snprintf(item, sizeof item, "tag.getTopTracks tag=%s page=%d", tag, page);
         if (rc == -1 || rc == LFM_API_ERROR) {
-            char detail[AF_ERR_MAX + 64];
-            if (rc == -1)
-                snprintf(detail, sizeof detail, "%s", err->msg);
-            else
-                snprintf(detail, sizeof detail, "error %d: %s", api.code, api.message);
-            af_err_clear(err);
-            (*failed)++;
-            if (ingest_problem(ctx, "lastfm_api", item,
-                               rc == -1 ? "request_failed" : "api_error", detail, err) != 0)
+            if (record_failed_call(ctx, item, rc, &api, failed, err) != 0)
                 return -1;
             log_warn("tag '%s': stopping at page %d; the next run resumes there", tag, page);
             return 0;
@@ -299,15 +307,7 @@ static int lookup_tags(struct ingest_ctx *ctx, struct lfm_client *client,
             continue;
         }
         if (call != 0) {
-            char detail[AF_ERR_MAX + 64];
-            if (call == -1)
-                snprintf(detail, sizeof detail, "%s", err->msg);
-            else
-                snprintf(detail, sizeof detail, "error %d: %s", api.code, api.message);
-            af_err_clear(err);
-            (*failed)++;
-            if (ingest_problem(ctx, "lastfm_api", item,
-                               call == -1 ? "request_failed" : "api_error", detail, err) != 0)
+            if (record_failed_call(ctx, item, call, &api, failed, err) != 0)
                 rc = -1;
             continue;
         }
@@ -326,6 +326,7 @@ static int lookup_tags(struct ingest_ctx *ctx, struct lfm_client *client,
             char detail[300];
             snprintf(detail, sizeof detail, "%d tag(s) with a count that is NaN, infinite or "
                      "negative skipped (first: %s)", tags.n_bad_counts, tags.bad_count);
+            (*failed)++; /* values of the answer were not loaded: some items failed */
             if (ingest_problem(ctx, "lastfm_api", item, "bad_tag_weight", detail, err) != 0)
                 rc = -1;
         }

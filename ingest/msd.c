@@ -443,13 +443,19 @@ static int merge_staged(struct ingest_ctx *ctx, af_err *err)
     return exec_simple(ctx->db, "TRUNCATE msd_stage_tracks, msd_stage_tags", err);
 }
 
+/* Every problem but a repaired line means input that was not loaded (a file, a line
+ * or a tag value): the run exits 1 (README: some items failed). */
+static int not_loaded(const char *problem) { return strcmp(problem, "repaired_text") != 0; }
+
 static int record_problems(struct ingest_ctx *ctx, const char *source, struct batch_out *out,
                            af_err *err)
 {
-    for (int i = 0; i < out->n_problems; i++)
-        if (ingest_problem(ctx, source, out->problems[i].item, out->problems[i].problem,
-                           out->problems[i].detail, err) != 0)
+    for (int i = 0; i < out->n_problems; i++) {
+        const struct problem *p = &out->problems[i];
+        ctx->items_failed += not_loaded(p->problem);
+        if (ingest_problem(ctx, source, p->item, p->problem, p->detail, err) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -504,6 +510,7 @@ static int load_one_by_one(struct ingest_ctx *ctx, char **paths, size_t n, af_er
         snprintf(detail, sizeof detail, "the database refused the file's rows: %s; skipped",
                  err->msg);
         af_err_clear(err);
+        ctx->items_failed++;
         rc = ingest_problem(ctx, "msd", paths[i], "load_failed", detail, err);
     }
     batch_out_free(&out);

@@ -67,18 +67,26 @@ bool af_utf8_valid(const char *text, size_t len)
     return true;
 }
 
+/* Room for need bytes in all (doubling from 64 KiB); -1 when out of memory. */
+static int buf_reserve(struct af_buf *buf, size_t need)
+{
+    if (need <= buf->cap)
+        return 0;
+    size_t cap = buf->cap ? buf->cap : 65536;
+    while (cap < need)
+        cap *= 2;
+    char *grown = realloc(buf->data, cap);
+    if (!grown)
+        return -1;
+    buf->data = grown;
+    buf->cap = cap;
+    return 0;
+}
+
 int af_buf_append(struct af_buf *buf, const char *data, size_t len)
 {
-    if (buf->len + len + 1 > buf->cap) {
-        size_t cap = buf->cap ? buf->cap : 65536;
-        while (cap < buf->len + len + 1)
-            cap *= 2;
-        char *grown = realloc(buf->data, cap);
-        if (!grown)
-            return -1;
-        buf->data = grown;
-        buf->cap = cap;
-    }
+    if (buf_reserve(buf, buf->len + len + 1) != 0)
+        return -1;
     memcpy(buf->data + buf->len, data, len);
     buf->len += len;
     buf->data[buf->len] = '\0';
@@ -90,17 +98,8 @@ int af_buf_copy_field(struct af_buf *buf, const char *text)
     if (!text)
         return af_buf_append(buf, "\\N", 2);
     size_t len = strlen(text);
-    if (buf->len + 2 * len + 1 > buf->cap && af_buf_append(buf, "", 0) == 0) {
-        /* grow once for the worst case */
-        size_t need = buf->len + 2 * len + 1, cap = buf->cap;
-        while (cap < need)
-            cap *= 2;
-        char *grown = realloc(buf->data, cap);
-        if (!grown)
-            return -1;
-        buf->data = grown;
-        buf->cap = cap;
-    }
+    if (buf_reserve(buf, buf->len + 2 * len + 1) != 0) /* once, for the worst case */
+        return -1;
     char *w = buf->data + buf->len;
     for (const char *p = text; *p; p++) {
         switch (*p) {

@@ -152,6 +152,7 @@ static int connect_database(struct af_app *app, enum af_app_flags flags, af_err 
 {
     const char *conninfo =
         af_db_choose_conninfo(app->db_flag, af_config_str(app->cfg, "database.conninfo"));
+    af_db_set_dead_peer_seconds((int)af_config_int(app->cfg, "database.dead_peer_seconds"));
     app->db = af_db_connect(conninfo, err);
     if (!app->db)
         return -1;

@@ -58,7 +58,8 @@ enum {
     "                    /etc/audiofiler/audiofiler.conf, else <prefix>/share/audiofiler/)\n"    \
     "  --exclusive       take this program's stage lock in the database first; exit 5 at\n"     \
     "                    once when another run holds it (what scripts/af-pipeline does)\n"      \
-    "  -q, --quiet       only warnings and errors\n"                                             \
+    "  -q, --quiet       only warnings and errors: no progress, no summary tables of the\n"      \
+    "                    stages (af-ingest label, af-train); what cron should mail\n"            \
     "  -v, --verbose     debug messages too\n"                                                   \
     "  -h, --help        this help\n"                                                            \
     "      --version     print the version\n"                                                    \

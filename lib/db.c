@@ -161,6 +161,55 @@ int af_db_conninfo_problem(const char *conninfo, char *buf, size_t len)
     return -1;
 }
 
+static int dead_peer_seconds = AF_DB_DEFAULT_DEAD_PEER_SECONDS;
+
+void af_db_set_dead_peer_seconds(int seconds) { dead_peer_seconds = seconds > 0 ? seconds : 0; }
+
+/* Keepalive probes start after a third of the time and come every sixth, so that the
+ * last unanswered probe ends the connection at about dead_peer_seconds; tcp_user_timeout
+ * covers the case where data is in flight (keepalives are not sent then). */
+struct peer_timing {
+    char idle[16], interval[16], count[16], user_timeout_ms[24];
+};
+
+static void peer_timing(struct peer_timing *t)
+{
+    int s = dead_peer_seconds, idle = s / 3 > 0 ? s / 3 : 1, interval = s / 6 > 0 ? s / 6 : 1;
+    int count = (s - idle) / interval > 0 ? (s - idle) / interval : 1;
+    snprintf(t->idle, sizeof t->idle, "%d", idle);
+    snprintf(t->interval, sizeof t->interval, "%d", interval);
+    snprintf(t->count, sizeof t->count, "%d", count);
+    snprintf(t->user_timeout_ms, sizeof t->user_timeout_ms, "%lld", (long long)s * 1000);
+}
+
+int af_db_watch_peer(PGconn *conn, af_err *err)
+{
+    const char *host = PQhost(conn);
+    if (dead_peer_seconds == 0 || !host || host[0] == '/' || host[0] == '@' || host[0] == '\0')
+        return 0; /* a Unix socket has no silent peer to detect */
+    struct peer_timing t;
+    peer_timing(&t);
+    const char *params[] = {t.idle, t.interval, t.count, t.user_timeout_ms};
+    return af_db_command(conn,
+                         "SELECT set_config('tcp_keepalives_idle', $1, false),"
+                         " set_config('tcp_keepalives_interval', $2, false),"
+                         " set_config('tcp_keepalives_count', $3, false),"
+                         " set_config('tcp_user_timeout', $4, false)",
+                         4, params, err);
+}
+
+/* libpq's own parameters for the client half; the conninfo, expanded last, overrides them. */
+static PGconn *connect_with_peer_timing(const char *conninfo)
+{
+    struct peer_timing t;
+    peer_timing(&t);
+    const char *keywords[] = {"keepalives_idle", "keepalives_interval", "keepalives_count",
+                              "tcp_user_timeout", "dbname", NULL};
+    const char *values[] = {t.idle, t.interval, t.count, t.user_timeout_ms, conninfo, NULL};
+    int first = dead_peer_seconds > 0 ? 0 : 4;
+    return PQconnectdbParams(keywords + first, values + first, 1);
+}
+
 PGconn *af_db_connect(const char *conninfo, af_err *err)
 {
     /* A connection string that does not parse is the caller's mistake, not an
@@ -171,7 +220,7 @@ PGconn *af_db_connect(const char *conninfo, af_err *err)
         af_err_set_code(err, AF_EXIT_USAGE, "malformed database connection string: %s", problem);
         return NULL;
     }
-    PGconn *conn = PQconnectdb(conninfo);
+    PGconn *conn = connect_with_peer_timing(conninfo);
     if (!conn) {
         af_err_set_code(err, AF_EXIT_DB_UNAVAILABLE, "cannot connect to the database: out of memory");
         return NULL;
@@ -186,6 +235,10 @@ PGconn *af_db_connect(const char *conninfo, af_err *err)
     }
     PQsetClientEncoding(conn, "UTF8");
     PQsetNoticeProcessor(conn, log_server_notice, NULL);
+    if (af_db_watch_peer(conn, err) != 0) {
+        PQfinish(conn);
+        return NULL;
+    }
     return conn;
 }
 

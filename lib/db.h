@@ -45,6 +45,21 @@ int af_db_conninfo_has_secret(const char *conninfo);
  * Returns 0 when conninfo parses (buf is then ""), -1 otherwise. */
 int af_db_conninfo_problem(const char *conninfo, char *buf, size_t len);
 
+/* Dead peers.  A worker host whose link is cut (or that loses power) leaves a
+ * half-open TCP connection: its server session sits forever (the system's keepalive
+ * starts after 2 hours) in whatever transaction it had open, holding its row locks, so
+ * other workers taking over its expired claims block on those rows.  Every TCP
+ * connection therefore asks both ends to give up on a peer that has not answered for
+ * [database] dead_peer_seconds: the server ends the session (rolling back, releasing
+ * the locks), the client fails with "database unavailable" instead of hanging.
+ * Explicit keepalives / tcp_user_timeout in the conninfo win on the client side.
+ * 0 leaves the system's TCP defaults.  Set once before connecting (af_app does). */
+#define AF_DB_DEFAULT_DEAD_PEER_SECONDS 30
+void af_db_set_dead_peer_seconds(int seconds);
+/* The server-side half on an open connection (af_db_connect does it; lib/run.c's
+ * heartbeat connection too).  A no-op on Unix sockets. */
+int af_db_watch_peer(PGconn *conn, af_err *err);
+
 /* Connects, or fails with AF_EXIT_DB_UNAVAILABLE and a message naming the target
  * (AF_EXIT_USAGE when conninfo is malformed; the message never contains it). */
 PGconn *af_db_connect(const char *conninfo, af_err *err);

@@ -23,6 +23,7 @@ void af_log_init(const char *program)
 
 void af_log_set_level(enum af_log_level level) { log_level = level; }
 enum af_log_level af_log_get_level(void) { return log_level; }
+int af_log_reports_wanted(void) { return log_level <= AF_LOG_INFO; }
 const char *af_log_program(void) { return log_program; }
 
 static void format_time(char *buf, size_t len)

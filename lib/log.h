@@ -21,6 +21,9 @@ enum af_log_level { AF_LOG_DEBUG, AF_LOG_INFO, AF_LOG_WARN, AF_LOG_ERROR };
 void af_log_init(const char *program);
 void af_log_set_level(enum af_log_level level);
 enum af_log_level af_log_get_level(void);
+/* Whether a stage prints the report or tables that sum up its work on stdout: they are
+ * information, so -q (warnings and errors only: what cron mails) leaves them out. */
+int af_log_reports_wanted(void);
 const char *af_log_program(void);
 
 /* text with control characters escaped as above, truncated to fit buf. */

@@ -176,6 +176,8 @@ static void beat(struct af_run *run, PGconn **conn)
         if (PQstatus(*conn) != CONNECTION_OK)
             return; /* the database is away: try again next time */
         PQclear(PQexec(*conn, "SET statement_timeout = '10s'")); /* af_run_end joins us */
+        af_err ignored = {0};
+        af_db_watch_peer(*conn, &ignored); /* best effort, as the beat itself */
     }
     char *counters = counters_json(run);
     char id[24];

@@ -158,86 +158,77 @@ fail:
     return af_err_prefix(err, "af-db roles (needs the owner with CREATEROLE, or a superuser)");
 }
 
-/* One step of move-audio to the directory: up to 50 database-held files after *last
- * (keyset order, so that a file that cannot move is passed, not retried forever). */
-static int move_batch_to_directory(struct af_app *app, unsigned char last[32], int *moved,
-                                   int *seen, af_err *err)
+/* Moves one file (row of a move_batch query: sha256, and bytes for the directory)
+ * and counts it in *moved; -1 stops the move. */
+typedef int move_one_fn(struct af_app *app, PGresult *res, int row, int *moved, af_err *err);
+
+/* To the directory: the file is written, then the database forgets the bytes. */
+static int move_one_to_directory(struct af_app *app, PGresult *res, int row, int *moved,
+                                 af_err *err)
 {
-    const char *params[] = {(const char *)last};
-    const int lengths[] = {32}, formats[] = {1};
-    PGresult *res = af_db_query_binary(app->db,
-                                       "SELECT sha256, bytes FROM audio WHERE stored = 'database'"
-                                       " AND sha256 > $1 ORDER BY sha256 LIMIT 50",
-                                       1, params, lengths, formats, 1, err);
-    if (!res)
+    const unsigned char *sha = (const unsigned char *)PQgetvalue(res, row, 0);
+    if (af_audio_store_write_file(af_audio_store_directory(), sha, PQgetvalue(res, row, 1),
+                                  (size_t)PQgetlength(res, row, 1), err) != 0)
         return -1;
-    *seen = PQntuples(res);
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < *seen; i++) {
-        const unsigned char *sha = (const unsigned char *)PQgetvalue(res, i, 0);
-        memcpy(last, sha, 32);
-        if (af_audio_store_write_file(af_audio_store_directory(), sha, PQgetvalue(res, i, 1),
-                                      (size_t)PQgetlength(res, i, 1), err) != 0) {
-            rc = -1;
-            break;
-        }
-        const char *p[] = {(const char *)sha};
-        PGresult *u = af_db_query_binary(app->db,
-                                         "UPDATE audio SET bytes = NULL, stored = 'directory'"
-                                         " WHERE sha256 = $1 AND stored = 'database'",
-                                         1, p, lengths, formats, 0, err);
-        if (!u)
-            rc = -1;
-        else
-            *moved += atoi(PQcmdTuples(u));
-        PQclear(u);
-    }
-    PQclear(res);
-    return rc;
+    const char *p[] = {(const char *)sha};
+    const int l[] = {32}, f[] = {1};
+    PGresult *u = af_db_query_binary(app->db,
+                                     "UPDATE audio SET bytes = NULL, stored = 'directory'"
+                                     " WHERE sha256 = $1 AND stored = 'database'",
+                                     1, p, l, f, 0, err);
+    if (!u)
+        return -1;
+    *moved += atoi(PQcmdTuples(u));
+    PQclear(u);
+    return 0;
 }
 
-/* One step of move-audio to the database: files are read back, then deleted. */
-static int move_batch_to_database(struct af_app *app, unsigned char last[32], int *moved,
-                                  int *seen, af_err *err)
+/* To the database: the file is read back, stored, then deleted. */
+static int move_one_to_database(struct af_app *app, PGresult *res, int row, int *moved,
+                                af_err *err)
+{
+    const unsigned char *sha = (const unsigned char *)PQgetvalue(res, row, 0);
+    unsigned char *data;
+    size_t len;
+    af_err why = {0};
+    if (af_audio_store_read_file(sha, &data, &len, &why) != 0) {
+        log_warn("move-audio: %s; left where it is", why.msg);
+        return 0;
+    }
+    const char *p[] = {(const char *)sha, (const char *)data};
+    const int l[] = {32, (int)len}, f[] = {1, 1};
+    PGresult *u = af_db_query_binary(app->db,
+                                     "UPDATE audio SET bytes = $2, stored = 'database'"
+                                     " WHERE sha256 = $1 AND stored = 'directory'",
+                                     2, p, l, f, 0, err);
+    free(data);
+    if (!u)
+        return -1;
+    if (atoi(PQcmdTuples(u)) == 1) {
+        char path[1200];
+        af_audio_store_path(af_audio_store_directory(), sha, path, sizeof path);
+        unlink(path);
+        (*moved)++;
+    }
+    PQclear(u);
+    return 0;
+}
+
+/* One step of move-audio: up to 50 files of the batch query after *last, in keyset
+ * order (so that a file that cannot move is passed, not retried forever). */
+static int move_batch(struct af_app *app, const char *query, move_one_fn *move_one,
+                      unsigned char last[32], int *moved, int *seen, af_err *err)
 {
     const char *params[] = {(const char *)last};
     const int lengths[] = {32}, formats[] = {1};
-    PGresult *res = af_db_query_binary(app->db,
-                                       "SELECT sha256 FROM audio WHERE stored = 'directory'"
-                                       " AND sha256 > $1 ORDER BY sha256 LIMIT 50",
-                                       1, params, lengths, formats, 1, err);
+    PGresult *res = af_db_query_binary(app->db, query, 1, params, lengths, formats, 1, err);
     if (!res)
         return -1;
     *seen = PQntuples(res);
     int rc = 0;
     for (int i = 0; rc == 0 && i < *seen; i++) {
-        const unsigned char *sha = (const unsigned char *)PQgetvalue(res, i, 0);
-        memcpy(last, sha, 32);
-        unsigned char *data;
-        size_t len;
-        af_err why = {0};
-        if (af_audio_store_read_file(sha, &data, &len, &why) != 0) {
-            log_warn("move-audio: %s; left where it is", why.msg);
-            continue;
-        }
-        const char *p[] = {(const char *)sha, (const char *)data};
-        const int l[] = {32, (int)len}, f[] = {1, 1};
-        PGresult *u = af_db_query_binary(app->db,
-                                         "UPDATE audio SET bytes = $2, stored = 'database'"
-                                         " WHERE sha256 = $1 AND stored = 'directory'",
-                                         2, p, l, f, 0, err);
-        free(data);
-        if (!u) {
-            rc = -1;
-            break;
-        }
-        if (atoi(PQcmdTuples(u)) == 1) {
-            char path[1200];
-            af_audio_store_path(af_audio_store_directory(), sha, path, sizeof path);
-            unlink(path);
-            (*moved)++;
-        }
-        PQclear(u);
+        memcpy(last, PQgetvalue(res, i, 0), 32);
+        rc = move_one(app, res, i, moved, err);
     }
     PQclear(res);
     return rc;
@@ -256,8 +247,16 @@ static int run_move_audio(struct af_app *app, af_err *err)
     unsigned char last[32] = {0};
     int moved = 0, seen;
     do {
-        if ((to_directory ? move_batch_to_directory : move_batch_to_database)(app, last, &moved,
-                                                                              &seen, err) != 0)
+        int rc = to_directory
+                     ? move_batch(app,
+                                  "SELECT sha256, bytes FROM audio WHERE stored = 'database'"
+                                  " AND sha256 > $1 ORDER BY sha256 LIMIT 50",
+                                  move_one_to_directory, last, &moved, &seen, err)
+                     : move_batch(app,
+                                  "SELECT sha256 FROM audio WHERE stored = 'directory'"
+                                  " AND sha256 > $1 ORDER BY sha256 LIMIT 50",
+                                  move_one_to_database, last, &moved, &seen, err);
+        if (rc != 0)
             return -1;
     } while (seen > 0 && !af_app_stop_requested());
     af_run_count(app->run, "audio_moved", moved);

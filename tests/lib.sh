@@ -82,6 +82,53 @@ start_fakeapi() {
     trap 'kill $fakeapi_pid 2>/dev/null; cleanup_lib' EXIT
 }
 
+# start_demo_fakeapi DIR ARTISTS SECONDS NAME: a demo world (scripts/demo-world: jazz and
+# metal, ARTISTS artists with one SECONDS-long track each) in DIR; exports the API keys
+# its fake server then demands (LASTFM_API_KEY, SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET,
+# made from NAME and the pid) and starts the server on it (start_fakeapi).
+start_demo_fakeapi() {
+    local dir=$1 artists=$2 seconds=$3 name=$4
+    python3 "$AF_PROJECT/scripts/demo-world" -q --genres jazz,metal --artists "$artists" \
+        --tracks-per-artist 1 --seconds "$seconds" --jobs 2 "$dir" ||
+        { echo "not ok - generate the demo world"; exit 1; }
+    export LASTFM_API_KEY="$name-key-$$" SPOTIFY_CLIENT_ID="$name-id" SPOTIFY_CLIENT_SECRET="$name-secret-$$"
+    python3 - "$dir/world.json" <<'PY'
+import json, os, sys
+w = json.load(open(sys.argv[1]))
+w["lastfm"] = {"api_key": os.environ["LASTFM_API_KEY"]}
+w["spotify_credentials"] = {"id": os.environ["SPOTIFY_CLIENT_ID"], "secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
+json.dump(w, open(sys.argv[1], "w"))
+PY
+    start_fakeapi "$dir/world.json"
+}
+
+# fakeapi_conf [URL [REQUESTS_PER_SECOND]]: prints the configuration sections that point
+# Last.fm, Spotify, Deezer and iTunes at the fake server (default $fakeapi_url), with
+# [http] allowing its private address; the three preview providers take
+# REQUESTS_PER_SECOND (default 0: unthrottled).  A test appends its own sections (a key
+# given again later in the file wins).
+fakeapi_conf() {
+    local url=${1:-$fakeapi_url} rps=${2:-0}
+    cat <<CONF
+[http]
+; the fake APIs are on loopback / the test hosts' private addresses
+allow_private_addresses = true
+[lastfm]
+api_url = $url/2.0/
+requests_per_second = 0
+[spotify]
+accounts_url = $url/spotify/accounts/api/token
+api_url = $url/spotify/v1
+requests_per_second = $rps
+[deezer]
+api_url = $url/deezer
+requests_per_second = $rps
+[itunes]
+api_url = $url/itunes
+requests_per_second = $rps
+CONF
+}
+
 # fakeapi_fault JSON: injects a fault (see tests/fakeapi/server.py).
 fakeapi_fault() { curl -sf -X POST -d "$1" "$fakeapi_url/_control/fault" >/dev/null; }
 fakeapi_reset() { curl -sf -X POST "$fakeapi_url/_control/reset" >/dev/null; }
@@ -114,6 +161,15 @@ add_tracks_sharing_audio() {
     psql -XAtq -v ON_ERROR_STOP=1 \
         -c "INSERT INTO tracks (track_id, artist, title) SELECT t, 'Artist ' || t, 'Title ' || t FROM generate_series($(($1 + 1)), $2) t" \
         -c "INSERT INTO track_audio (track_id, sha256, origin) SELECT t, (SELECT sha256 FROM track_audio WHERE track_id = $1), 'folder' FROM generate_series($(($1 + 1)), $2) t"
+}
+
+# make_sine FILE FREQ SECONDS [ffmpeg output options...]: a pure sine tone at 22050 Hz
+# (the output options choose the codec; the file's extension the container).
+make_sine() {
+    local file=$1 freq=$2 seconds=$3
+    shift 3
+    ffmpeg -nostdin -loglevel error -y -f lavfi -i "sine=frequency=$freq:duration=$seconds:sample_rate=22050" \
+        "$@" "$file" || { echo "not ok - ffmpeg cannot make $file"; exit 1; }
 }
 
 # make_tone FILE SECONDS FREQ [extra ffmpeg output args]: a synthetic test signal.

@@ -1043,7 +1043,9 @@ static int train(struct job *j, af_err *err)
     if (rc == 0 && !j->csv)
         rc = af_embeddings_after_training(j->app->db, j->app->run, model_id, j->fs.id,
                                           &o.results[o.weights_from].model, err);
-    if (rc == 0) {
+    if (rc == 0)
+        log_info("stored model %lld", model_id);
+    if (rc == 0 && af_log_reports_wanted()) { /* -q: no report */
         printf("Model %lld: %d genres, %d features, %zu tracks, %zu windows%s\n\n", model_id,
                j->ds.n_classes, j->ds.dim, j->ds.n_tracks, j->ds.n_windows,
                o.results[0].interrupted ? " (interrupted: best epoch so far)" : "");
@@ -1062,7 +1064,6 @@ static int train(struct job *j, af_err *err)
         }
         print_comparison(&o);
         fflush(stdout);
-        log_info("stored model %lld", model_id);
     }
     if (o.results && o.evals) { /* runs never trained are zeroed: freeing them is a no-op */
         outcome_free(&o);

@@ -172,16 +172,8 @@ void decoder_close(struct decoder *d)
 static int run_once(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
 {
     int ret = -1;
-    if (decoder_check_options(d, err) < 0 || decoder_open_input(d, path, err) < 0 ||
-        decoder_open_audio_stream(d, err) < 0 || decoder_read_metadata(d, err) < 0)
+    if (decoder_check_options(d, err) < 0 || decoder_open(d, path, err) < 0)
         goto done;
-
-    d->packet = av_packet_alloc();
-    d->frame = av_frame_alloc();
-    if (!d->packet || !d->frame) {
-        decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
-        goto done;
-    }
     decoder_span_plan(d);
     size_t capacity = d->span ? decoder_span_capacity(d) : decoder_initial_capacity(d);
     if (decoder_reserve_output(d, capacity, err) < 0 || decode_all(d, err) < 0 ||
@@ -216,7 +208,7 @@ done:
 static int run(struct decoder *d, const char *path, struct af_audio *out, af_err *err)
 {
     struct af_decode_opts opts = d->opts;
-    struct memory_reader memory = d->memory;
+    struct af_memory_input memory = d->memory;
     int ret = run_once(d, path, out, err);
     if (ret <= 0)
         return ret;
@@ -258,41 +250,60 @@ static const char *file_kind(mode_t mode)
     return "not a file";
 }
 
+/* A file must be a regular file with bytes: a FIFO, socket or device would block the
+ * open or the read for ever (or never end). */
+static int accept_file(const char *path, enum af_decode_failure *failure, af_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0; /* opening it says why it cannot be read */
+    if (S_ISREG(st.st_mode) && st.st_size == 0) {
+        *failure = AF_DECODE_EMPTY;
+        return af_err_set(err, "empty: the file has 0 bytes");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *failure = AF_DECODE_UNREADABLE;
+        return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
+    }
+    return 0;
+}
+
+int decoder_start(struct decoder *d, const struct af_decode_opts *opts, const char *path,
+                  const void *data, size_t size, enum af_decode_failure *failure, af_err *err)
+{
+    decoder_init(d, opts);
+    if (path)
+        return accept_file(path, failure, err);
+    if (!data || size == 0) {
+        *failure = AF_DECODE_EMPTY;
+        return af_err_set(err, "empty: the buffer has 0 bytes");
+    }
+    d->memory.data = data;
+    d->memory.size = size;
+    return 0;
+}
+
+/* af_decode_file (path) and af_decode_memory (path NULL: data, size). */
+static int decode_input(const char *path, const void *data, size_t size,
+                        const struct af_decode_opts *opts, struct af_audio *out, af_err *err)
+{
+    struct decoder d;
+    memset(out, 0, sizeof *out);
+    if (decoder_start(&d, opts, path, data, size, &out->failure, err) < 0)
+        return -1;
+    return run(&d, path, out, err);
+}
+
 int af_decode_file(const char *path, const struct af_decode_opts *opts, struct af_audio *out,
                    af_err *err)
 {
-    struct decoder d;
-    decoder_init(&d, opts);
-    memset(out, 0, sizeof *out);
-
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the file has 0 bytes");
-    }
-    /* A FIFO, socket or device would block the open or the read for ever (or never
-     * end): only regular files are audio files here. */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        out->failure = AF_DECODE_UNREADABLE;
-        return af_err_set(err, "unreadable: not a regular file (%s)", file_kind(st.st_mode));
-    }
-    return run(&d, path, out, err);
+    return decode_input(path, NULL, 0, opts, out, err);
 }
 
 int af_decode_memory(const void *data, size_t size, const struct af_decode_opts *opts,
                      struct af_audio *out, af_err *err)
 {
-    struct decoder d;
-    decoder_init(&d, opts);
-    memset(out, 0, sizeof *out);
-
-    if (!data || size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the buffer has 0 bytes");
-    }
-    d.memory.data = data;
-    d.memory.size = size;
-    return run(&d, NULL, out, err);
+    return decode_input(NULL, data, size, opts, out, err);
 }
 
 void af_audio_free(struct af_audio *audio)
@@ -300,11 +311,16 @@ void af_audio_free(struct af_audio *audio)
     if (!audio)
         return;
     free(audio->samples);
-    free(audio->tags.artist);
-    free(audio->tags.title);
-    free(audio->tags.album);
-    free(audio->tags.genre);
     audio->samples = NULL;
     audio->n_samples = 0;
-    memset(&audio->tags, 0, sizeof audio->tags);
+    decoder_free_tags(&audio->tags);
+}
+
+void decoder_free_tags(struct af_audio_tags *tags)
+{
+    free(tags->artist);
+    free(tags->title);
+    free(tags->album);
+    free(tags->genre);
+    memset(tags, 0, sizeof *tags);
 }

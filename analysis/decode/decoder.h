@@ -3,11 +3,13 @@
  * files that make up decode.h's API, and the functions they call across.
  *   open.c      opening a file or buffer, choosing the audio stream, tags,
  *               FFmpeg's log messages
- *   decode.c    the decode loop and the public af_decode_* entry points
+ *   decode.c    the decode loop, the public af_decode_* entry points and the
+ *               checks before opening that the probe shares
  *   resample.c  mixing to mono, resampling to 22050 Hz, the output buffer
  *   excerpt.c   cutting the central excerpt
  *   probe.c     af_decode_probe_*: head and tail only
  *   verdict.c   the checks that refuse an input, and failure names
+ *   memory_input.c  FFmpeg reading a buffer (memory_input.h, also used by ingest)
  * Nothing here is part of the library's public contract.
  */
 #ifndef AF_DECODER_H
@@ -22,24 +24,17 @@
 
 #include "decode.h"
 #include "error.h"
+#include "memory_input.h"
 
 /* A decode is "truncated" when it falls short of the header's duration by more
  * than both of these: headers count encoder padding, and some are a little off. */
 #define TRUNCATION_MIN_SECONDS 0.25
 #define TRUNCATION_MIN_FRACTION 0.01
 
-/* Reading from memory: a read+seek AVIOContext over the caller's buffer (open.c). */
-struct memory_reader {
-    const uint8_t *data;
-    size_t size;
-    size_t pos;
-};
-
 /* Decoder state. */
 struct decoder {
     struct af_decode_opts opts;
-    struct memory_reader memory;
-    AVIOContext *avio; /* custom I/O for memory input; NULL for files */
+    struct af_memory_input memory; /* the buffer and its custom I/O; unused for files */
     AVFormatContext *fmt;
     AVCodecContext *codec;
     AVStream *stream;
@@ -98,6 +93,8 @@ const char *decoder_ffmpeg_detail(char *buf, size_t size);
 int decoder_open_input(struct decoder *d, const char *path, af_err *err);
 int decoder_open_audio_stream(struct decoder *d, af_err *err);
 int decoder_read_metadata(struct decoder *d, af_err *err);
+/* All of the above, then the packet and frame to decode with (decode and probe alike). */
+int decoder_open(struct decoder *d, const char *path, af_err *err);
 void decoder_close_input(struct decoder *d);
 
 /* resample.c */
@@ -132,5 +129,13 @@ static inline float *decoder_out_end(struct decoder *d)
 void decoder_init(struct decoder *d, const struct af_decode_opts *opts);
 int decoder_decode_packets(struct decoder *d, double stop_after, af_err *err);
 void decoder_close(struct decoder *d);
+/* Starts a decode or probe of a file (path) or a buffer (path NULL: data, size):
+ * d initialised with opts (NULL: defaults), then what cannot be audio refused before
+ * opening: a file that is empty or not a regular file (a FIFO or device would block
+ * for ever), an empty buffer.  0, or -1 with *failure and err set. */
+int decoder_start(struct decoder *d, const struct af_decode_opts *opts, const char *path,
+                  const void *data, size_t size, enum af_decode_failure *failure, af_err *err);
+/* Frees the tags' strings and clears them (af_audio_free, af_audio_probe_free). */
+void decoder_free_tags(struct af_audio_tags *tags);
 
 #endif

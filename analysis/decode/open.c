@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define IO_BUFFER_SIZE (64 * 1024)
-
 /* ---------------------------------------------------------------------------
  * FFmpeg's log: library code must not print, but FFmpeg's own message is often
  * the best explanation of a failure ("Header missing"), so each thread keeps its
@@ -74,46 +72,6 @@ const char *decoder_ffmpeg_detail(char *buf, size_t size)
 }
 
 /* ---------------------------------------------------------------------------
- * Reading from memory (struct memory_reader in decoder.h). */
-
-static int memory_read(void *opaque, uint8_t *buf, int buf_size)
-{
-    struct memory_reader *r = opaque;
-    size_t left = r->size - r->pos;
-    if (left == 0)
-        return AVERROR_EOF;
-    size_t n = left < (size_t)buf_size ? left : (size_t)buf_size;
-    memcpy(buf, r->data + r->pos, n);
-    r->pos += n;
-    return (int)n;
-}
-
-static int64_t memory_seek(void *opaque, int64_t offset, int whence)
-{
-    struct memory_reader *r = opaque;
-    int64_t target;
-    switch (whence & ~AVSEEK_FORCE) {
-    case AVSEEK_SIZE:
-        return (int64_t)r->size;
-    case SEEK_SET:
-        target = offset;
-        break;
-    case SEEK_CUR:
-        target = (int64_t)r->pos + offset;
-        break;
-    case SEEK_END:
-        target = (int64_t)r->size + offset;
-        break;
-    default:
-        return AVERROR(EINVAL);
-    }
-    if (target < 0 || (uint64_t)target > r->size)
-        return AVERROR(EINVAL);
-    r->pos = (size_t)target;
-    return target;
-}
-
-/* ---------------------------------------------------------------------------
  * Opening. */
 
 /* The file itself cannot be opened, as opposed to FFmpeg not understanding it. */
@@ -161,20 +119,8 @@ int decoder_open_input(struct decoder *d, const char *path, af_err *err)
         snprintf(url, len, "file:%s", path);
         av_dict_set(&options, "protocol_whitelist", "file", 0);
     } else {
-        d->fmt = avformat_alloc_context();
-        uint8_t *io_buffer = av_malloc(IO_BUFFER_SIZE);
-        if (io_buffer)
-            d->avio = avio_alloc_context(io_buffer, IO_BUFFER_SIZE, 0, &d->memory, memory_read,
-                                         NULL, memory_seek);
-        if (!d->fmt || !d->avio) {
-            if (!d->avio)
-                av_free(io_buffer);
+        if (af_memory_input_attach(&d->memory, &d->fmt, &options) < 0)
             return decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
-        }
-        d->fmt->pb = d->avio;
-        d->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-        /* Bytes from the database must not open anything else. */
-        av_dict_set(&options, "protocol_whitelist", "none", 0);
     }
 
     ret = avformat_open_input(&d->fmt, url, NULL, &options); /* frees d->fmt on failure */
@@ -396,13 +342,22 @@ int decoder_read_metadata(struct decoder *d, af_err *err)
     return 0;
 }
 
+int decoder_open(struct decoder *d, const char *path, af_err *err)
+{
+    if (decoder_open_input(d, path, err) < 0 || decoder_open_audio_stream(d, err) < 0 ||
+        decoder_read_metadata(d, err) < 0)
+        return -1;
+    d->packet = av_packet_alloc();
+    d->frame = av_frame_alloc();
+    if (!d->packet || !d->frame)
+        return decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
+    return 0;
+}
+
 void decoder_close_input(struct decoder *d)
 {
     avcodec_free_context(&d->codec);
     avformat_close_input(&d->fmt);
-    if (d->avio) {
-        av_freep(&d->avio->buffer);
-        avio_context_free(&d->avio);
-    }
+    af_memory_input_free(&d->memory);
     d->stream = NULL;
 }

@@ -6,7 +6,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ---------------------------------------------------------------------------
  * Probing (decode.h): the same opening, then the first PROBE_HEAD_SECONDS decoded,
@@ -84,15 +83,8 @@ static int run_probe(struct decoder *d, const char *path, struct af_audio_probe 
     int ret = -1;
     d->probing = 1;
     d->end_seconds = NAN;
-    if (decoder_open_input(d, path, err) < 0 || decoder_open_audio_stream(d, err) < 0 ||
-        decoder_read_metadata(d, err) < 0)
+    if (decoder_open(d, path, err) < 0)
         goto done;
-    d->packet = av_packet_alloc();
-    d->frame = av_frame_alloc();
-    if (!d->packet || !d->frame) {
-        decoder_fail(d, AF_DECODE_SYSTEM, err, "out of memory");
-        goto done;
-    }
 
     /* No usable declared duration (none, a bitrate estimate, or too short to split
      * into head and tail): decode it all, which is then the only proof there is. */
@@ -138,43 +130,31 @@ done:
     return ret;
 }
 
-int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *err)
+/* af_decode_probe_file (path) and af_decode_probe_memory (path NULL: data, size). */
+static int probe_input(const char *path, const void *data, size_t size,
+                       struct af_audio_probe *out, af_err *err)
 {
     struct decoder d;
-    decoder_init(&d, NULL);
     memset(out, 0, sizeof *out);
-
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the file has 0 bytes");
-    }
+    if (decoder_start(&d, NULL, path, data, size, &out->failure, err) < 0)
+        return -1;
     return run_probe(&d, path, out, err);
+}
+
+int af_decode_probe_file(const char *path, struct af_audio_probe *out, af_err *err)
+{
+    return probe_input(path, NULL, 0, out, err);
 }
 
 int af_decode_probe_memory(const void *data, size_t size, struct af_audio_probe *out,
                            af_err *err)
 {
-    struct decoder d;
-    decoder_init(&d, NULL);
-    memset(out, 0, sizeof *out);
-
-    if (!data || size == 0) {
-        out->failure = AF_DECODE_EMPTY;
-        return af_err_set(err, "empty: the buffer has 0 bytes");
-    }
-    d.memory.data = data;
-    d.memory.size = size;
-    return run_probe(&d, NULL, out, err);
+    return probe_input(NULL, data, size, out, err);
 }
 
 void af_audio_probe_free(struct af_audio_probe *probe)
 {
     if (!probe)
         return;
-    free(probe->tags.artist);
-    free(probe->tags.title);
-    free(probe->tags.album);
-    free(probe->tags.genre);
-    memset(&probe->tags, 0, sizeof probe->tags);
+    decoder_free_tags(&probe->tags);
 }

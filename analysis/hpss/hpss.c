@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simd.h"
 #include "spectral/stft.h"
 
 #define HPSS_KERNEL 31
@@ -89,36 +90,20 @@ static inline void transpose_sse2(const float *const *rows, size_t col, float *d
     _mm_storeu_ps(dst + 12, r3);
 }
 
-typedef int hpss_v8i __attribute__((vector_size(32)));
 typedef int hpss_v16i __attribute__((vector_size(64)));
 
+/* AVX2: simd.h's 8 x 8 transpose on the rows' floats [col, col + 8). */
 __attribute__((target("avx2"), always_inline)) static inline void transpose_avx2(const float *const *rows, size_t col,
                                                                    float *dst)
 {
-    __m256 r[8], t[8];
-#pragma GCC unroll 16
+    af_v8f r[8];
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++)
-        r[i] = _mm256_loadu_ps(rows[i] + col);
-#pragma GCC unroll 16
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = __builtin_shuffle(r[i], r[i + 1], (hpss_v8i){0, 8, 2, 10, 4, 12, 6, 14});
-        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (hpss_v8i){1, 9, 3, 11, 5, 13, 7, 15});
-    }
-#pragma GCC unroll 16
-    for (int i = 0; i < 8; i += 4)
-    #pragma GCC unroll 16
-    for (int j = 0; j < 2; j++) {
-            r[i + j] = __builtin_shuffle(t[i + j], t[i + j + 2], (hpss_v8i){0, 1, 8, 9, 4, 5, 12, 13});
-            r[i + j + 2] = __builtin_shuffle(t[i + j], t[i + j + 2], (hpss_v8i){2, 3, 10, 11, 6, 7, 14, 15});
-        }
-#pragma GCC unroll 16
-    for (int j = 0; j < 4; j++) {
-        t[j] = __builtin_shuffle(r[j], r[j + 4], (hpss_v8i){0, 1, 2, 3, 8, 9, 10, 11});
-        t[j + 4] = __builtin_shuffle(r[j], r[j + 4], (hpss_v8i){4, 5, 6, 7, 12, 13, 14, 15});
-    }
-#pragma GCC unroll 16
+        r[i] = af_load8(rows[i] + col);
+    af_transpose8x8(r);
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++)
-        _mm256_storeu_ps(dst + 8 * i, t[i]);
+        memcpy(dst + 8 * i, &r[i], sizeof r[i]);
 }
 
 __attribute__((target("avx512f"), always_inline)) static inline void transpose_avx512(const float *const *rows, size_t col,

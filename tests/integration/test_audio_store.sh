@@ -83,37 +83,11 @@ expect_eq "0|2" "$(sql "SELECT count(bytes), count(*) FILTER (WHERE stored = 'no
 use_migrated_database audio_fetch
 rm -rf "$store" && mkdir -p "$store"
 world="$test_tmp/world"
-python3 "$AF_PROJECT/scripts/demo-world" -q --genres jazz,metal --artists 3 --tracks-per-artist 1 --seconds 6 --jobs 2 "$world" ||
-    { echo "not ok - generate the demo world"; exit 1; }
-export LASTFM_API_KEY="store-key-$$" SPOTIFY_CLIENT_ID="store-id" SPOTIFY_CLIENT_SECRET="store-secret-$$"
-python3 - "$world/world.json" <<'PY'
-import json, os, sys
-w = json.load(open(sys.argv[1]))
-w["lastfm"] = {"api_key": os.environ["LASTFM_API_KEY"]}
-w["spotify_credentials"] = {"id": os.environ["SPOTIFY_CLIENT_ID"], "secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
-json.dump(w, open(sys.argv[1], "w"))
-PY
-start_fakeapi "$world/world.json"
-cat >"$test_tmp/fetch.conf" <<CONF
-[http]
-; the fake APIs are on loopback / the test hosts' private addresses
-allow_private_addresses = true
+start_demo_fakeapi "$world" 3 6 store
+{ fakeapi_conf; cat <<CONF; } >"$test_tmp/fetch.conf"
 [audio]
 store = directory
 directory = $store
-[lastfm]
-api_url = $fakeapi_url/2.0/
-requests_per_second = 0
-[spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
-requests_per_second = 0
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
 CONF
 run "$AF_PROJECT/scripts/af-pipeline" --config "$test_tmp/fetch.conf"
 expect_status 0 "fetch: the pipeline with store = directory exits 0"

@@ -156,6 +156,19 @@ expect_eq "6|24|6" "$(sql "SELECT (SELECT count(*) FROM track_features), (SELECT
 expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE attempts = 2")" "the failed batch was retried (second attempt)"
 expect_eq "1" "$(sql "SELECT counters->>'batch_retries' FROM runs WHERE program = 'af-extract' ORDER BY run_id DESC LIMIT 1")" "the run record counts the retry"
 
+# A claim whose worker stopped max_attempts times is given up: a failure of the run that
+# gives up on it (exit 1, a warning naming it), not a silent exit 0.
+use_migrated_database extract_give_up
+add_tracks_sharing_audio 1 2 "$audio/a440.mp3"
+run af-extract --jobs 1 --limit 1
+expect_status 0 "give-up: one track extracted"
+sql "INSERT INTO extraction_jobs (track_id, feature_set_id, status, worker, lease_expires_at, attempts)
+     SELECT 2, feature_set_id, 'running', 'gone:1', now() - interval '1 minute', 3 FROM feature_sets" >/dev/null
+run af-extract --jobs 1
+expect_status 1 "give-up: a run that gives a track up (3 attempts) exits 1"
+expect_err "gave up on 1 track\\(s\\) after 3 attempts each .*first: track 2" "give-up: the warning names the track"
+expect_eq "failed" "$(sql "SELECT status FROM extraction_jobs WHERE track_id = 2")" "give-up: the track is marked failed"
+
 # The database going away mid-run: exit 3, nothing partial; the next run resumes.
 use_migrated_database extract_db_gone
 add_tracks_sharing_audio 1 40 "$audio/long.flac"

@@ -14,20 +14,12 @@ export SPOTIFY_CLIENT_ID=test-id SPOTIFY_CLIENT_SECRET=test-secret
 
 conf=$test_tmp/fetch.conf
 write_conf() { # extra lines appended to [fetch]
-    cat >"$conf" <<CONF
+    { fakeapi_conf; cat <<CONF; } >"$conf"
 [http]
-; the fake server is on 127.0.0.1, refused by default
+; the fake server is on 127.0.0.1, refused by default (ALLOW_PRIVATE=false)
 allow_private_addresses = ${ALLOW_PRIVATE:-true}
 [spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
 requests_per_second = ${SPOTIFY_RPS:-0}
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
 [fetch]
 retry_base_seconds = 0.05
 retry_max_seconds = 0.2

@@ -16,20 +16,7 @@ export SPOTIFY_CLIENT_ID=test-id SPOTIFY_CLIENT_SECRET=test-secret
 
 max_retries=2
 conf=$test_tmp/fetch.conf
-cat >"$conf" <<CONF
-[http]
-; the fake server is on 127.0.0.1, refused by default
-allow_private_addresses = true
-[spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
-requests_per_second = 0
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
+{ fakeapi_conf; cat <<CONF; } >"$conf"
 [fetch]
 ; Retries slower than the 0.5 s between saves, and more tracks (32) than claimed at
 ; once (12), as in production: the old loop re-claimed the failed tracks for ever.

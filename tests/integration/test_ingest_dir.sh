@@ -5,18 +5,12 @@
 # decode: exit 1); idempotent re-runs.
 source "$AF_PROJECT/tests/lib.sh"
 
-tone() { # tone FILE FREQ SECONDS [ffmpeg output options...]
-    local file=$1 freq=$2 seconds=$3
-    shift 3
-    ffmpeg -nostdin -loglevel error -y -f lavfi -i "sine=frequency=$freq:duration=$seconds:sample_rate=22050" \
-        "$@" "$file" || { echo "not ok - ffmpeg cannot make $file"; exit 1; }
-}
 gtzan="$test_tmp/genres"
 mkdir -p "$gtzan/blues" "$gtzan/rock" "$gtzan/jazz" "$gtzan/hiphop" "$gtzan/.hidden"
-tone "$gtzan/blues/blues.00000.wav" 220 2
-tone "$gtzan/blues/blues.00001.mp3" 330 2 -metadata artist="Muddy Waters" -metadata title="Hoochie Coochie Man"
-tone "$gtzan/rock/rock.00000.flac" 440 2 -metadata artist="Queen" -metadata title="Stone Cold Crazy"
-tone "$gtzan/jazz/jazz.00000.ogg" 550 2
+make_sine "$gtzan/blues/blues.00000.wav" 220 2
+make_sine "$gtzan/blues/blues.00001.mp3" 330 2 -metadata artist="Muddy Waters" -metadata title="Hoochie Coochie Man"
+make_sine "$gtzan/rock/rock.00000.flac" 440 2 -metadata artist="Queen" -metadata title="Stone Cold Crazy"
+make_sine "$gtzan/jazz/jazz.00000.ogg" 550 2
 cp "$gtzan/blues/blues.00000.wav" "$gtzan/hiphop/same-bytes.wav"   # same audio in two folders
 echo "these are liner notes, not audio" >"$gtzan/jazz/notes.txt"
 head -c 40000 /dev/urandom >"$gtzan/rock/garbage.mp3"
@@ -77,9 +71,9 @@ expect_eq "conflict" "$(sql "SELECT l.status FROM track_labels l JOIN track_sour
 # Another layout with a label map; a changed label replaces the old one.
 flat="$test_tmp/library"
 mkdir -p "$flat/Some Artist"
-tone "$flat/Some Artist/track one.wav" 660 2
-tone "$flat/rock_song.wav" 770 2
-tone "$flat/other.wav" 880 2
+make_sine "$flat/Some Artist/track one.wav" 660 2
+make_sine "$flat/rock_song.wav" 770 2
+make_sine "$flat/other.wav" 880 2
 printf '# my layout\n*rock_* rock\nSome Artist/* Jazz\n*.wav -\n' >"$test_tmp/map.txt"
 run af-ingest dir --label-map "$test_tmp/map.txt" "$flat"
 expect_status 0 "af-ingest dir --label-map"

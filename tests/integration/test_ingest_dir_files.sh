@@ -5,12 +5,6 @@
 # folders without artist tags; exit codes, `af-db status`, and nothing lost.
 source "$AF_PROJECT/tests/lib.sh"
 
-tone() { # tone FILE FREQ SECONDS [ffmpeg output options...]
-    local file=$1 freq=$2 seconds=$3
-    shift 3
-    ffmpeg -nostdin -loglevel error -y -f lavfi -i "sine=frequency=$freq:duration=$seconds:sample_rate=22050" \
-        "$@" "$file" || { echo "not ok - ffmpeg cannot make $file"; exit 1; }
-}
 retag() { # retag FILE ARTIST TITLE: new tags, same audio (stream copy), in place
     local file=$1 ext=${1##*.}
     ffmpeg -nostdin -loglevel error -y -i "$file" -map 0 -c copy -map_metadata -1 \
@@ -27,10 +21,10 @@ expect_status 0 "af-db migrate"
 # --- 1. A file name that is not UTF-8 (Latin-1 "café.mp3") ----------------------------
 latin="$test_tmp/latin"
 mkdir -p "$latin/rock"
-tone "$latin/rock/"$'caf\xe9.mp3' 300 2 -metadata artist="Cafe Band" -metadata title="Cafe"
-tone "$latin/rock/zz-after.wav" 310 2 -metadata artist="Zed" -metadata title="After"
+make_sine "$latin/rock/"$'caf\xe9.mp3' 300 2 -metadata artist="Cafe Band" -metadata title="Cafe"
+make_sine "$latin/rock/zz-after.wav" 310 2 -metadata artist="Zed" -metadata title="After"
 mkdir "$latin/"$'m\xfcsik'
-tone "$latin/"$'m\xfcsik/garbage.mp3' 320 1
+make_sine "$latin/"$'m\xfcsik/garbage.mp3' 320 1
 head -c 3000 /dev/urandom >>"$latin/"$'m\xfcsik/garbage.mp3'
 truncate -s 2000 "$latin/"$'m\xfcsik/garbage.mp3'
 run af-ingest dir "$latin"
@@ -48,15 +42,15 @@ expect_status 1 "a corrupt audio file makes the exit status 1"
 # --- 2. Audio identity: tag edits and renames; placeholder tags -----------------------
 lib="$test_tmp/lib"
 mkdir -p "$lib/blues" "$lib/jazz"
-tone "$lib/blues/a.mp3" 400 2 -metadata artist="Artist A" -metadata title="Song A"
-tone "$lib/blues/b.flac" 410 2 -metadata artist="Artist B" -metadata title="Song B"
-tone "$lib/jazz/c.ogg" 420 2 -metadata artist="Artist C" -metadata title="Song C"
-tone "$lib/jazz/d.m4a" 430 2 -c:a aac -metadata artist="Artist D" -metadata title="Song D"
+make_sine "$lib/blues/a.mp3" 400 2 -metadata artist="Artist A" -metadata title="Song A"
+make_sine "$lib/blues/b.flac" 410 2 -metadata artist="Artist B" -metadata title="Song B"
+make_sine "$lib/jazz/c.ogg" 420 2 -metadata artist="Artist C" -metadata title="Song C"
+make_sine "$lib/jazz/d.m4a" 430 2 -c:a aac -metadata artist="Artist D" -metadata title="Song D"
 for album in 1 2 3; do for n in 1 2 3; do # 9 recordings, 3 "Track 0N" names
-    tone "$lib/jazz/album$album-$n.mp3" $((500 + 40 * album + 7 * n)) 2 -metadata artist="Unknown Artist" -metadata title="Track 0$n"
+    make_sine "$lib/jazz/album$album-$n.mp3" $((500 + 40 * album + 7 * n)) 2 -metadata artist="Unknown Artist" -metadata title="Track 0$n"
 done; done
-tone "$lib/jazz/untagged1.wav" 700 2
-tone "$lib/jazz/untagged2.wav" 710 2
+make_sine "$lib/jazz/untagged1.wav" 700 2
+make_sine "$lib/jazz/untagged2.wav" 710 2
 run af-ingest dir "$lib"
 expect_status 0 "af-ingest dir of a clean library exits 0"
 expect_eq "15" "$(sql "SELECT count(DISTINCT track_id) FROM track_sources WHERE source = 'folder' AND source_key LIKE '$lib/%'")" \
@@ -88,9 +82,9 @@ expect_err "lib: 3 file\(s\) recorded before are gone" "the log says how many fi
 # --- 3. Two files of one recording; an unchanged re-run changes nothing -----------------
 two="$test_tmp/two"
 mkdir -p "$two/rock"
-tone "$two/rock/song.flac" 800 2 -metadata artist="The Band" -metadata title="The Song"
-tone "$two/rock/song.mp3" 800 2 -metadata artist="The Band" -metadata title="The Song"
-tone "$two/rock/other.wav" 810 2 -metadata artist="The Band" -metadata title="Other Song"
+make_sine "$two/rock/song.flac" 800 2 -metadata artist="The Band" -metadata title="The Song"
+make_sine "$two/rock/song.mp3" 800 2 -metadata artist="The Band" -metadata title="The Song"
+make_sine "$two/rock/other.wav" 810 2 -metadata artist="The Band" -metadata title="Other Song"
 run af-ingest dir "$two"
 expect_eq "1" "$(sql "SELECT count(DISTINCT track_id) FROM folder_files WHERE path LIKE '$two/rock/song.%'")" \
     "two files of one recording (same artist and title) are one track"
@@ -112,8 +106,8 @@ expect_eq "$kept_before" "$(sql "SELECT encode(a.sha256, 'hex') FROM track_audio
 store="$test_tmp/store"
 links="$test_tmp/links"
 mkdir -p "$store" "$links/blues" "$links/jazz"
-tone "$store/one.wav" 900 2 -metadata artist="Link One" -metadata title="One"
-tone "$store/two.wav" 910 2 -metadata artist="Link Two" -metadata title="Two"
+make_sine "$store/one.wav" 900 2 -metadata artist="Link One" -metadata title="One"
+make_sine "$store/two.wav" 910 2 -metadata artist="Link Two" -metadata title="Two"
 ln -s "$store/one.wav" "$links/blues/one.wav"
 ln -s "$store/two.wav" "$links/jazz/two.wav"
 ln -s "$store/gone.wav" "$links/jazz/gone.wav"
@@ -138,10 +132,10 @@ expect_err "nothing lost: 5 entries" "the run checks that nothing was lost"
 # --- 5. Folder names the taxonomy lacks -----------------------------------------------
 elec="$test_tmp/elec"
 mkdir -p "$elec/electronic" "$elec/Dark Ambient" "$elec/rock"
-tone "$elec/electronic/e1.wav" 1000 2 -metadata artist="E One" -metadata title="E1"
-tone "$elec/electronic/e2.wav" 1010 2 -metadata artist="E Two" -metadata title="E2"
-tone "$elec/Dark Ambient/d1.wav" 1020 2 -metadata artist="D One" -metadata title="D1"
-tone "$elec/rock/r1.wav" 1030 2 -metadata artist="R One" -metadata title="R1"
+make_sine "$elec/electronic/e1.wav" 1000 2 -metadata artist="E One" -metadata title="E1"
+make_sine "$elec/electronic/e2.wav" 1010 2 -metadata artist="E Two" -metadata title="E2"
+make_sine "$elec/Dark Ambient/d1.wav" 1020 2 -metadata artist="D One" -metadata title="D1"
+make_sine "$elec/rock/r1.wav" 1030 2 -metadata artist="R One" -metadata title="R1"
 run af-ingest dir "$elec"
 expect_err "2 folder name\(s\) are no genre of the taxonomy .*genres.conf: (Dark Ambient \(1 file\), electronic \(2 files\)|electronic \(2 files\), Dark Ambient \(1 file\))" \
     "folder names the taxonomy lacks are named with their file counts"
@@ -164,7 +158,7 @@ rock|1" "$(sql "SELECT g.name, count(*) FROM track_labels l JOIN genres g USING 
 # --- 6. Probe, not decode, at ingest ----------------------------------------------------
 long="$test_tmp/long"
 mkdir -p "$long/classical"
-tone "$long/classical/long.mp3" 440 120 -metadata artist="Long" -metadata title="Long"
+make_sine "$long/classical/long.mp3" 440 120 -metadata artist="Long" -metadata title="Long"
 run af-ingest dir "$long"
 expect_status 0 "a two-minute file is ingested"
 decoded=$(last_run "(counters->>'audio_ms_decoded')::int")
@@ -175,7 +169,7 @@ expect_eq "120" "$(sql "SELECT round(duration_seconds) FROM tracks WHERE artist 
 # --- 7. Exit codes, af-db status --------------------------------------------------------
 notes="$test_tmp/notes"
 mkdir -p "$notes/pop"
-tone "$notes/pop/p.wav" 1100 2 -metadata artist="P" -metadata title="P"
+make_sine "$notes/pop/p.wav" 1100 2 -metadata artist="P" -metadata title="P"
 echo "liner notes" >"$notes/pop/notes.txt"
 printf '\0\5\26\7\0\2\0\0Mac OS X        ' >"$notes/pop/._p.wav" # AppleDouble metadata
 run af-ingest dir "$notes"
@@ -190,10 +184,10 @@ expect_out "ingest +folder: broken_link +1" "af-db status shows broken links"
 # --- 8. Folders without artist tags ---------------------------------------------------
 gtz="$test_tmp/gtz"
 mkdir -p "$gtz/blues/Ann Artist" "$gtz/blues/Bob Artist" "$gtz/jazz/Ann Artist"
-tone "$gtz/blues/Ann Artist/t1.wav" 1200 2
-tone "$gtz/blues/Ann Artist/t2.wav" 1210 2
-tone "$gtz/blues/Bob Artist/t3.wav" 1220 2
-tone "$gtz/jazz/Ann Artist/t4.wav" 1230 2 -metadata artist="Tagged Ann"
+make_sine "$gtz/blues/Ann Artist/t1.wav" 1200 2
+make_sine "$gtz/blues/Ann Artist/t2.wav" 1210 2
+make_sine "$gtz/blues/Bob Artist/t3.wav" 1220 2
+make_sine "$gtz/jazz/Ann Artist/t4.wav" 1230 2 -metadata artist="Tagged Ann"
 run af-ingest dir "$gtz"
 expect_err "3 of 4 tracks under .*gtz have no artist: af-train cannot keep an artist's tracks out of the test set" \
     "most tracks without an artist: a loud warning with counts"

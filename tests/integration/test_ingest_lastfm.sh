@@ -330,7 +330,8 @@ done
 # Counts "NaN" and "Infinity" are rejected when parsed (and recorded); the rest is stored.
 sql "INSERT INTO tracks (artist, title) VALUES ('Nan Band', 'Not A Number')" >/dev/null
 run af-ingest lastfm --no-crawl --all-untagged
-expect_status 0 "a lookup with NaN and infinite counts succeeds"
+expect_status 1 "a lookup with NaN and infinite counts stores the rest and exits 1 (values rejected)"
+expect_err "1 request\\(s\\) failed for good or had values rejected" "the exit is explained"
 expect_eq "funk:100" "$(sql "SELECT string_agg(tag || ':' || weight, ',') FROM raw_tags r JOIN tracks t USING (track_id) WHERE t.artist = 'Nan Band'")" \
     "NaN and infinite counts are not stored, the valid tag is"
 expect_eq 1 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'bad_tag_weight' AND item LIKE '%Nan Band - Not A Number%' AND detail LIKE '2 tag(s)%\"ska\": count NaN%'")" \

@@ -61,7 +61,8 @@ sql "INSERT INTO tracks (artist, title, match_key) VALUES ('Merge Me', 'Please!'
 msd() { af-ingest msd --lastfm "$d/lastfm_train" --lastfm "$d/lastfm_test" --unique-tracks "$d/unique_tracks.txt" \
     --tagtraum "$d/msd_tagtraum_cd1.cls" --tagtraum "$d/msd_tagtraum_cd2c.cls" --magd "$d/msd-MAGD-genreAssignment.cls" "$@"; }
 run msd
-expect_status 0 "af-ingest msd succeeds despite bad files and lines"
+expect_status 1 "af-ingest msd loads what it can despite bad files and lines, and exits 1 (some items failed)"
+expect_err "10 file\\(s\\), line\\(s\\) or tag value\\(s\\) were not loaded \\(see ingest_problems\\)" "the exit is explained with the count of what was not loaded"
 expect_eq 8 "$(sql "SELECT count(*) FROM tracks WHERE msd_track_id LIKE 'TRCCCCC%' OR msd_track_id IN ('TRAAAAK128F9318786', 'TRBGWVI128E0788AE7')")" \
     "every usable Last.fm file gives a track (6 of test, 2 of train)"
 expect_eq 15 "$(sql "SELECT count(*) FROM tracks")" "MAGD and tagtraum add their tracks (15 in all)"
@@ -107,7 +108,7 @@ expect_eq "tagtraum_cd1,tagtraum_cd2c" "$(sql "SELECT string_agg(DISTINCT source
 counts="SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM raw_tags), (SELECT count(*) FROM track_sources)"
 before=$(sql "$counts")
 run msd
-expect_status 0 "a second af-ingest msd succeeds"
+expect_status 1 "a second af-ingest msd over the same bad files exits 1 again"
 expect_eq "$before" "$(sql "$counts")" "a second run changes no count"
 expect_eq "0|0" "$(sql "SELECT counters->>'tracks', counters->>'tags' FROM runs ORDER BY run_id DESC LIMIT 1")" \
     "a second run adds no track and no tag"
@@ -158,7 +159,7 @@ sql "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS
      \$\$ BEGIN IF NEW.tag = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END \$\$;
      CREATE TRIGGER refuse_poison BEFORE INSERT ON raw_tags FOR EACH ROW EXECUTE FUNCTION refuse_poison()" >/dev/null
 run af-ingest msd --lastfm "$e/lastfm_train" --unique-tracks "$e/unique_tracks.txt" --magd "$e/msd-MAGD-genreAssignment.cls"
-expect_status 0 "a count of 1e39, NaN, inf or -5 does not fail the batch"
+expect_status 1 "a count of 1e39, NaN, inf or -5 does not fail the batch; the rejected values make the exit 1"
 expect_eq 1 "$(sql "SELECT count(*) FROM ingest_problems WHERE problem = 'load_failed' AND item LIKE '%/TRDDDDD128F0000008.json' AND detail LIKE '%poisoned row%'")" \
     "a file whose rows the database refuses is an ingest problem naming it"
 expect_eq "TRDDDDD128F0000007:reggae" "$(sql "SELECT string_agg(t.msd_track_id || ':' || r.tag, '|') FROM raw_tags r JOIN tracks t USING (track_id) WHERE t.msd_track_id IN ('TRDDDDD128F0000007', 'TRDDDDD128F0000008')")" \
@@ -180,6 +181,9 @@ expect_eq "Bell End" "$(sql "SELECT artist FROM tracks WHERE msd_track_id = 'TRD
 expect_eq "unique_tracks.txt:1|unique_tracks.txt:2" \
     "$(sql "SELECT string_agg(regexp_replace(item, '.*/', ''), '|' ORDER BY item) FROM ingest_problems WHERE problem = 'repaired_text'")" \
     "one ingest problem per repaired line, named with its line"
+printf 'TRDDDDD128F0000009<SEP>SODDD<SEP>Only\x01 Repaired<SEP>Line\n' >"$e/repaired_only.txt"
+run af-ingest msd --unique-tracks "$e/repaired_only.txt"
+expect_status 0 "a repaired line is loaded: no item failed, exit 0"
 
 python3 "$AF_PROJECT/tests/bench/gen_msd_cd1.py" "$e/msd_tagtraum_cd1.cls" --tracks 2000 --seed 7
 expect_eq 7 "$(grep -c '^#' "$e/msd_tagtraum_cd1.cls")" "the CD1-shaped file has the real 7-line # header"

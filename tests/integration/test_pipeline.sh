@@ -153,34 +153,8 @@ expect_eq "done failed" "$(echo $(sql "SELECT status FROM extraction_jobs ORDER 
 # ---- end to end against the fake APIs ---------------------------------------------------------
 use_fresh_database pipeline_e2e
 world="$test_tmp/world"
-python3 "$AF_PROJECT/scripts/demo-world" -q --genres jazz,metal --artists 7 --tracks-per-artist 1 --seconds 6 --jobs 2 "$world" ||
-    { echo "not ok - generate the demo world"; exit 1; }
-export LASTFM_API_KEY="it-key-$$" SPOTIFY_CLIENT_ID="it-id" SPOTIFY_CLIENT_SECRET="it-secret-$$"
-python3 - "$world/world.json" <<'PY'
-import json, os, sys
-w = json.load(open(sys.argv[1]))
-w["lastfm"] = {"api_key": os.environ["LASTFM_API_KEY"]}
-w["spotify_credentials"] = {"id": os.environ["SPOTIFY_CLIENT_ID"], "secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
-json.dump(w, open(sys.argv[1], "w"))
-PY
-start_fakeapi "$world/world.json"
-cat >"$test_tmp/e2e.conf" <<CONF
-[http]
-; the fake server is on 127.0.0.1
-allow_private_addresses = true
-[lastfm]
-api_url = $fakeapi_url/2.0/
-requests_per_second = 0
-[spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
-requests_per_second = 0
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
+start_demo_fakeapi "$world" 7 6 it
+{ fakeapi_conf; cat <<CONF; } >"$test_tmp/e2e.conf"
 [train]
 hidden_layers = 32
 max_epochs = 15

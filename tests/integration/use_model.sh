@@ -56,20 +56,7 @@ preview_world() {
 JSON
     start_fakeapi "$1/world.json"
     conf=$test_tmp/use.conf
-    cat >"$conf" <<CONF
-[http]
-; the fake server is on 127.0.0.1
-allow_private_addresses = true
-[spotify]
-accounts_url = $fakeapi_url/spotify/accounts/api/token
-api_url = $fakeapi_url/spotify/v1
-requests_per_second = 0
-[deezer]
-api_url = $fakeapi_url/deezer
-requests_per_second = 0
-[itunes]
-api_url = $fakeapi_url/itunes
-requests_per_second = 0
+    { fakeapi_conf; cat <<CONF; } >"$conf"
 [fetch]
 providers = spotify,deezer,itunes
 retry_base_seconds = 0.05

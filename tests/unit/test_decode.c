@@ -1124,6 +1124,17 @@ static void test_probe_refusals(void **state)
     tmp_path(path, sizeof path, "no_such_file.mp3");
     assert_probe_refused(af_decode_probe_file(path, &p, &err), &p, &err, AF_DECODE_UNREADABLE,
                          "cannot open");
+    /* The probe refuses what decoding refuses before opening (it blocked on a FIFO);
+     * SIGALRM ends the test program if it blocks. */
+    tmp_path(path, sizeof path, "probe_pipe.mp3");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(20);
+    assert_probe_refused(af_decode_probe_file(path, &p, &err), &p, &err, AF_DECODE_UNREADABLE,
+                         "not a regular file (a FIFO)");
+    alarm(0);
+    unlink(path);
+    assert_probe_refused(af_decode_probe_file(tmpdir, &p, &err), &p, &err, AF_DECODE_UNREADABLE,
+                         "not a regular file (a directory)");
 
     unsigned char *junk = malloc(100000);
     uint32_t x = 2463534242u;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../fetch/fetch_providers.h"
+#include "base64.h"
 
 static char *load(const char *name, size_t *len)
 {
@@ -213,6 +214,39 @@ static void spotify_null_items(void **state)
     af_fetch_results_free(&r);
 }
 
+/* RFC 4648's test vectors, bytes above 0x7f, and a buffer too small (no partial output). */
+static void base64_encoding(void **state)
+{
+    (void)state;
+    static const char *const vectors[][2] = {
+        {"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},
+        {"foo", "Zm9v"},    {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"}, {"\xff\xfe\x80", "//6A"},
+    };
+    char out[16];
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+        const char *in = vectors[i][0];
+        assert_int_equal(af_base64_encode(in, strlen(in), out, sizeof out), 0);
+        assert_string_equal(out, vectors[i][1]);
+    }
+    assert_int_equal(af_base64_encode("foo", 3, out, 5), 0);
+    assert_string_equal(out, "Zm9v");
+    assert_int_equal(af_base64_encode("foo", 3, out, 4), -1);
+    assert_string_equal(out, "");
+    assert_int_equal(af_base64_encode("fooba", 5, out, 8), -1);
+}
+
+/* The token request's header, as Spotify's accounts service (and tests/fakeapi) expect it. */
+static void spotify_basic_auth(void **state)
+{
+    (void)state;
+    char header[64];
+    assert_int_equal(af_spotify_basic_auth("abc", "xyz", header, sizeof header), 0);
+    assert_string_equal(header, "Authorization: Basic YWJjOnh5eg==");
+    assert_int_equal(af_spotify_basic_auth("abc", "xyz", header, 20), -1);
+    assert_string_equal(header, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +254,7 @@ int main(void)
         cmocka_unit_test(spotify_urls),     cmocka_unit_test(deezer_formats),
         cmocka_unit_test(itunes_formats),   cmocka_unit_test(itunes_error_message),
         cmocka_unit_test(deezer_errors_and_readable), cmocka_unit_test(spotify_null_items),
+        cmocka_unit_test(base64_encoding), cmocka_unit_test(spotify_basic_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
