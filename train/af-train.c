@@ -28,6 +28,7 @@
 
 #include "app.h"
 #include "baselines.h"
+#include "row_sample.h"
 #include "csv.h"
 #include "dataset.h"
 #include "dataset_db.h"
@@ -89,7 +90,8 @@ static const char usage[] =
     "                           configured options (hidden, dropout, input_dropout,\n"
     "                           input_noise, l2, learning_rate, members)\n"
     "      --no-baselines       skip the logistic regression and SVM (faster)\n"
-    "      --baselines          train them (the default: [train] baselines)\n"
+    "      --baselines          train them (the default: [train] baselines), on at most\n"
+    "                           [train] baseline_max_rows windows (a uniform sample)\n"
     "      --seed N             seed of every random choice (same seed and data, same model)\n"
     "      --threads N          OpenBLAS threads (default: [train] threads)\n"
     "Models (MODEL: an id, a name, 'default' or 'latest'):\n"
@@ -129,6 +131,7 @@ struct job {
     bool baselines;
     af_logreg_options logreg;
     af_svm_options svm;
+    size_t baseline_max_rows; /* [train] baseline_max_rows, 0 = all (row_sample.h) */
     const char *name;      /* --name */
     bool inner_members;    /* cross-validation: one member per inner fold */
     bool tune;             /* --tune */
@@ -252,6 +255,7 @@ static int read_options(struct job *j, af_err *err)
     j->logreg.c = af_config_double(cfg, "train.logreg_c");
     af_svm_options_default(&j->svm);
     j->svm.c = af_config_double(cfg, "train.svm_c");
+    j->baseline_max_rows = (size_t)af_config_int(cfg, "train.baseline_max_rows");
     j->opt.stop = stop_requested;
     j->threads = (int)af_config_int(cfg, "train.threads");
     if (j->folds && j->csv)
@@ -520,20 +524,30 @@ static void outcome_free(struct outcome *o)
 }
 
 /* The baselines on the same standardised rows: fitted on the training and
- * validation rows (they need no early stopping), scored on the test rows. */
+ * validation rows (they need no early stopping), at most baseline_max_rows of
+ * them (row_sample.h), scored on the test rows. */
 static int run_baselines(struct job *j, const af_grouped *g, int fold, struct outcome *o, int r,
                          af_err *err)
 {
     int dim = j->ds.dim, k = j->ds.n_classes;
     size_t n_fit = g->n[0] + g->n[1], n_test = g->n[2];
     const float *xt = g->x + g->start[2] * (size_t)dim;
+    af_row_sample fit;
+    if (af_row_sample_take(g->x, g->y, n_fit, dim, j->baseline_max_rows, j->opt.cfg.seed, &fit,
+                           err) != 0)
+        return af_err_prefix(err, "baselines");
+    if (fit.n < n_fit)
+        log_info("baselines: fitted on a uniform sample of %zu of the %zu training and "
+                 "validation windows ([train] baseline_max_rows)", fit.n, n_fit);
     float *scores = malloc((n_test ? n_test : 1) * (size_t)k * sizeof *scores);
-    if (!scores)
+    if (!scores) {
+        af_row_sample_free(&fit);
         return af_err_set(err, "out of memory");
+    }
     af_logreg lr = {0};
     af_svm *svm = NULL;
     double t0 = af_monotonic_seconds();
-    int rc = af_logreg_fit(&lr, g->x, g->y, n_fit, dim, k, &j->logreg, err);
+    int rc = af_logreg_fit(&lr, fit.x, fit.y, fit.n, dim, k, &j->logreg, err);
     if (rc == 0)
         rc = af_logreg_predict(&lr, xt, n_test, scores, err);
     if (rc == 0)
@@ -541,7 +555,7 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
                                 AF_AGG_MEAN_PROB, eval_at(o, r, AF_CLF_LOGREG), err);
     double t1 = af_monotonic_seconds();
     if (rc == 0)
-        rc = af_svm_fit(&svm, g->x, g->y, n_fit, dim, k, &j->svm, err);
+        rc = af_svm_fit(&svm, fit.x, fit.y, fit.n, dim, k, &j->svm, err);
     if (rc == 0)
         rc = af_svm_predict(svm, xt, n_test, scores, err);
     if (rc == 0)
@@ -555,6 +569,7 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
             eval_at(o, r, c)[l].classifier = c;
     af_logreg_free(&lr);
     af_svm_free(svm);
+    af_row_sample_free(&fit);
     free(scores);
     return rc == 0 ? 0 : af_err_prefix(err, "baselines");
 }
@@ -565,16 +580,29 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
  * all but one member's worth of networks, and every member is stopped on
  * artists it never trained on.  One standardiser, fitted on all the rows
  * outside the test fold, serves them all.  res gets the first member's
- * history and the whole ensemble. */
+ * history and the whole ensemble.
+ *
+ * `outer` holds the fold's rows, already standardised with `scaler`: each
+ * inner grouping regroups them in place (dataset.h) rather than copying the
+ * dataset again, and the members are trained with an identity scaler, then
+ * given `scaler` (the values are those a copy standardised anew would hold). */
 static int train_inner_members(struct job *j, int fold, const af_train_options *base,
-                               const af_scaler *scaler, af_train_result *res, double *inner_score,
-                               af_err *err)
+                               const af_scaler *scaler, af_grouped *outer, af_train_result *res,
+                               double *inner_score, af_err *err)
 {
     size_t right = 0, seen = 0;
     af_dataset *ds = &j->ds;
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
-    if (!bucket)
+    af_scaler identity = {.dim = ds->dim,
+                          .mean = calloc((size_t)ds->dim, sizeof(float)),
+                          .std = malloc((size_t)ds->dim * sizeof(float))};
+    if (!bucket || !identity.mean || !identity.std) {
+        free(bucket);
+        af_scaler_free(&identity);
         return af_err_set(err, "out of memory");
+    }
+    for (int f = 0; f < ds->dim; f++)
+        identity.std[f] = 1.0f;
     int rc = 0;
     memset(res, 0, sizeof *res);
     for (int v = 0; v < j->folds && rc == 0 && !res->interrupted; v++) {
@@ -585,18 +613,23 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
                         : ds->track_fold[t] == v  ? 1
                                                   : 0;
         af_grouped g;
-        if (af_dataset_group(ds, bucket, false, &g, err) != 0) {
+        size_t *undo;
+        if (af_grouped_regroup(outer, ds->dim, bucket, &g, &undo, err) != 0) {
             rc = -1;
             break;
         }
-        char label[48]; /* af_train_run standardises g with `scaler` */
+        char label[48];
         snprintf(label, sizeof label, "fold %d, inner %d", fold, v);
         af_train_options opt = *base;
         opt.label = label;
-        opt.scaler = scaler;
+        opt.scaler = &identity; /* g is standardised with `scaler` already */
         opt.cfg.seed = base->cfg.seed + 1000u * (uint64_t)v;
         af_train_result one;
         rc = af_train_run(&g, ds->dim, ds->n_classes, &opt, &one, err);
+        if (rc == 0) {
+            memcpy(one.model.scaler.mean, scaler->mean, (size_t)ds->dim * sizeof(float));
+            memcpy(one.model.scaler.std, scaler->std, (size_t)ds->dim * sizeof(float));
+        }
         /* the member's track accuracy on its own validation fold: the inner
          * cross-validation estimate --tune compares (the test fold is unused) */
         af_eval ev[2];
@@ -609,7 +642,7 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
         } else if (rc == 0) {
             rc = -1;
         }
-        af_grouped_free(&g);
+        af_grouped_restore(outer, ds->dim, &g, undo);
         if (rc != 0) {
             if (one.model.n)
                 af_train_result_free(&one);
@@ -628,6 +661,7 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
         af_train_result_free(&one);
     }
     free(bucket);
+    af_scaler_free(&identity);
     if (inner_score)
         *inner_score = seen ? (double)right / (double)seen : 0.0;
     if (rc != 0)
@@ -639,13 +673,14 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
  * members; the one with the best inner track accuracy (on the other folds,
  * never the test fold) is kept as the fold's model.  Ties: the earlier
  * candidate (the grid starts with the configured defaults). */
-static int tune_fold(struct job *j, int fold, const af_scaler *sc, struct outcome *o, af_err *err)
+static int tune_fold(struct job *j, int fold, const af_scaler *sc, af_grouped *g,
+                     struct outcome *o, af_err *err)
 {
     double best = -1.0;
     for (int c = 0; c < j->n_candidates; c++) {
         af_train_result res;
         double score = 0.0;
-        if (train_inner_members(j, fold, &j->candidates[c], sc, &res, &score, err) != 0)
+        if (train_inner_members(j, fold, &j->candidates[c], sc, g, &res, &score, err) != 0)
             return af_err_prefix(err, "tuning candidate %d", c);
         log_info("fold %d: candidate %d (%s): inner track accuracy %.4f", fold, c,
                  j->candidate_text[c], score);
@@ -685,8 +720,9 @@ static int train_one_cv(struct job *j, int fold, struct outcome *o, af_err *err)
     rc = af_scaler_fit(&sc, g.x, g.n[0], ds->dim, err);
     if (rc == 0) {
         af_scaler_apply(&sc, g.x, g.n[0] + g.n[2]);
-        rc = j->tune ? tune_fold(j, fold, &sc, o, err)
-                     : train_inner_members(j, fold, &j->opt, &sc, &o->results[fold], NULL, err);
+        rc = j->tune ? tune_fold(j, fold, &sc, &g, o, err)
+                     : train_inner_members(j, fold, &j->opt, &sc, &g, &o->results[fold], NULL,
+                                           err);
     }
     if (rc == 0) {
         af_run_count(j->app->run, "epochs", o->results[fold].total_epochs);

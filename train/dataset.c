@@ -235,6 +235,28 @@ static void swap_rows(float *x, size_t dim, size_t a, size_t b)
     }
 }
 
+/* Moves row i of x (and its track and, unless NULL, y) to dest[i], a
+ * permutation of 0..n-1; dest is left as the identity.  Each swap puts one row
+ * into its final place. */
+static void permute_rows(float *x, size_t dim, size_t *track, int *y, size_t *dest, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        while (dest[i] != i) {
+            size_t j = dest[i];
+            swap_rows(x, dim, i, j);
+            size_t t = track[i];
+            track[i] = track[j];
+            track[j] = t;
+            if (y) {
+                int c = y[i];
+                y[i] = y[j];
+                y[j] = c;
+            }
+            dest[i] = dest[j];
+            dest[j] = j;
+        }
+}
+
 int af_dataset_group(af_dataset *ds, const int *bucket_of_track, bool in_place, af_grouped *g,
                      af_err *err)
 {
@@ -264,17 +286,7 @@ int af_dataset_group(af_dataset *ds, const int *bucket_of_track, bool in_place, 
         }
         for (size_t i = 0; i < n; i++)
             dest[i] = next[bucket_of_track[ds->track[i]]]++;
-        /* Each swap puts one row into its final place. */
-        for (size_t i = 0; i < n; i++)
-            while (dest[i] != i) {
-                size_t j = dest[i];
-                swap_rows(ds->x, dim, i, j);
-                size_t t = ds->track[i];
-                ds->track[i] = ds->track[j];
-                ds->track[j] = t;
-                dest[i] = dest[j];
-                dest[j] = j;
-            }
+        permute_rows(ds->x, dim, ds->track, NULL, dest, n);
         free(dest);
         g->x = ds->x;
         g->track = ds->track;
@@ -315,4 +327,50 @@ void af_grouped_class_counts(const af_grouped *g, int b, int n_classes, size_t *
     memset(counts, 0, (size_t)n_classes * sizeof *counts);
     for (size_t i = g->start[b]; i < g->start[b] + g->n[b]; i++)
         counts[g->y[i]]++;
+}
+
+int af_grouped_regroup(af_grouped *outer, int dim, const int *bucket_of_track,
+                       af_grouped *inner, size_t **undo, af_err *err)
+{
+    memset(inner, 0, sizeof *inner);
+    *undo = NULL;
+    size_t n = outer->n[0] + outer->n[1] + outer->n[2];
+    size_t count[4] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int b = bucket_of_track[outer->track[i]];
+        if (b < 0 || b > AF_DATASET_UNUSED)
+            return af_err_set(err, "bucket %d out of range", b);
+        count[b]++;
+    }
+    size_t next[4] = {0, count[0], count[0] + count[1], count[0] + count[1] + count[2]};
+    size_t *dest = malloc((n ? n : 1) * sizeof *dest);
+    size_t *back = malloc((n ? n : 1) * sizeof *back);
+    if (!dest || !back) {
+        free(dest);
+        free(back);
+        return af_err_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        dest[i] = next[bucket_of_track[outer->track[i]]]++;
+        back[dest[i]] = i;
+    }
+    permute_rows(outer->x, (size_t)dim, outer->track, outer->y, dest, n);
+    free(dest);
+    for (int b = 0; b < 3; b++) {
+        inner->n[b] = count[b];
+        inner->start[b] = b == 0 ? 0 : inner->start[b - 1] + count[b - 1];
+    }
+    inner->x = outer->x;
+    inner->y = outer->y;
+    inner->track = outer->track;
+    *undo = back;
+    return 0;
+}
+
+void af_grouped_restore(af_grouped *outer, int dim, af_grouped *inner, size_t *undo)
+{
+    size_t n = outer->n[0] + outer->n[1] + outer->n[2];
+    permute_rows(outer->x, (size_t)dim, outer->track, outer->y, undo, n);
+    free(undo);
+    memset(inner, 0, sizeof *inner);
 }

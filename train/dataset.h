@@ -92,6 +92,21 @@ int af_dataset_group(af_dataset *ds, const int *bucket_of_track, bool in_place, 
                      af_err *err);
 void af_grouped_free(af_grouped *g);
 
+/*
+ * Cross-validation's inner groupings without another copy of the rows: the
+ * rows of `outer` (all its buckets) are moved in place into inner's buckets by
+ * bucket_of_track (AF_DATASET_UNUSED rows go last, outside inner), in outer's
+ * order within each bucket; inner's x, y and track point into outer's arrays,
+ * so inner sees exactly the rows, values and order a fresh af_dataset_group
+ * copy of the same rows would.  *undo (owned) records the move:
+ * af_grouped_restore puts outer's rows back in their order — moved, never
+ * recomputed, so bit for bit — and clears inner.  Release inner with
+ * af_grouped_restore, never af_grouped_free.
+ */
+int af_grouped_regroup(af_grouped *outer, int dim, const int *bucket_of_track,
+                       af_grouped *inner, size_t **undo, af_err *err);
+void af_grouped_restore(af_grouped *outer, int dim, af_grouped *inner, size_t *undo);
+
 /* Windows per class in bucket b (counts has n_classes entries). */
 void af_grouped_class_counts(const af_grouped *g, int b, int n_classes, size_t *counts);
 
