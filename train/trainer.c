@@ -205,16 +205,16 @@ int af_train_run(af_grouped *g, int dim, int n_classes, const af_train_options *
     size_t used = g->n[0] + g->n[1] + g->n[2];
     int rc = -1;
     if (opt->scaler) {
-        res->model.scaler.dim = opt->scaler->dim;
-        res->model.scaler.mean = malloc((size_t)dim * sizeof(float));
-        res->model.scaler.std = malloc((size_t)dim * sizeof(float));
-        if (!res->model.scaler.mean || !res->model.scaler.std || opt->scaler->dim != dim) {
-            af_err_set(err, "scaler: out of memory or %d features for %d", opt->scaler->dim, dim);
+        if (opt->scaler->dim != dim) {
+            af_err_set(err, "scaler: %d features for %d", opt->scaler->dim, dim);
             goto out;
         }
-        memcpy(res->model.scaler.mean, opt->scaler->mean, (size_t)dim * sizeof(float));
-        memcpy(res->model.scaler.std, opt->scaler->std, (size_t)dim * sizeof(float));
-    } else if (af_scaler_fit(&res->model.scaler, g->x, g->n[0], dim, err) != 0) {
+        if (af_scaler_copy(&res->model.scaler, opt->scaler, err) != 0)
+            goto out;
+    } else if ((opt->rankgauss_knots > 0
+                    ? af_scaler_fit_rankgauss(&res->model.scaler, g->x, g->n[0], dim,
+                                              opt->rankgauss_knots, err)
+                    : af_scaler_fit(&res->model.scaler, g->x, g->n[0], dim, err)) != 0) {
         goto out;
     }
     af_scaler_apply(&res->model.scaler, g->x, used);

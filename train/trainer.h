@@ -33,6 +33,8 @@ typedef struct af_train_options {
                                     window probabilities; ties broken by the loss) instead
                                     of the validation loss */
     bool class_weights;  /* inverse class frequency in the training rows */
+    int rankgauss_knots; /* > 0: the scaler fitted here is rank-gauss with this many knots
+                            (scaler.h); 0: plain z-scores */
     const af_scaler *scaler; /* NULL: fit one on the training rows; else apply this one
                                 (cross-validation fits it once on all rows outside the
                                 test fold, for members trained on different subsets) */

@@ -162,3 +162,24 @@ expect_eq "mycsv|8|f0" "$(sql "SELECT name, array_length(feature_names, 1), feat
     "with the CSV's feature names"
 run af-train --csv "$test_tmp/syn.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
 expect_status 0 "and uses it the next time"
+
+# --- the input transform is fitted on the training rows only: poisoning the test split's
+# features (scaled and shifted far outside the training range) leaves the stored model,
+# rank-gauss knots included, byte for byte the same.
+use_fresh_database train_models_transform
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 12 3 5 8
+rg=(--feature-set syn --hidden 16 --epochs 20 --patience 5 --members 2 --seed 5
+    --input-transform rankgauss --no-baselines)
+run af-train "${rg[@]}"
+expect_status 0 "af-train with the rank-gauss transform"
+poisoned=$(sql "UPDATE window_features w SET feature_values =
+                       (SELECT array_agg(v * -1000 + 1e6 ORDER BY i) FROM unnest(w.feature_values) WITH ORDINALITY AS u(v, i))
+                  FROM track_splits s WHERE s.track_id = w.track_id AND s.split = 'test'
+                RETURNING 1" | wc -l)
+expect_no '^0$' "$poisoned" "(the test split's windows were poisoned: $poisoned)"
+run af-train "${rg[@]}"
+expect_status 0 "af-train again on the poisoned test split"
+expect_eq "1|2" "$(sql "SELECT count(DISTINCT md5(weights)), count(*) FROM models")" \
+    "the same model bytes: nothing of the test split reached the transform or the networks"

@@ -73,6 +73,24 @@ expect_status 1 "a deleted model is refused"
 expect_err "model 2 \(tones-v2\) was deleted on .*: it cannot be used" "with a clear error"
 expect_no 'low' "$out" "and nothing is predicted"
 
+# The rank-gauss input transform travels inside the stored model: trained, stored in the
+# database, read back by af-predict, which then classifies the tones as before.
+run af-train --hidden 32 --epochs 150 --patience 20 --name tones-rg --input-transform rankgauss --members 1 --no-baselines
+expect_status 0 "a model with the rank-gauss input transform"
+expect_eq "rankgauss" "$(sql "SELECT hyperparameters->>'input_transform' FROM models WHERE name = 'tones-rg'")" \
+    "its hyperparameters say so"
+# mlp.h's buffer (one network, 2 weight layers): magic 8, version, length, L, 3 widths,
+# then scaler.h's block: u32 dim with the rank-gauss flag (bit 31), u32 knot count
+expect_eq "128|t" "$(sql "SELECT get_byte(weights, 35) & 128, get_byte(weights, 36) + 256 * get_byte(weights, 37) >= 16
+                         FROM models WHERE name = 'tones-rg'")" "its weights carry the rank-gauss block (flag, knots)"
+run af-predict --model tones-rg "$audio/new_low.wav" "$audio/new_high.wav"
+expect_status 0 "af-predict with the rank-gauss model"
+expect_out 'new_low.wav: low ' "a low tone is predicted low through the stored transform"
+expect_out 'new_high.wav: high ' "a high tone is predicted high"
+run af-train --input-transform log --no-baselines
+expect_status 2 "an unknown input transform is a usage error"
+expect_err "input_transform 'log': expected rankgauss or standardise" "naming the value and the choices"
+
 model=$(sql "SELECT max(model_id) FROM models WHERE deleted_at IS NULL")
 run af-predict --model 999 "$audio/new_low.wav"
 expect_status 1 "an unknown model id fails"
