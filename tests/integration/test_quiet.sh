@@ -7,17 +7,7 @@ source "$AF_PROJECT/tests/lib.sh"
 pipeline="$AF_PROJECT/scripts/af-pipeline"
 
 world="$test_tmp/world"
-python3 "$AF_PROJECT/scripts/demo-world" -q --genres jazz,metal --artists 7 --tracks-per-artist 1 --seconds 6 --jobs 2 "$world" ||
-    { echo "not ok - generate the demo world"; exit 1; }
-export LASTFM_API_KEY="quiet-key-$$" SPOTIFY_CLIENT_ID="quiet-id" SPOTIFY_CLIENT_SECRET="quiet-secret-$$"
-python3 - "$world/world.json" <<'PY'
-import json, os, sys
-w = json.load(open(sys.argv[1]))
-w["lastfm"] = {"api_key": os.environ["LASTFM_API_KEY"]}
-w["spotify_credentials"] = {"id": os.environ["SPOTIFY_CLIENT_ID"], "secret": os.environ["SPOTIFY_CLIENT_SECRET"]}
-json.dump(w, open(sys.argv[1], "w"))
-PY
-start_fakeapi "$world/world.json"
+start_demo_fakeapi "$world" 7 6 quiet
 conf="$test_tmp/quiet.conf"
 cat >"$conf" <<CONF
 [http]
