@@ -814,6 +814,25 @@ static bool has_baselines(const struct outcome *o)
     return eval_at(o, 0, AF_CLF_SVM)[1].per_class != NULL;
 }
 
+/* How sure a cross-validated margin is: the standard error of the per-fold difference
+ * network - baseline in track accuracy (sd / sqrt(folds)); -1 with fewer than 2 folds.
+ * On a few hundred tracks it is several points, and a margin within about two of them
+ * says nothing about which classifier is better. */
+static double margin_standard_error(const struct outcome *o, int baseline)
+{
+    if (o->n_runs < 2)
+        return -1.0;
+    double s = 0.0, s2 = 0.0;
+    for (int r = 0; r < o->n_runs; r++) {
+        double d = eval_at(o, r, AF_CLF_NETWORK)[AF_EVAL_TRACK].accuracy -
+                   eval_at(o, r, baseline)[AF_EVAL_TRACK].accuracy;
+        s += d;
+        s2 += d * d;
+    }
+    double var = (s2 - s * s / o->n_runs) / (o->n_runs - 1);
+    return var > 0.0 ? sqrt(var / o->n_runs) : 0.0;
+}
+
 /* {"network": {"track_accuracy": .., "window_accuracy": ..}, ..., "winner": "network",
  * "margin_track_accuracy": network minus the best baseline} */
 static json_t *comparison(const struct outcome *o)
@@ -840,6 +859,9 @@ static json_t *comparison(const struct outcome *o)
     json_object_set_new(c, "winner", json_string(af_classifier_name(winner)));
     json_object_set_new(c, "best_baseline", json_string(af_classifier_name(best_base)));
     json_object_set_new(c, "margin_track_accuracy", json_real(net - best));
+    double se = margin_standard_error(o, best_base);
+    if (se >= 0.0)
+        json_object_set_new(c, "margin_standard_error", json_real(se));
     return c;
 }
 
@@ -872,9 +894,13 @@ static void print_comparison(const struct outcome *o)
            o->n_runs > 1 ? "folds" : "split");
     af_table_print(t, stdout);
     af_table_free(t);
-    printf("%s by %.1f points of track accuracy over the best baseline (%s)\n",
+    printf("%s by %.1f points of track accuracy over the best baseline (%s)",
            net >= best ? "network wins" : "network LOSES", 100.0 * fabs(net - best),
            af_classifier_name(best_base));
+    double se = margin_standard_error(o, best_base);
+    if (se >= 0.0)
+        printf("; standard error of the fold-paired difference %.1f points", 100.0 * se);
+    putchar('\n');
 }
 
 static json_t *hyperparameters(const struct job *j, const struct outcome *o)

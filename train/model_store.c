@@ -483,16 +483,25 @@ int af_model_print_comparison(PGconn *conn, long long model_id, FILE *out, af_er
         "WITH a AS (SELECT classifier, avg(accuracy) AS acc FROM evaluations"
         "  WHERE model_id = $1::bigint AND level = 'track' GROUP BY classifier),"
         " b AS (SELECT classifier, acc FROM a WHERE classifier <> 'network' ORDER BY acc DESC"
-        "  LIMIT 1)"
+        "  LIMIT 1),"
+        /* per fold, network minus the best baseline (as af-train's margin_standard_error) */
+        " d AS (SELECT n.accuracy - x.accuracy AS diff FROM evaluations n"
+        "  JOIN evaluations x ON x.model_id = n.model_id AND x.level = 'track'"
+        "   AND x.fold IS NOT DISTINCT FROM n.fold AND x.classifier = (SELECT classifier FROM b)"
+        "  WHERE n.model_id = $1::bigint AND n.level = 'track' AND n.classifier = 'network')"
         " SELECT CASE WHEN n.acc >= b.acc THEN 'network wins' ELSE 'network LOSES' END,"
-        " to_char(abs(n.acc - b.acc) * 100, 'FM990.0'), b.classifier"
+        " to_char(abs(n.acc - b.acc) * 100, 'FM990.0'), b.classifier,"
+        " (SELECT to_char(stddev_samp(diff) * 100 / sqrt(count(*)), 'FM990.0') FROM d"
+        "   HAVING count(*) > 1)"
         " FROM a n, b WHERE n.classifier = 'network'",
         1, p, err);
     if (!res)
         return -1;
     if (PQntuples(res) == 1)
-        fprintf(out, "%s by %s points of track accuracy over the best baseline (%s)\n",
-                PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+        fprintf(out, "%s by %s points of track accuracy over the best baseline (%s)%s%s%s\n",
+                PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                PQgetisnull(res, 0, 3) ? "" : "; standard error of the fold-paired difference ",
+                PQgetvalue(res, 0, 3), PQgetisnull(res, 0, 3) ? "" : " points");
     PQclear(res);
     return 0;
 }

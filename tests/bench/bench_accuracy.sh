@@ -6,8 +6,9 @@
 # then `af-train --folds 5` (artist-grouped) runs with 3 seeds and the configured defaults.
 # Prints, per classifier, window and track accuracy as mean +- sd over the 15 held-out folds
 # (5 folds x 3 seeds) and the range of the 3 seeds' means, then the network's margin over the
-# best baseline.  EMOTIFY_DEV=DIR names another copy of the set; TRAIN_ARGS adds af-train
-# options (e.g. TRAIN_ARGS="--members 3").  Skipped (exit 0, said) when the set is absent.
+# best baseline, with its paired standard error over the folds.  EMOTIFY_DEV=DIR names
+# another copy of the set; TRAIN_ARGS adds af-train options (e.g. TRAIN_ARGS="--members 3").
+# Skipped (exit 0, said) when the set is absent.
 set -u
 export AF_BIN="$AF_PROJECT/build/bin" PATH="$AF_PROJECT/build/bin:$PATH"
 dev=${EMOTIFY_DEV:-$AF_PROJECT/../shared/reference/audio/emotify-dev}
@@ -66,6 +67,25 @@ b AS (SELECT classifier, acc FROM t WHERE classifier <> 'network' ORDER BY acc D
 SELECT 'margin: network ' || to_char((n.acc - b.acc) * 100, 'FMS990.0')
        || ' points of track accuracy over the best baseline (' || b.classifier || ')'
   FROM t n, b WHERE n.classifier = 'network';
+SQL
+# How sure the margin is: the folds are the same for every seed, so the paired difference
+# per fold (network averaged over the seeds, minus the best baseline) has 5 values, and its
+# standard error is their sd / sqrt(5). A margin within about two of those is noise.
+psql -XAtq <<'SQL'
+WITH t AS (SELECT classifier, avg(accuracy) AS acc FROM evaluations WHERE level = 'track' GROUP BY 1),
+b AS (SELECT classifier FROM t WHERE classifier <> 'network' ORDER BY acc DESC LIMIT 1),
+d AS (SELECT n.fold, avg(n.accuracy - x.accuracy) AS diff
+        FROM evaluations n
+        JOIN evaluations x ON x.model_id = n.model_id AND x.fold = n.fold AND x.level = 'track'
+                          AND x.classifier = (SELECT classifier FROM b)
+       WHERE n.level = 'track' AND n.classifier = 'network'
+       GROUP BY n.fold)
+SELECT 'paired by fold: network - ' || (SELECT classifier FROM b) || ' = '
+       || to_char(avg(diff) * 100, 'FMS990.0') || ' +- '
+       || to_char(stddev_samp(diff) * 100 / sqrt(count(*)), 'FM990.0')
+       || ' points (standard error over ' || count(*) || ' folds); per fold: '
+       || string_agg(to_char(diff * 100, 'FMS990.0'), ' ' ORDER BY fold)
+  FROM d;
 SQL
 psql -XAtq -c "SELECT 'network: ' || (hyperparameters - 'feature_params' - 'comparison' - 'class_weight_values')::text
                  FROM models ORDER BY model_id LIMIT 1" | cut -c1-400

@@ -24,6 +24,8 @@ expect_eq "logreg,network,svm" "$(sql "SELECT string_agg(DISTINCT classifier, ',
     "evaluations rows for the network and both baselines"
 expect_eq "t" "$(sql "SELECT hyperparameters->'comparison'->>'winner' IN ('network', 'logreg', 'svm') AND hyperparameters->'comparison' ? 'margin_track_accuracy' FROM models")" \
     "the model records the winner and the margin"
+expect_no 'standard error' "$out" "a single test split has no fold-paired standard error..."
+expect_eq "f" "$(sql "SELECT hyperparameters->'comparison' ? 'margin_standard_error' FROM models")" "...and records none"
 # separable data: both baselines are right on every test track
 expect_eq "2" "$(sql "SELECT count(*) FROM evaluations WHERE level = 'track' AND accuracy = 1 AND classifier <> 'network'")" \
     "the baselines learn separable data"
@@ -120,6 +122,29 @@ run af-report --model 2 -o "$test_tmp/r2.html"
 expect_status 0 "af-report"
 expect_eq "1|1" "$(grep -c 'Network against the baselines' "$test_tmp/r2.html")|$(grep -c 'Misclassified tracks' "$test_tmp/r2.html")" \
     "the report compares with the baselines and lists misclassified tracks"
+
+# --- cross-validation: how sure the margin is (the fold-paired difference's standard error)
+use_fresh_database train_models_margin
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 10 2 4 8 shuffled
+run af-train --feature-set syn --folds 4 --epochs 8 --patience 3 --hidden 8
+expect_status 0 "af-train --folds 4 with the baselines"
+expect_out 'over the best baseline \((logreg|svm)\); standard error of the fold-paired difference [0-9]+\.[0-9] points' \
+    "the margin comes with the standard error of the fold-paired difference"
+# The same figure from the evaluations rows: per fold, network minus the best baseline.
+se_sql=$(sql "WITH a AS (SELECT classifier, avg(accuracy) AS acc FROM evaluations WHERE level = 'track' GROUP BY 1),
+                   b AS (SELECT classifier FROM a WHERE classifier <> 'network' ORDER BY acc DESC LIMIT 1),
+                   d AS (SELECT n.accuracy - x.accuracy AS diff FROM evaluations n JOIN evaluations x
+                           ON x.fold = n.fold AND x.level = 'track' AND x.classifier = (SELECT classifier FROM b)
+                         WHERE n.level = 'track' AND n.classifier = 'network')
+              SELECT round((stddev_samp(diff) / sqrt(count(*)))::numeric, 4) FROM d")
+expect_eq "$se_sql" "$(sql "SELECT round((hyperparameters->'comparison'->>'margin_standard_error')::numeric, 4) FROM models")" \
+    "the model records it, equal to sd / sqrt(folds) of the per-fold differences in evaluations"
+expect_no '^0(\.0*)?$' "$se_sql" "(shuffled labels: the folds disagree, the error is not 0)"
+printed=$(printf '%s' "$out" | sed -n 's/.*fold-paired difference \([0-9.]*\) points.*/\1/p')
+run af-train --show 1
+expect_out "fold-paired difference $printed points" "--show gives the same standard error ($printed points)"
 
 # --- --tune: the test fold's labels are never read
 use_fresh_database train_models_tune
