@@ -10,6 +10,14 @@ source "$AF_PROJECT/tests/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then echo "# test_deb: needs root (apt-get install)"; exit 0; fi
 case "$AF_BIN" in */build-asan/bin) echo "# test_deb: the package holds build/bin; checked with it"; exit 0 ;; esac
 command -v pg_createcluster >/dev/null || { echo "not ok - pg_createcluster (postgresql-common) is installed"; exit 1; }
+# A configuration in /etc/audiofiler that no package owns (a `make install` leaves one)
+# stops dpkg at its conffile prompt, and apt says only "dpkg returned an error code".
+for f in /etc/audiofiler/audiofiler.conf /etc/audiofiler/genres.conf; do
+    if [ -e "$f" ] && ! dpkg -S "$f" >/dev/null 2>&1; then
+        echo "not ok - $f belongs to no package (left by make install?): move it away to test the package"
+        exit 1
+    fi
+done
 
 run make -s -C "$AF_PROJECT" deb
 expect_status 0 "make deb builds the package"

@@ -27,8 +27,33 @@ version=$(cat "$AF_PROJECT/VERSION")
 major=${version%%.*}
 prefix="$test_tmp/prefix"
 
+# make install also puts the configuration in the build's SYSCONFDIR (the host's
+# /etc/audiofiler by default) where none is there, and keeps one that is. What this
+# install adds there is removed again: a configuration left behind on the host by a test
+# stops the next test_deb at dpkg's conffile prompt.
+sysconfdir=$(sed -n 's/^#define AF_SYSCONFDIR "\(.*\)"$/\1/p' "$AF_PROJECT/build-gen/paths_build.h")
+added_config=() kept_config=() added_sysconfdir=
+[ -d "$sysconfdir" ] || added_sysconfdir=$sysconfdir
+for f in audiofiler.conf genres.conf; do
+    if [ -e "$sysconfdir/$f" ]; then kept_config+=("$sysconfdir/$f $(sha256sum <"$sysconfdir/$f")")
+    else added_config+=("$sysconfdir/$f"); fi
+done
+remove_added_config() {
+    [ ${#added_config[@]} -eq 0 ] || rm -f "${added_config[@]}"
+    [ -z "$added_sysconfdir" ] || rmdir "$added_sysconfdir" 2>/dev/null
+}
+trap 'remove_added_config; cleanup_lib' EXIT
+
 run make -s --no-print-directory -C "$AF_PROJECT" install PREFIX="$prefix"
 expect_status 0 "make install PREFIX=... succeeds"
+for f in "${added_config[@]}"; do
+    [ -f "$f" ] && pass "make install put $f in place (absent before)" || fail "make install put $f in place"
+done
+for entry in "${kept_config[@]}"; do
+    f=${entry%% *}
+    expect_eq "${entry#* }" "$(sha256sum <"$f")" "make install kept the existing $f"
+done
+remove_added_config
 for f in lib/libafaudio.so.$version lib/libafaudio.so.$major lib/libafaudio.so include/afaudio.h \
     lib/pkgconfig/afaudio.pc bin/af-features; do
     if [ -e "$prefix/$f" ]; then pass "installed: $f"; else fail "installed: $f" "missing $prefix/$f"; fi
