@@ -26,6 +26,8 @@
  * identical from run to run with the same thread count, and also between 1
  * and 2 threads (consistent with its gemm splitting the output among threads,
  * not the sums).  test_mlp checks run-to-run identity, bench_mlp 1 vs 2 threads.
+ * With the Prescott kernels OpenBLAS picks on another CPU, 1 and 2 threads give
+ * different models (bench_mlp, 2026-12); run to run they stay identical.
  * Another OpenBLAS version or CPU kernel may round differently: store the
  * seed with the model, but do not promise that retraining elsewhere
  * reproduces its bytes.
