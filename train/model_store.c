@@ -491,17 +491,17 @@ int af_model_print_comparison(PGconn *conn, long long model_id, FILE *out, af_er
         "  WHERE n.model_id = $1::bigint AND n.level = 'track' AND n.classifier = 'network')"
         " SELECT CASE WHEN n.acc >= b.acc THEN 'network wins' ELSE 'network LOSES' END,"
         " to_char(abs(n.acc - b.acc) * 100, 'FM990.0'), b.classifier,"
-        " (SELECT to_char(stddev_samp(diff) * 100 / sqrt(count(*)), 'FM990.0') FROM d"
-        "   HAVING count(*) > 1)"
+        " coalesce((SELECT '; standard error of the fold-paired difference '"
+        "   || to_char(stddev_samp(diff) * 100 / sqrt(count(*)), 'FM990.0') || ' points'"
+        "   FROM d HAVING count(*) > 1), '')"
         " FROM a n, b WHERE n.classifier = 'network'",
         1, p, err);
     if (!res)
         return -1;
     if (PQntuples(res) == 1)
-        fprintf(out, "%s by %s points of track accuracy over the best baseline (%s)%s%s%s\n",
+        fprintf(out, "%s by %s points of track accuracy over the best baseline (%s)%s\n",
                 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-                PQgetisnull(res, 0, 3) ? "" : "; standard error of the fold-paired difference ",
-                PQgetvalue(res, 0, 3), PQgetisnull(res, 0, 3) ? "" : " points");
+                PQgetvalue(res, 0, 3));
     PQclear(res);
     return 0;
 }
