@@ -20,6 +20,11 @@ if [ ! -f "$dev/manifest.csv" ]; then
     echo "bench_accuracy: no dev set at $dev (set EMOTIFY_DEV): skipped"
     exit 0
 fi
+runs=${ACCURACY_RUNS:-3}
+if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
+    echo "bench_accuracy: ACCURACY_RUNS='$runs': expected a positive number of runs" >&2
+    exit 2
+fi
 db="af_bench_accuracy_$$"
 tmp=$(mktemp -d /tmp/af-bench-accuracy.XXXXXX)
 createdb "$db" && export PGDATABASE="$db"
@@ -37,7 +42,7 @@ psql -XAtq -c "SELECT count(*) || ' tracks, ' || count(DISTINCT artist) || ' art
                       || (SELECT count(*) FROM window_features) || ' windows'
                  FROM tracks JOIN track_labels USING (track_id) WHERE status = 'labelled'" |
     sed "s/^/pipeline: /; s/\$/ in $(awk "BEGIN { printf \"%.0f\", $t1 - $t0 }") s/"
-for seed in $(seq 1 "${ACCURACY_RUNS:-3}"); do
+for seed in $(seq 1 "$runs"); do
     s=$(date +%s.%N)
     # shellcheck disable=SC2086
     af-train --folds 5 --seed "$seed" --split-scheme "bench-$seed" -q ${TRAIN_ARGS:-} \
