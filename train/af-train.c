@@ -72,6 +72,10 @@ static const char usage[] =
     "      --input-noise S      standard deviation of Gaussian noise on the (standardised) inputs\n"
     "      --mixup S            blend each training window with a random other one (partner\n"
     "                           share uniform in [0, S], S <= 0.5; targets blended alike)\n"
+    "      --key-shift / --no-key-shift\n"
+    "                           transpose each training window by a random number of\n"
+    "                           semitones (its chroma12 rows rotated; genre does not depend on\n"
+    "                           the key); features without chroma01..chroma12: no effect\n"
     "      --learning-rate R    Adam learning rate\n"
     "      --batch-size N       examples per mini-batch\n"
     "      --epochs N           epochs at most\n"
@@ -123,7 +127,8 @@ enum {
     OPT_HIDDEN, OPT_DROPOUT, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_PATIENCE, OPT_L2, OPT_CW,
     OPT_NO_CW, OPT_SEED, OPT_THREADS, OPT_LIST, OPT_SHOW, OPT_MEMBERS, OPT_IN_DROPOUT,
     OPT_IN_NOISE, OPT_AGGREGATION, OPT_INPUT_TRANSFORM, OPT_NO_BASELINES, OPT_BASELINES, OPT_NAME, OPT_PROMOTE,
-    OPT_DELETE, OPT_INNER, OPT_NO_INNER, OPT_TUNE, OPT_TUNE_GRID, OPT_STOP_ON, OPT_MIXUP
+    OPT_DELETE, OPT_INNER, OPT_NO_INNER, OPT_TUNE, OPT_TUNE_GRID, OPT_STOP_ON, OPT_MIXUP,
+    OPT_KEY_SHIFT, OPT_NO_KEY_SHIFT
 };
 
 struct job {
@@ -145,6 +150,7 @@ struct job {
     bool inner_members;    /* cross-validation: one member per inner fold */
     bool tune;             /* --tune */
     bool feature_set_given; /* --feature-set on the command line */
+    bool key_shift;        /* [train] key_shift: resolved to columns once the data is loaded */
     int n_candidates;
     af_train_options candidates[16];
     char candidate_text[16][96];
@@ -250,6 +256,7 @@ static int read_options(struct job *j, af_err *err)
     j->opt.cfg.input_dropout = (float)af_config_double(cfg, "train.input_dropout");
     j->opt.cfg.input_noise = (float)af_config_double(cfg, "train.input_noise");
     j->opt.cfg.mixup = (float)af_config_double(cfg, "train.mixup");
+    j->key_shift = af_config_bool(cfg, "train.key_shift");
     const char *agg = af_config_str(cfg, "train.aggregation");
     if (strcmp(agg, "mean_log") == 0)
         j->aggregation = AF_AGG_MEAN_LOG;
@@ -494,6 +501,49 @@ static int load_data(struct job *j, af_err *err)
     af_run_count(j->app->run, "windows", (long long)j->ds.n_windows);
     af_run_count(j->app->run, "tracks", (long long)j->ds.n_tracks);
     return 0;
+}
+
+/* The key shift's columns (mlp.h): 12 equal blocks named chroma01_* .. chroma12_*, one per
+ * pitch class, each holding the same statistics in the same order.  Returns the block
+ * length, 0 when the feature set has no such layout. */
+static int find_chroma_blocks(const af_feature_set_info *fs, int *first)
+{
+    int start = -1, stride = 0;
+    for (int i = 0; i < fs->dim && stride == 0; i++) {
+        bool chroma01 = strncmp(fs->names[i], "chroma01_", 9) == 0;
+        if (chroma01 && start < 0)
+            start = i;
+        else if (!chroma01 && start >= 0)
+            stride = i - start;
+    }
+    if (start < 0 || stride == 0 || start + 12 * stride > fs->dim)
+        return 0;
+    for (int pc = 0; pc < 12; pc++)
+        for (int s = 0; s < stride; s++) {
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "chroma%02d_", pc + 1);
+            const char *name = fs->names[start + pc * stride + s];
+            if (strncmp(name, prefix, 9) != 0 ||
+                strcmp(name + 9, fs->names[start + s] + 9) != 0)
+                return 0;
+        }
+    *first = start;
+    return stride;
+}
+
+/* [train] key_shift into the network's options (and every --tune candidate's). */
+static void resolve_key_shift(struct job *j)
+{
+    int first = 0, stride = j->key_shift ? find_chroma_blocks(&j->fs, &first) : 0;
+    if (j->key_shift && stride == 0)
+        log_warn("key_shift: feature set '%s' has no chroma01_* .. chroma12_* blocks; "
+                 "training without it", j->fs.name);
+    j->opt.cfg.key_first = first;
+    j->opt.cfg.key_stride = stride;
+    for (int k = 0; k < j->n_candidates; k++) {
+        j->candidates[k].cfg.key_first = first;
+        j->candidates[k].cfg.key_stride = stride;
+    }
 }
 
 static int export_csv(struct job *j, af_err *err)
@@ -935,6 +985,7 @@ static json_t *hyperparameters(const struct job *j, const struct outcome *o)
     json_object_set_new(h, "input_dropout", json_real(c->input_dropout));
     json_object_set_new(h, "input_noise", json_real(c->input_noise));
     json_object_set_new(h, "mixup", json_real(c->mixup));
+    json_object_set_new(h, "key_shift", json_boolean(c->key_stride > 0));
     json_object_set_new(h, "input_transform",
                         json_string(j->opt.rankgauss_knots > 0 ? "rankgauss" : "standardise"));
     json_object_set_new(h, "early_stop_on", json_string(j->opt.stop_on_track_accuracy
@@ -1158,6 +1209,8 @@ int main(int argc, char **argv)
         {"tune-grid", required_argument, NULL, OPT_TUNE_GRID},
         {"early-stop-on", required_argument, NULL, OPT_STOP_ON},
         {"mixup", required_argument, NULL, OPT_MIXUP},
+        {"key-shift", no_argument, NULL, OPT_KEY_SHIFT},
+        {"no-key-shift", no_argument, NULL, OPT_NO_KEY_SHIFT},
         {"list", no_argument, NULL, OPT_LIST},
         {"show", required_argument, NULL, OPT_SHOW},
         {NULL, 0, NULL, 0}};
@@ -1206,6 +1259,8 @@ int main(int argc, char **argv)
         case OPT_TUNE_GRID: af_app_override(&app, "train.tune_grid", optarg, "--tune-grid"); break;
         case OPT_STOP_ON: af_app_override(&app, "train.early_stop_on", optarg, "--early-stop-on"); break;
         case OPT_MIXUP: af_app_override(&app, "train.mixup", optarg, "--mixup"); break;
+        case OPT_KEY_SHIFT: af_app_override(&app, "train.key_shift", "true", "--key-shift"); break;
+        case OPT_NO_KEY_SHIFT: af_app_override(&app, "train.key_shift", "false", "--no-key-shift"); break;
         case OPT_LIST: list = true; break;
         case OPT_SHOW: show = optarg; break;
         }
@@ -1243,8 +1298,10 @@ int main(int argc, char **argv)
         openblas_set_num_threads(j.threads);
         rc = load_data(&j, &err);
     }
-    if (rc == 0)
+    if (rc == 0) {
+        resolve_key_shift(&j);
         rc = j.export_csv ? export_csv(&j, &err) : train(&j, &err);
+    }
     af_dataset_free(&j.ds);
     af_feature_set_info_free(&j.fs);
     if (rc != 0)

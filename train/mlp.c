@@ -50,6 +50,7 @@ struct af_mlp {
     int *mix_label;                /* mixup: the partner row's label, per batch row */
     float *mix_share;              /* mixup: the partner's share of the row (0: none) */
     bool mixing;                   /* mix_* apply to the current batch */
+    float *key_scratch;            /* key shift: one row's 12 rotated blocks (NULL: off) */
     size_t *order;                 /* per-epoch permutation of the training rows */
     size_t order_cap;
 };
@@ -104,6 +105,10 @@ static int check_config(const af_mlp_config *c, af_err *err)
     if (!(c->input_noise >= 0.0f) || !isfinite(c->input_noise))
         return af_err_set(err, "mlp: input noise must be finite and >= 0 (got %g)",
                           c->input_noise);
+    if (c->key_stride < 0 || (c->key_stride > 0 && (c->key_first < 0 ||
+                                                    c->key_first > c->n_inputs - 12 * c->key_stride)))
+        return af_err_set(err, "mlp: key shift blocks (12 x %d from input %d) must lie within "
+                               "the %d inputs", c->key_stride, c->key_first, c->n_inputs);
     if (!(c->l2 >= 0.0f) || !isfinite(c->l2))
         return af_err_set(err, "mlp: l2 must be finite and >= 0 (got %g)", c->l2);
     if (!(c->learning_rate > 0.0f) || !isfinite(c->learning_rate))
@@ -165,6 +170,10 @@ static int alloc_buffers(af_mlp *m, af_err *err)
     m->mix_label = calloc(rows, sizeof *m->mix_label);
     m->mix_share = alloc_floats(rows);
     ok = ok && m->ones && m->row_weight && m->batch_labels && m->mix_label && m->mix_share;
+    if (m->cfg.key_stride > 0) {
+        m->key_scratch = alloc_floats(12 * (size_t)m->cfg.key_stride);
+        ok = ok && m->key_scratch;
+    }
     if (!ok)
         return af_err_set(err, "mlp: out of memory (%zu parameters, batch %zu)", m->n_params,
                           rows);
@@ -237,6 +246,7 @@ void af_mlp_free(af_mlp *m)
     free(m->batch_labels);
     free(m->mix_label);
     free(m->mix_share);
+    free(m->key_scratch);
     free(m->order);
     free(m);
 }
@@ -521,6 +531,29 @@ static void corrupt_inputs(af_mlp *m, int rows)
     }
 }
 
+/* Key shift: each gathered row transposed by a random number of semitones, its
+ * 12 pitch-class blocks rotated.  A genre is played in every key, but a few
+ * hundred tracks cover each genre's keys unevenly, and a network fed their
+ * chroma learns the keys of the training artists; transposed copies teach it
+ * that the key does not matter (on Emotify: +2 points of track accuracy on
+ * unseen artists, config/audiofiler.conf). */
+static void shift_keys(af_mlp *m, int rows)
+{
+    int stride = m->cfg.key_stride;
+    if (stride == 0)
+        return;
+    size_t width = (size_t)m->width[0], block = (size_t)stride * sizeof(float);
+    float *rotated = m->key_scratch;
+    for (int r = 0; r < rows; r++) {
+        int semitones = (int)af_rng_below(&m->rng, 12);
+        float *chroma = m->act[0] + (size_t)r * width + m->cfg.key_first;
+        for (int pc = 0; pc < 12; pc++)
+            memcpy(rotated + (size_t)((pc + semitones) % 12) * (size_t)stride,
+                   chroma + (size_t)pc * (size_t)stride, block);
+        memcpy(chroma, rotated, 12 * block);
+    }
+}
+
 static int finish_stats(af_mlp_stats *stats, const batch_tally *t, size_t n, af_err *err)
 {
     double loss = t->weight > 0.0 ? t->loss / t->weight : 0.0;
@@ -545,6 +578,7 @@ int af_mlp_train_epoch(af_mlp *m, const float *x, const int *y, size_t n,
         int rows = (int)(n - start < (size_t)m->ws_rows ? n - start : (size_t)m->ws_rows);
         gather_batch(m, x, y, m->order + start, rows, y_batch);
         mix_batch(m, x, y, n, rows);
+        shift_keys(m, rows);
         corrupt_inputs(m, rows);
         fill_row_weights(m, y_batch, rows, class_weights);
         batch_tally t = {0};

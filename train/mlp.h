@@ -65,13 +65,18 @@ typedef struct af_mlp_config {
                                        blended likewise; [0, 0.5], 0 = off */
     float input_noise;              /* standard deviation of Gaussian noise added to every
                                        input value in training (standardised units), >= 0 */
+    int key_stride;                 /* key shift: 0 = off; else the inputs hold 12 consecutive
+                                       blocks of key_stride values, one per pitch class C..B
+                                       (a chroma row's statistics), from input key_first on */
+    int key_first;                  /* each training row is transposed by a uniform 0..11
+                                       semitones: its blocks rotated, the rest untouched */
     float learning_rate;            /* Adam */
     float beta1, beta2, epsilon;    /* Adam */
     int batch_size;                 /* also the chunk size of forward/evaluate */
     uint64_t seed;
 } af_mlp_config;
 
-/* hidden 256,128,64; dropout 0.25; l2 0; no input dropout or noise; Adam 1e-3, 0.9, 0.999, 1e-8;
+/* hidden 256,128,64; dropout 0.25; l2 0; no input dropout, noise or key shift; Adam 1e-3, 0.9, 0.999, 1e-8;
  * batch 256; seed 0. */
 void af_mlp_config_default(af_mlp_config *cfg, int n_inputs, int n_classes);
 

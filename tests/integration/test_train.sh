@@ -63,6 +63,37 @@ expect_status 0 "--csv trains on the file"
 expect_eq "1" "$(sql "SELECT count(DISTINCT md5(weights)) FROM models WHERE hyperparameters->>'seed' = '7'")" "CSV data and database data give the same model bytes"
 expect_eq "csv" "$(sql "SELECT hyperparameters->>'data' FROM models ORDER BY model_id DESC LIMIT 1")" "the model records its CSV origin"
 
+# Key shift (train.key_shift): the warning on a feature set without chroma, and on
+# one with chroma01..chroma12 blocks, genres that differ only in key are not learned.
+expect_err "key_shift: feature set 'syn' has no chroma01_\* \.\. chroma12_\* blocks" \
+    "key shift on features without chroma: a warning"
+expect_eq "false" "$(sql "SELECT hyperparameters->>'key_shift' FROM models ORDER BY model_id DESC LIMIT 1")" \
+    "...and the model records that it trained without it"
+awk 'BEGIN {
+    srand(3); printf "track_id,label,split,tempo";
+    for (p = 1; p <= 12; p++) printf ",chroma%02d_mean,chroma%02d_std", p, p;
+    print ",onset_mean";
+    for (t = 1; t <= 240; t++) {
+        key = int(rand() * 12); part = t % 5 == 0 ? "test" : t % 5 == 1 ? "val" : "train";
+        for (w = 0; w < 5; w++) {
+            printf "%d,%s,%s,%.3f", t, key < 6 ? "low" : "high", part, rand();
+            for (p = 0; p < 12; p++) printf ",%.3f,%.3f", (p == key) + rand() / 5, (p == key) + rand() / 5;
+            printf ",%.3f\n", rand();
+        }
+    }
+}' >"$test_tmp/keys.csv"
+keyed=(--csv "$test_tmp/keys.csv" --feature-set keys --hidden 32 --epochs 30 --patience 30 --members 1)
+run af-train "${keyed[@]}" --no-key-shift
+expect_status 0 "training on genres told apart by the key alone"
+expect_out '^track +[0-9]+ +(0\.9|1\.0)' "...learns them without key shift"
+run af-train "${keyed[@]}"
+expect_status 0 "...and with key shift (the default)"
+acc=$(sql "SELECT accuracy FROM evaluations WHERE level = 'track' AND classifier = 'network' ORDER BY model_id DESC LIMIT 1")
+if awk -v a="$acc" 'BEGIN { exit !(a < 0.75) }'; then pass "key shift finds the chroma blocks by name and hides the key ($acc, chance 0.5)"
+else fail "key shift finds the chroma blocks by name and hides the key" "track accuracy $acc"; fi
+expect_eq "true" "$(sql "SELECT hyperparameters->>'key_shift' FROM models ORDER BY model_id DESC LIMIT 1")" \
+    "...and the model records it"
+
 # Cross-validation.
 run af-train "${fast[@]}" --folds 3
 expect_status 0 "--folds 3"

@@ -1,6 +1,6 @@
 /*
  * test_mlp.c — the MLP of train/mlp.c: gradients against finite differences,
- * learning on separable data and not learning on noise, determinism,
+ * learning on separable data and not learning on noise, key shift, determinism,
  * serialisation and its validation, early stopping.
  */
 #include <setjmp.h>
@@ -309,6 +309,64 @@ static void test_shuffled_labels_stay_at_chance(void **state)
     free_dataset(&d);
 }
 
+/* Rows of 26 inputs: input 0 and 25 Gaussian, inputs 1..24 twelve pitch-class blocks of
+ * two values, the row's "key" block near 1 and the others near 0.  Label: the key's
+ * half of the octave (by_key) or the sign of input 0. */
+static dataset make_keyed(size_t n, bool by_key, uint64_t seed)
+{
+    const int dim = 26;
+    af_rng rng;
+    af_rng_seed(&rng, seed);
+    dataset d = {malloc(n * (size_t)dim * sizeof(float)), malloc(n * sizeof(int)), n, dim};
+    for (size_t i = 0; i < n; i++) {
+        float *x = d.x + i * (size_t)dim;
+        int key = (int)af_rng_below(&rng, 12);
+        for (int j = 0; j < dim; j++)
+            x[j] = (float)(0.1 * af_rng_normal(&rng));
+        x[0] += (float)af_rng_normal(&rng);
+        x[1 + 2 * key] += 1.0f;
+        x[2 + 2 * key] += 1.0f;
+        d.y[i] = by_key ? key < 6 : x[0] > 0.0f;
+    }
+    return d;
+}
+
+static double key_task_accuracy(bool by_key, bool key_shift)
+{
+    dataset d = make_keyed(3000, by_key, 5);
+    dataset train = slice(&d, 0, 2000), test = slice(&d, 2000, 3000);
+    af_mlp_config cfg;
+    af_mlp_config_default(&cfg, d.dim, 2);
+    cfg.n_hidden = 1;
+    cfg.hidden[0] = 32;
+    cfg.batch_size = 32;
+    cfg.seed = 3;
+    cfg.key_first = 1;
+    cfg.key_stride = key_shift ? 2 : 0;
+    af_mlp *m = NULL;
+    af_err err = {0};
+    af_mlp_stats st;
+    assert_int_equal(af_mlp_create(&m, &cfg, &err), 0);
+    for (int e = 0; e < 10; e++)
+        if (af_mlp_train_epoch(m, train.x, train.y, train.n, NULL, &st, &err) != 0)
+            fail_msg("train: %s", err.msg);
+    assert_int_equal(af_mlp_evaluate(m, test.x, test.y, test.n, NULL, &st, &err), 0);
+    af_mlp_free(m);
+    free_dataset(&d);
+    return st.accuracy;
+}
+
+/* Key shift transposes the training rows: what depends on the key alone cannot be
+ * learned (chance is 0.5, sd of the held-out accuracy ~0.016), the rest still is. */
+static void test_key_shift_hides_the_key_only(void **state)
+{
+    (void)state;
+    assert_true(key_task_accuracy(true, false) >= 0.95);
+    double shifted = key_task_accuracy(true, true);
+    assert_true(shifted > 0.40 && shifted < 0.60);
+    assert_true(key_task_accuracy(false, true) >= 0.95);
+}
+
 static void test_forward_gives_probabilities(void **state)
 {
     (void)state;
@@ -597,6 +655,17 @@ static void test_bad_config_and_inputs_rejected(void **state)
     cfg.learning_rate = NAN;
     assert_int_equal(af_mlp_create(&m, &cfg, &err), -1);
 
+    af_mlp_config_default(&cfg, 24, 3);
+    cfg.key_stride = -1;
+    assert_int_equal(af_mlp_create(&m, &cfg, &err), -1);
+    cfg.key_stride = 2;
+    cfg.key_first = 1; /* 12 blocks of 2 from input 1 need 25 inputs */
+    assert_int_equal(af_mlp_create(&m, &cfg, &err), -1);
+    assert_non_null(strstr(err.msg, "key shift"));
+    cfg.key_first = 0;
+    assert_int_equal(af_mlp_create(&m, &cfg, &err), 0);
+    af_mlp_free(m);
+
     af_mlp_config_default(&cfg, 2, 3);
     cfg.hidden[0] = 3;
     cfg.n_hidden = 1;
@@ -657,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_adam_kernel_matches_formula),
         cmocka_unit_test(test_learns_separable_blobs),
         cmocka_unit_test(test_shuffled_labels_stay_at_chance),
+        cmocka_unit_test(test_key_shift_hides_the_key_only),
         cmocka_unit_test(test_forward_gives_probabilities),
         cmocka_unit_test(test_same_seed_same_bytes),
         cmocka_unit_test(test_round_trip),
