@@ -105,8 +105,9 @@ static int check_config(const af_mlp_config *c, af_err *err)
     if (!(c->input_noise >= 0.0f) || !isfinite(c->input_noise))
         return af_err_set(err, "mlp: input noise must be finite and >= 0 (got %g)",
                           c->input_noise);
-    if (c->key_stride < 0 || (c->key_stride > 0 && (c->key_first < 0 ||
-                                                    c->key_first > c->n_inputs - 12 * c->key_stride)))
+    if (c->key_stride < 0 ||
+        (c->key_stride > 0 && (c->key_first < 0 || c->key_stride > c->n_inputs / 12 ||
+                               c->key_first > c->n_inputs - 12 * c->key_stride)))
         return af_err_set(err, "mlp: key shift blocks (12 x %d from input %d) must lie within "
                                "the %d inputs", c->key_stride, c->key_first, c->n_inputs);
     if (!(c->l2 >= 0.0f) || !isfinite(c->l2))

@@ -663,6 +663,9 @@ static void test_bad_config_and_inputs_rejected(void **state)
     assert_int_equal(af_mlp_create(&m, &cfg, &err), -1);
     assert_non_null(strstr(err.msg, "key shift"));
     cfg.key_first = 0;
+    cfg.key_stride = 2147483647; /* 12 x stride must not overflow into "fits" */
+    assert_int_equal(af_mlp_create(&m, &cfg, &err), -1);
+    cfg.key_stride = 2;
     assert_int_equal(af_mlp_create(&m, &cfg, &err), 0);
     af_mlp_free(m);
 
