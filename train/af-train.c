@@ -508,15 +508,12 @@ static int load_data(struct job *j, af_err *err)
  * length, 0 when the feature set has no such layout. */
 static int find_chroma_blocks(const af_feature_set_info *fs, int *first)
 {
-    int start = -1, stride = 0;
-    for (int i = 0; i < fs->dim && stride == 0; i++) {
-        bool chroma01 = strncmp(fs->names[i], "chroma01_", 9) == 0;
-        if (chroma01 && start < 0)
-            start = i;
-        else if (!chroma01 && start >= 0)
-            stride = i - start;
-    }
-    if (start < 0 || stride == 0 || start + 12 * stride > fs->dim)
+    int start = 0, stride = 0;
+    while (start < fs->dim && strncmp(fs->names[start], "chroma01_", 9) != 0)
+        start++;
+    while (start + stride < fs->dim && strncmp(fs->names[start + stride], "chroma01_", 9) == 0)
+        stride++;
+    if (stride == 0 || start + 12 * stride > fs->dim)
         return 0;
     for (int pc = 0; pc < 12; pc++)
         for (int s = 0; s < stride; s++) {
@@ -537,7 +534,7 @@ static void resolve_key_shift(struct job *j)
     int first = 0, stride = j->key_shift ? find_chroma_blocks(&j->fs, &first) : 0;
     if (j->key_shift && stride == 0)
         log_warn("key_shift: feature set '%s' has no chroma01_* .. chroma12_* blocks; "
-                 "training without it", j->fs.name);
+                 "training without it (--no-key-shift: no warning)", j->fs.name);
     j->opt.cfg.key_first = first;
     j->opt.cfg.key_stride = stride;
     for (int k = 0; k < j->n_candidates; k++) {
@@ -1116,6 +1113,7 @@ out:
 
 static int train(struct job *j, af_err *err)
 {
+    resolve_key_shift(j);
     struct outcome o = {0};
     o.n_runs = j->folds ? j->folds : 1;
     o.results = calloc((size_t)o.n_runs, sizeof *o.results);
@@ -1298,10 +1296,8 @@ int main(int argc, char **argv)
         openblas_set_num_threads(j.threads);
         rc = load_data(&j, &err);
     }
-    if (rc == 0) {
-        resolve_key_shift(&j);
+    if (rc == 0)
         rc = j.export_csv ? export_csv(&j, &err) : train(&j, &err);
-    }
     af_dataset_free(&j.ds);
     af_feature_set_info_free(&j.fs);
     if (rc != 0)
