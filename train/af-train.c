@@ -401,7 +401,7 @@ fail:
 }
 
 /* --csv on a database that lacks the feature set: register it from the CSV
- * header (f0,f1,... after track_id,label,split), under --feature-set NAME if
+ * header (the feature names after track_id,label,split), under --feature-set NAME if
  * given, else "csv:<file name>", so that the model has a feature set to name. */
 static int register_csv_feature_set(struct job *j, const char *name, af_err *err)
 {
@@ -414,7 +414,7 @@ static int register_csv_feature_set(struct job *j, const char *name, af_err *err
     fclose(in);
     if (len <= 0) {
         free(line);
-        return af_err_set(err, "%s: no header line (expected track_id,label,split,f0,...)",
+        return af_err_set(err, "%s: no header line (expected track_id,label,split,<feature names>)",
                           j->csv);
     }
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -548,7 +548,7 @@ static int export_csv(struct job *j, af_err *err)
     FILE *out = fopen(j->export_csv, "w");
     if (!out)
         return af_err_set(err, "cannot create %s: %m", j->export_csv);
-    int rc = af_csv_write(out, &j->ds, err);
+    int rc = af_csv_write(out, &j->ds, (const char *const *)j->fs.names, err);
     if (fclose(out) != 0 && rc == 0)
         rc = af_err_set(err, "writing %s: %m", j->export_csv);
     if (rc == 0)

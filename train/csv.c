@@ -22,11 +22,17 @@ static void put_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-int af_csv_write(FILE *out, const af_dataset *ds, af_err *err)
+int af_csv_write(FILE *out, const af_dataset *ds, const char *const *feature_names,
+                 af_err *err)
 {
     fputs("track_id,label,split", out);
-    for (int j = 0; j < ds->dim; j++)
-        fprintf(out, ",f%d", j);
+    for (int j = 0; j < ds->dim; j++) {
+        fputc(',', out);
+        if (feature_names)
+            put_field(out, feature_names[j]);
+        else
+            fprintf(out, "f%d", j);
+    }
     fputc('\n', out);
     for (size_t i = 0; i < ds->n_windows; i++) {
         size_t t = ds->track[i];
@@ -127,7 +133,7 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
         if (line_no == 1) {
             if (nf < 4 || strcmp(fields[0], "track_id") != 0 || strcmp(fields[1], "label") != 0 ||
                 strcmp(fields[2], "split") != 0) {
-                af_err_set(err, "%s: the header must be track_id,label,split,f0,f1,... "
+                af_err_set(err, "%s: the header must be track_id,label,split,<feature names> "
                                 "(at least one feature)", name);
                 goto out;
             }

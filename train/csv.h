@@ -2,7 +2,7 @@
  * csv.h — the dataset as a CSV file, so that af-train and another tool
  * (scikit-learn, PyTorch) can train on exactly the same numbers.
  *
- * Format: a header line "track_id,label,split,f0,f1,...,f<N-1>", then one
+ * Format: a header line "track_id,label,split,<feature names>", then one
  * line per window in dataset order (track id, window index):
  *   42,rock,train,0.125,-3.5,...
  * split is train, val or test.  Values are written with 9 significant
@@ -20,7 +20,12 @@
 #include "dataset.h"
 #include "error.h"
 
-int af_csv_write(FILE *out, const af_dataset *ds, af_err *err);
+/* feature_names (ds->dim of them) head the feature columns, so that the file
+ * read back on a fresh database (af-train --csv) registers a feature set with
+ * the same names: key shift finds its chroma blocks by name.  NULL writes
+ * f0,f1,... */
+int af_csv_write(FILE *out, const af_dataset *ds, const char *const *feature_names,
+                 af_err *err);
 
 /* Reads into ds (initialised here; af_dataset_finish already applied).  Errors
  * name the file and line.  name is used in messages only. */

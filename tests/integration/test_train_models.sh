@@ -177,14 +177,19 @@ use_fresh_database train_models_csv_src
 af-db migrate 2>/dev/null
 synthetic_set syn 8
 synthetic_tracks 1 3 12 3 5 8
+sql "UPDATE feature_sets SET feature_names = (SELECT array_agg('x' || j ORDER BY j)
+                                             FROM generate_series(0, 7) j) WHERE name = 'syn'" >/dev/null
 af-train --feature-set syn --export-csv "$test_tmp/syn.csv" 2>/dev/null
+expect_eq "track_id,label,split,x0,x1,x2,x3,x4,x5,x6,x7" "$(head -1 "$test_tmp/syn.csv")" \
+    "--export-csv heads its columns with the feature set's names"
 use_fresh_database train_models_csv
 af-db migrate 2>/dev/null
 run af-train --csv "$test_tmp/syn.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
 expect_status 0 "af-train --csv on a fresh database"
 expect_err "feature set 'mycsv' registered from the header of" "registers the feature set from the CSV header"
-expect_eq "mycsv|8|f0" "$(sql "SELECT name, array_length(feature_names, 1), feature_names[1] FROM feature_sets")" \
-    "with the CSV's feature names"
+expect_eq "mycsv|8|x0|x7" "$(sql "SELECT name, array_length(feature_names, 1), feature_names[1], feature_names[8]
+                                  FROM feature_sets")" \
+    "with the CSV's feature names, which are the exporting database's"
 run af-train --csv "$test_tmp/syn.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
 expect_status 0 "and uses it the next time"
 
