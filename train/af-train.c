@@ -18,6 +18,7 @@
  * nothing (its figures would be incomplete).
  */
 #include <cblas.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,7 +63,8 @@ static const char usage[] =
     "      --csv FILE           train on FILE instead of the database: a header line\n"
     "                           track_id,label,split,<feature names...>, then one line per window\n"
     "                           (what --export-csv writes). If the database has no feature set\n"
-    "                           of that name (--feature-set NAME, else 'csv:<file name>'), it is\n"
+    "                           of that name (--feature-set NAME, else csv_<file name without\n"
+    "                           extension, lower-cased, other characters _>), it is\n"
     "                           registered from the header: a fresh database is enough\n"
     "      --export-csv FILE    write the training data to FILE in that format, then stop\n"
     "Network and training (defaults: [train] in the configuration):\n"
@@ -402,34 +404,28 @@ fail:
 
 /* --csv on a database that lacks the feature set: register it from the CSV
  * header (the feature names after track_id,label,split), under --feature-set NAME if
- * given, else "csv:<file name>", so that the model has a feature set to name. */
+ * given, else csv_<file name> (csv_feature_set_name), so that the model has a feature set
+ * to name. */
+static int read_csv_header(const char *path, char ***names, int *n, af_err *err)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return af_err_set(err, "cannot open %s: %m", path);
+    int rc = af_csv_read_header(in, path, names, n, err);
+    fclose(in);
+    return rc;
+}
+
 static int register_csv_feature_set(struct job *j, const char *name, af_err *err)
 {
-    FILE *in = fopen(j->csv, "r");
-    if (!in)
-        return af_err_set(err, "cannot open %s: %m", j->csv);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len = getline(&line, &cap, in);
-    fclose(in);
-    if (len <= 0) {
-        free(line);
-        return af_err_set(err, "%s: no header line (expected track_id,label,split,<feature names>)",
-                          j->csv);
-    }
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
-    const char *prefix = "track_id,label,split,";
-    if (strncmp(line, prefix, strlen(prefix)) != 0) {
-        free(line);
-        return af_err_set(err, "%s: the header must start with %s then the feature names",
-                          j->csv, prefix);
-    }
+    char **header;
+    int n;
+    if (read_csv_header(j->csv, &header, &n, err) != 0)
+        return -1;
     json_t *names = json_array();
-    char *save = NULL;
-    for (char *f = strtok_r(line + strlen(prefix), ",", &save); f; f = strtok_r(NULL, ",", &save))
-        json_array_append_new(names, json_string(f));
-    free(line);
+    for (int k = 0; k < n; k++)
+        json_array_append_new(names, json_string(header[k]));
+    af_csv_free_names(header, n);
     json_t *params = json_pack("{s:s,s:s,s:I}", "source", "csv", "file", j->csv, "n_features",
                                (json_int_t)json_array_size(names));
     char *names_text = json_dumps(names, JSON_COMPACT);
@@ -454,23 +450,70 @@ static int register_csv_feature_set(struct job *j, const char *name, af_err *err
     return rc;
 }
 
+/* The feature set name of --csv FILE without --feature-set: "csv_" and the file's
+ * name without its directory and extension, lower-cased, every other character
+ * '_', cut to a valid name's length ("Emotify Dev.csv" -> csv_emotify_dev). */
+static void csv_feature_set_name(const char *path, char *name, size_t size)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    size_t n = (size_t)snprintf(name, size, "csv_");
+    for (size_t i = 0; i < stem && n + 1 < size && n < AF_FEATURE_SET_NAME_MAX; i++) {
+        char c = (char)tolower((unsigned char)base[i]);
+        name[n++] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_';
+    }
+    name[n] = '\0';
+}
+
 static int lookup_feature_set(struct job *j, af_err *err)
 {
     const char *name = af_config_str(j->app->cfg, "extract.feature_set");
-    char csv_name[300];
+    char csv_name[AF_FEATURE_SET_NAME_MAX + 1];
     if (j->csv && !j->feature_set_given) {
-        const char *base = strrchr(j->csv, '/');
-        snprintf(csv_name, sizeof csv_name, "csv:%s", base ? base + 1 : j->csv);
+        csv_feature_set_name(j->csv, csv_name, sizeof csv_name);
         name = csv_name;
     }
     if (af_feature_set_lookup(j->app->db, name, &j->fs, err) == 0)
         return 0;
-    if (!j->csv || err->code != AF_EXIT_USAGE)
+    if (!j->csv || err->code != AF_EXIT_USAGE || !af_feature_set_name_ok(name))
         return -1;
     af_feature_set_info_free(&j->fs);
     if (register_csv_feature_set(j, name, err) != 0)
         return -1;
     return af_feature_set_lookup(j->app->db, name, &j->fs, err);
+}
+
+/* A CSV's columns must be its feature set's, in order: a model trained on
+ * columns swapped or renamed would be stored under that set and then fed its
+ * real features.  A header of f0,f1,... (what --export-csv wrote before it
+ * named the features) names nothing to check against. */
+static int check_csv_columns(struct job *j, af_err *err)
+{
+    char **header;
+    int n, generic = 0, mismatch = -1;
+    if (read_csv_header(j->csv, &header, &n, err) != 0)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        char f[16];
+        snprintf(f, sizeof f, "f%d", k);
+        generic += strcmp(header[k], f) == 0;
+        if (mismatch < 0 && strcmp(header[k], j->fs.names[k]) != 0)
+            mismatch = k;
+    }
+    int rc = 0;
+    if (generic == n && mismatch >= 0)
+        log_warn("%s: its header names no features (f0,f1,...): cannot check that its columns "
+                 "are feature set '%s''s", j->csv, j->fs.name);
+    else if (mismatch >= 0)
+        rc = af_err_set_code(err, AF_EXIT_USAGE,
+                             "%s: column %d is '%s' where feature set '%s' has '%s' (a CSV "
+                             "holds its feature set's columns in their order; --feature-set "
+                             "NAME registers another set)",
+                             j->csv, mismatch + 4, header[mismatch], j->fs.name,
+                             j->fs.names[mismatch]);
+    af_csv_free_names(header, n);
+    return rc;
 }
 
 static int load_data(struct job *j, af_err *err)
@@ -490,6 +533,8 @@ static int load_data(struct job *j, af_err *err)
             return af_err_set(err, "%s has %d features per row, feature set '%s' has %d "
                                    "(mismatched dimensions)",
                               j->csv, j->ds.dim, j->fs.name, j->fs.dim);
+        if (check_csv_columns(j, err) != 0)
+            return -1;
         if (check_data(j, err) != 0)
             return -1;
     } else if (load_from_db(j, err) != 0) {

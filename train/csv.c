@@ -105,6 +105,48 @@ static int parse_split(const char *s)
     return -1;
 }
 
+int af_csv_read_header(FILE *in, const char *name, char ***names, int *n, af_err *err)
+{
+    char *line = NULL, **fields = NULL;
+    size_t line_cap = 0, fields_cap = 0;
+    *names = NULL;
+    *n = 0;
+    int rc = -1;
+    ssize_t len = getline(&line, &line_cap, in);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    long nf = len > 0 ? split_fields(line, &fields, &fields_cap) : 0;
+    if (nf == -2) {
+        af_err_set(err, "out of memory");
+    } else if (nf < 4 || strcmp(fields[0], "track_id") != 0 || strcmp(fields[1], "label") != 0 ||
+               strcmp(fields[2], "split") != 0) {
+        af_err_set(err, "%s: the header must be track_id,label,split,<feature names> "
+                        "(at least one feature)", name);
+    } else if (!(*names = calloc((size_t)(nf - 3), sizeof **names))) {
+        af_err_set(err, "out of memory");
+    } else {
+        for (*n = 0; *n < nf - 3; (*n)++)
+            if (!((*names)[*n] = strdup(fields[*n + 3])))
+                break;
+        rc = *n == nf - 3 ? 0 : af_err_set(err, "out of memory");
+    }
+    if (rc != 0) {
+        af_csv_free_names(*names, *n);
+        *names = NULL;
+        *n = 0;
+    }
+    free(fields);
+    free(line);
+    return rc;
+}
+
+void af_csv_free_names(char **names, int n)
+{
+    for (int i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
 {
     char *line = NULL, **fields = NULL;

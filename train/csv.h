@@ -27,6 +27,12 @@
 int af_csv_write(FILE *out, const af_dataset *ds, const char *const *feature_names,
                  af_err *err);
 
+/* The feature names of the header line (the file's first line; in is left
+ * after it): *n names, freed with af_csv_free_names.  Fails, naming the file,
+ * when the header does not start with track_id,label,split or has no feature. */
+int af_csv_read_header(FILE *in, const char *name, char ***names, int *n, af_err *err);
+void af_csv_free_names(char **names, int n);
+
 /* Reads into ds (initialised here; af_dataset_finish already applied).  Errors
  * name the file and line.  name is used in messages only. */
 int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err);

@@ -12,9 +12,25 @@
 
 #define FLOAT4OID 700
 
+bool af_feature_set_name_ok(const char *name)
+{
+    if (!(name[0] >= 'a' && name[0] <= 'z'))
+        return false;
+    size_t n = 0;
+    for (const char *c = name; *c; c++, n++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return n <= AF_FEATURE_SET_NAME_MAX;
+}
+
 int af_feature_set_lookup(PGconn *conn, const char *name, af_feature_set_info *fs, af_err *err)
 {
     memset(fs, 0, sizeof *fs);
+    if (!af_feature_set_name_ok(name))
+        return af_err_set_code(err, AF_EXIT_USAGE,
+                               "feature set name '%s': must start with a lower-case letter and "
+                               "hold only a-z, 0-9 and _ (at most %d characters)",
+                               name, AF_FEATURE_SET_NAME_MAX);
     const char *p[] = {name};
     PGresult *res = af_db_query(conn,
                                 "SELECT f.feature_set_id, f.parameters::text, n.name"

@@ -13,6 +13,8 @@
 
 #include <libpq-fe.h>
 
+#include <stdbool.h>
+
 #include "dataset.h"
 #include "error.h"
 
@@ -24,7 +26,12 @@ typedef struct af_feature_set_info {
     char *params_json;  /* feature_sets.parameters as text */
 } af_feature_set_info;
 
-/* Fails with AF_EXIT_USAGE for an unknown name. */
+/* Feature set names become parts of view names (features_<name>_windows): the
+ * database holds them to ^[a-z][a-z0-9_]{0,30}$ (sql/004_extract.sql). */
+#define AF_FEATURE_SET_NAME_MAX 31
+bool af_feature_set_name_ok(const char *name);
+
+/* Fails with AF_EXIT_USAGE for an unknown or malformed name. */
 int af_feature_set_lookup(PGconn *conn, const char *name, af_feature_set_info *fs, af_err *err);
 void af_feature_set_info_free(af_feature_set_info *fs);
 

@@ -192,6 +192,24 @@ expect_eq "mycsv|8|x0|x7" "$(sql "SELECT name, array_length(feature_names, 1), f
     "with the CSV's feature names, which are the exporting database's"
 run af-train --csv "$test_tmp/syn.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
 expect_status 0 "and uses it the next time"
+# Without --feature-set the set is named after the file (csv_<stem>, a valid name).
+cp "$test_tmp/syn.csv" "$test_tmp/My Data-2.csv"
+run af-train --csv "$test_tmp/My Data-2.csv" --hidden 16 --epochs 20 --patience 5
+expect_status 0 "--csv without --feature-set"
+expect_err "feature set 'csv_my_data_2' registered" "names the set after the file"
+run af-train --csv "$test_tmp/syn.csv" --feature-set My-Set --epochs 1
+expect_status 2 "--feature-set with a name the database cannot hold: a usage error"
+expect_err "feature set name 'My-Set': must start with a lower-case letter" "naming the rule"
+# The columns must be the set's, in order: swapped or renamed columns are refused.
+awk -F, 'BEGIN { OFS = "," } { t = $4; $4 = $5; $5 = t; print }' "$test_tmp/syn.csv" >"$test_tmp/swapped.csv"
+run af-train --csv "$test_tmp/swapped.csv" --feature-set mycsv --epochs 1
+expect_status 2 "a CSV whose columns are swapped"
+expect_err "swapped.csv: column 4 is 'x1' where feature set 'mycsv' has 'x0'" "is refused, naming the column"
+awk -F, 'BEGIN { OFS = "," }
+    NR == 1 { for (k = 4; k <= NF; k++) $k = "f" (k - 4) } { print }' "$test_tmp/syn.csv" >"$test_tmp/generic.csv"
+run af-train --csv "$test_tmp/generic.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
+expect_status 0 "a header of f0,f1,... (older exports) is still read"
+expect_err "generic.csv: its header names no features" "with a warning that it cannot be checked"
 
 # --- the input transform is fitted on the training rows only: poisoning the test split's
 # features (scaled and shifted far outside the training range) leaves the stored model,
