@@ -21,6 +21,7 @@
 #include "log.h"
 #include "run.h"
 #include "table.h"
+#include "utf8text.h"
 
 static const char usage[] =
     "Usage: af-label set TRACK GENRE [--by NAME] [--note TEXT]\n"
@@ -211,6 +212,9 @@ int main(int argc, char **argv)
         af_app_usage_error(&app, "--by: a name is needed");
     if (a.note && strcmp(cmd, "set") != 0)
         af_app_usage_error(&app, "--note belongs to 'set'");
+    if (strcmp(cmd, "list") != 0 &&
+        (!af_utf8_is_valid(a.by) || (a.note && !af_utf8_is_valid(a.note))))
+        af_app_usage_error(&app, "--by and --note must be UTF-8 text");
     if (a.all && strcmp(cmd, "list") != 0)
         af_app_usage_error(&app, "--all belongs to 'list'");
 

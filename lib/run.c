@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "strbuf.h"
+#include "utf8text.h"
 
 #define MAX_COUNTERS 64
 
@@ -98,13 +99,17 @@ char *af_run_mask_secrets(const char *arg)
     return mask_url_userinfo(arg);
 }
 
-/* argv as a PostgreSQL text[] literal, secrets masked, each element quoted and escaped. */
+/* argv as a PostgreSQL text[] literal, secrets masked, each element quoted and
+ * escaped; bytes that are not UTF-8 (a Latin-1 file name) as \xHH, since text
+ * refuses them. */
 static char *arguments_literal(int argc, char **argv)
 {
     af_sb b = {0};
     af_sb_puts(&b, "{");
     for (int i = 0; i < argc; i++) {
-        char *masked = af_run_mask_secrets(argv[i]);
+        char *secret_masked = af_run_mask_secrets(argv[i]);
+        char *masked = secret_masked ? af_utf8_escaped(secret_masked) : NULL;
+        free(secret_masked);
         if (!masked) {
             af_sb_free(&b);
             return NULL;

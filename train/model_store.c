@@ -11,6 +11,7 @@
 #include "mlp.h"
 #include "strbuf.h"
 #include "table.h"
+#include "utf8text.h"
 
 /* {"a","b"} with every element quoted and escaped: genre names may hold anything. */
 static void text_array(af_sb *b, char *const *items, int n)
@@ -327,13 +328,27 @@ int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err
     return check_live(conn, "name = $1", spec, model_id, spec, err);
 }
 
+static bool has_control_character(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 int af_model_check_name(PGconn *conn, const char *name, af_err *err)
 {
     if (!name[0] || all_digits(name) || strcmp(name, "default") == 0 ||
-        strcmp(name, "latest") == 0 || strlen(name) > 100)
-        return af_err_set_code(err, AF_EXIT_USAGE,
-                               "model name '%s': must be 1-100 characters, not all digits, "
-                               "not 'default' or 'latest'", name);
+        strcmp(name, "latest") == 0 || strlen(name) > 100 || !af_utf8_is_valid(name) ||
+        has_control_character(name)) {
+        char *shown = af_utf8_escaped(name);
+        af_err_set_code(err, AF_EXIT_USAGE,
+                        "model name '%s': must be 1-100 bytes of UTF-8 text without control "
+                        "characters, not all digits, not 'default' or 'latest'",
+                        shown ? shown : "?");
+        free(shown);
+        return -1;
+    }
     const char *p[] = {name};
     PGresult *res = af_db_query(conn,
                                 "SELECT model_id FROM models WHERE name = $1 AND deleted_at IS NULL",

@@ -60,6 +60,29 @@ expect_eq "1" "$(sql "SELECT count(*) FROM label_corrections WHERE track_id = 2 
 expect_eq "1" "$(sql "SELECT count(*) FROM label_corrections WHERE created_at > now() - interval '1 hour' AND run_id IS NOT NULL AND track_id = 1")" \
     "when and which run are stored"
 
+# An argument that is not UTF-8 (a Latin-1 name) is stored escaped in the run record;
+# a correction's --by and --note must be text.
+run af-label list --by $'caf\xe9'
+expect_status 0 "a program whose argument is not UTF-8 still runs"
+expect_eq '{af-label,--by,"caf\\xE9",list}' \
+    "$(sql "SELECT arguments::text FROM runs WHERE program = 'af-label' ORDER BY run_id DESC LIMIT 1" | sed 's|^{[^,]*/af-label|{af-label|')" \
+    "and its run record shows the byte as \\xE9"
+run af-label set 3 jazz --by $'caf\xe9'
+expect_status 2 "af-label set --by with a name that is not UTF-8"
+expect_err "--by and --note must be UTF-8 text" "is a usage error"
+
+# Corrections of one track at the same time all succeed (the track's row is locked
+# first); the track keeps one active correction, the others are history.
+for i in 1 2 3 4 5 6 7 8; do
+    af-label set 3 jazz --by "racer$i" >/dev/null 2>"$test_tmp/race$i.err" &
+done
+wait
+expect_eq "" "$(cat "$test_tmp"/race*.err)" "eight simultaneous corrections of one track: no error"
+expect_eq "8|1" "$(sql "SELECT count(*), count(*) FILTER (WHERE cleared_at IS NULL) FROM label_corrections
+                        WHERE track_id = 3 AND corrected_by LIKE 'racer%'")" \
+    "all eight recorded, one of them active"
+af-label set 3 blues --by bob >/dev/null 2>&1
+
 run af-label list
 expect_status 0 "af-label list"
 expect_out "1 +A +rock one +jazz +rock +alice .*it is a jazz standard +active" "list shows the correction next to the current label"

@@ -95,6 +95,11 @@ expect_status 0 "a named model"
 run af-train "${fast[@]}" --name exp
 expect_status 2 "a name already in use is refused before training"
 expect_err "model name 'exp' is already model 3's" "naming the model that has it"
+for bad in $'two\nlines' $'caf\xe9'; do
+    run af-train "${fast[@]}" --name "$bad"
+    expect_status 2 "a model name with a control character or not UTF-8 is refused"
+    expect_err "must be 1-100 bytes of UTF-8 text without control characters" "saying what a name may hold"
+done
 run af-train --promote exp
 expect_status 0 "--promote by name"
 expect_eq "3" "$(sql "SELECT model_id FROM models WHERE is_default")" "model 3 is the default"
