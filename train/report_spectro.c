@@ -290,7 +290,9 @@ static void one_genre(PGconn *db, const PGresult *res, int row, af_sb *out, bool
     af_sb_html(out, PQgetvalue(res, row, 2));
     af_sb_puts(out, " - ");
     af_sb_html(out, PQgetvalue(res, row, 3));
-    af_sb_printf(out, " (probability of %s: %.3f)", genre, atof(PQgetvalue(res, row, 4)));
+    af_sb_puts(out, " (probability of ");
+    af_sb_html(out, genre);
+    af_sb_printf(out, ": %.3f)", atof(PQgetvalue(res, row, 4)));
     unsigned char *data = NULL;
     size_t len = 0;
     char why[400] = "";

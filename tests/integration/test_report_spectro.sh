@@ -108,3 +108,14 @@ run af-report -m latest -o -
 expect_status 0 "af-report -m latest -o -"
 expect_err "Report of model 2 written to -" "on standard error when the report goes to standard output"
 expect_eq "t" "$(printf '%s' "$out" | grep -q '<html' && echo t)" "the report itself on standard output"
+
+# Genre names are text, not HTML, everywhere in the section (a taxonomy may name a genre
+# "R&B"; a hostile one could name it "<script>").
+sql "UPDATE predictions SET true_genre = '<i>hi</i>&' WHERE model_id = 1 AND true_genre = 'high';
+     UPDATE predictions SET predicted_genre = '<i>hi</i>&' WHERE model_id = 1 AND predicted_genre = 'high';
+     UPDATE models SET genres = array_replace(genres, 'high', '<i>hi</i>&') WHERE model_id = 1" >/dev/null
+run af-report -m 1 -o "$test_tmp/escaped.html"
+expect_status 0 "af-report with a genre named like HTML"
+expect_eq "0" "$(grep -c '<i>hi</i>' "$test_tmp/escaped.html")" "the name never appears as markup"
+expect_no '^0$' "$(grep -c 'probability of &lt;i&gt;hi&lt;/i&gt;&amp;' "$test_tmp/escaped.html")" \
+    "it is escaped where the typical track gives its probability"
