@@ -1329,7 +1329,7 @@ int main(int argc, char **argv)
     if (list || show) {
         long long id = 0;
         if ((list && af_model_list(app.db, stdout, &err) != 0) ||
-            (show && (af_model_resolve(app.db, show, &id, &err) != 0 ||
+            (show && (af_model_resolve_record(app.db, show, &id, &err) != 0 ||
                       af_model_show(app.db, id, stdout, &err) != 0)))
             return af_app_fail(&app, &err);
         return af_app_finish(&app, AF_EXIT_OK, NULL);

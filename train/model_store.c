@@ -249,10 +249,11 @@ int af_model_resolve_default(PGconn *conn, long long *model_id, af_err *err)
                       live);
 }
 
-/* The live model matching `where` ($1 = param) into *id_out; fails saying it
- * is unknown (spec: as the user wrote it) or when it was deleted. */
-static int check_live(PGconn *conn, const char *where, const char *param, long long *id_out,
-                      const char *spec, af_err *err)
+/* The model matching `where` ($1 = param) into *id_out; fails saying it is
+ * unknown (spec: as the user wrote it) or, unless deleted_ok, when it was
+ * deleted. */
+static int check_live(PGconn *conn, const char *where, const char *param, bool deleted_ok,
+                      long long *id_out, const char *spec, af_err *err)
 {
     const char *p[] = {param};
     char sql[256];
@@ -277,7 +278,7 @@ static int check_live(PGconn *conn, const char *where, const char *param, long l
     snprintf(when, sizeof when, "%s", PQgetvalue(res, 0, 1));
     snprintf(name, sizeof name, "%s", PQgetvalue(res, 0, 2));
     PQclear(res);
-    if (deleted)
+    if (deleted && !deleted_ok)
         return af_err_set(err, "model %lld%s was deleted on %s: it cannot be used; "
                                "af-train --list shows the models left",
                           id, name, when);
@@ -295,7 +296,8 @@ static bool all_digits(const char *s)
     return true;
 }
 
-int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err *err)
+static int resolve(PGconn *conn, const char *spec, bool deleted_ok, long long *model_id,
+                   af_err *err)
 {
     if (strcmp(spec, "default") == 0)
         return af_model_resolve_default(conn, model_id, err);
@@ -320,12 +322,22 @@ int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err
             return af_err_set_code(err, AF_EXIT_USAGE,
                                    "model '%s': expected a model id, a name, 'default' or "
                                    "'latest'", spec);
-        return check_live(conn, "model_id = $1::bigint", spec, model_id, spec, err);
+        return check_live(conn, "model_id = $1::bigint", spec, deleted_ok, model_id, spec, err);
     }
     if (!spec[0])
         return af_err_set_code(err, AF_EXIT_USAGE,
                                "model '': expected a model id, a name, 'default' or 'latest'");
-    return check_live(conn, "name = $1", spec, model_id, spec, err);
+    return check_live(conn, "name = $1", spec, deleted_ok, model_id, spec, err);
+}
+
+int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err *err)
+{
+    return resolve(conn, spec, false, model_id, err);
+}
+
+int af_model_resolve_record(PGconn *conn, const char *spec, long long *model_id, af_err *err)
+{
+    return resolve(conn, spec, true, model_id, err);
 }
 
 static bool has_control_character(const char *s)

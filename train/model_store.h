@@ -67,6 +67,9 @@ int af_model_resolve_default(PGconn *conn, long long *model_id, af_err *err);
  * the id.  Fails (AF_EXIT_FAILURE) naming an unknown id or name, a deleted
  * model (with when it was deleted), or saying that no model exists. */
 int af_model_resolve(PGconn *conn, const char *spec, long long *model_id, af_err *err);
+/* The same, but a deleted model's id or name finds its record (af-train --show:
+ * a deleted model's scores stay on record). */
+int af_model_resolve_record(PGconn *conn, const char *spec, long long *model_id, af_err *err);
 
 /* af-train --promote / --delete / --name checks.  Promote refuses a deleted
  * or interrupted model; delete drops the weights, keeps the record and, if it

@@ -118,6 +118,9 @@ expect_err 'model 3 .*was deleted on' "the error says it was deleted"
 run af-report --model 3 -o "$test_tmp/r.html"
 expect_status 1 "af-report refuses a deleted model"
 run af-train --show exp
+expect_status 0 "--show finds a deleted model's record (its scores stay)"
+expect_out '^model +3 \(exp\), deleted ' "and says it was deleted"
+run af-train --promote exp
 expect_err "model 3 \(exp\) was deleted on" "a deleted model's name resolves to a clear refusal"
 run af-train "${fast[@]}" --name exp
 expect_status 0 "the name of a deleted model can be used again"
