@@ -363,7 +363,11 @@ int main(int argc, char **argv)
         case OPT_WINDOWS: p.windows = true; break;
         case OPT_JSON: p.json = true; break;
         case OPT_EMBEDDING: p.embedding = true; break;
-        case OPT_SEARCH: search.text = optarg; break;
+        case OPT_SEARCH:
+            if (!*optarg)
+                af_app_usage_error(&app, "--search: give \"ARTIST - TITLE\" or a title");
+            search.text = optarg;
+            break;
         case OPT_DEEZER_ID:
             if (!*optarg || strspn(optarg, "0123456789") != strlen(optarg) || strlen(optarg) > 18)
                 af_app_usage_error(&app, "--deezer-id: '%s' is not a Deezer track id (digits)",

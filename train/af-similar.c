@@ -81,25 +81,30 @@ static int model_has_embeddings(PGconn *db, long long model, af_err *err)
     return 0;
 }
 
-/* "artist - title" -> the best matching track of the collection. */
-static int search_track(PGconn *db, const char *text, char track[24], af_err *err)
+/* "artist - title" -> the best matching track of the collection that has an
+ * embedding under model (a track added by a correction has no audio yet: the
+ * providers may still have it). */
+static int search_track(PGconn *db, const char *text, const char *model, char track[24],
+                        af_err *err)
 {
     const char *sep = strstr(text, " - ");
     char artist[512] = "", title[512];
     if (sep)
         snprintf(artist, sizeof artist, "%.*s", (int)(sep - text), text);
     snprintf(title, sizeof title, "%s", sep ? sep + 3 : text);
-    const char *p[] = {artist, title};
+    const char *p[] = {artist, title, model};
     PGresult *res = af_db_query(
         db,
-        "SELECT track_id, coalesce(artist, ''), coalesce(title, '') FROM tracks"
+        "WITH embedded AS (SELECT t.* FROM tracks t JOIN track_embeddings e"
+        "                   ON e.track_id = t.track_id AND e.model_id = $3::bigint)"
+        "SELECT track_id, coalesce(artist, ''), coalesce(title, '') FROM embedded"
         " WHERE (af_norm_key(artist) = af_norm_key($1) OR $1 = '')"
         "   AND af_norm_key(title) = af_norm_key($2)"
-        " UNION ALL (SELECT track_id, coalesce(artist, ''), coalesce(title, '') FROM tracks"
+        " UNION ALL (SELECT track_id, coalesce(artist, ''), coalesce(title, '') FROM embedded"
         "   WHERE coalesce(artist, '') ILIKE '%' || $1 || '%' AND coalesce(title, '') ILIKE '%' || $2 || '%'"
         "   ORDER BY length(coalesce(artist, '') || coalesce(title, '')), track_id)"
         " LIMIT 1",
-        2, p, err);
+        3, p, err);
     if (!res)
         return -1;
     int found = PQntuples(res) == 1;
@@ -110,7 +115,8 @@ static int search_track(PGconn *db, const char *text, char track[24], af_err *er
     }
     PQclear(res);
     if (!found)
-        return af_err_set(err, "--search \"%s\": no track of the collection matches", text);
+        return af_err_set(err, "--search \"%s\": no track of the collection with an embedding "
+                               "under model %s matches", text, model);
     return 0;
 }
 
@@ -253,7 +259,7 @@ static int similar(struct af_app *app, struct query *q, const char *arg, af_err 
     bool from_provider = false;
     if (q->search) {
         af_err local = {0};
-        if (search_track(app->db, q->search, track, &local) != 0) {
+        if (search_track(app->db, q->search, model, track, &local) != 0) {
             if (local.code == 3)
                 return af_err_set_code(err, 3, "%s", local.msg);
             log_info("%s; asking the providers", local.msg);
@@ -329,7 +335,11 @@ int main(int argc, char **argv)
             if (q.k > 1000)
                 af_app_usage_error(&app, "--count: at most 1000");
             break;
-        case OPT_SEARCH: q.search = optarg; break;
+        case OPT_SEARCH:
+            if (!*optarg)
+                af_app_usage_error(&app, "--search: give \"ARTIST - TITLE\" or a title");
+            q.search = optarg;
+            break;
         case OPT_JSON: q.json = true; break;
         default: af_app_usage_error(&app, "unexpected option");
         }

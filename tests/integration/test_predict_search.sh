@@ -76,6 +76,9 @@ expect_err "deezer preview of track 703 is not usable audio \(too_short\)" "the 
 run af-predict --search "Nobody - Nothing At All"
 expect_status 1 "no match exits 1"
 expect_err "no candidate with a preview matches well enough \(0 candidate" "no match is explained"
+run af-predict --search ""
+expect_status 2 "an empty --search is a usage error, not a search"
+expect_err '--search: give "ARTIST - TITLE" or a title' "saying what to give"
 
 # A provider failing twice is retried; one failing for good is skipped, the others answer.
 fakeapi_fault '{"prefix": "/deezer/", "count": 2, "status": 502}'

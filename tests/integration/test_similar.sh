@@ -60,7 +60,16 @@ expect_status 1 "an unknown track exits 1"
 expect_err "track 424242: no such track" "the unknown track is named"
 run af-similar --search "Nobody - Nothing"
 expect_status 1 "a search without a match exits 1"
-expect_err 'no track of the collection matches' "the failed search is said"
+expect_err 'no track of the collection with an embedding under model 1 matches' "the failed search is said"
+# A track of the collection without an embedding (added by a correction, no audio yet) is
+# not the answer: the search goes on to the providers (none configured here).
+sql "INSERT INTO tracks (track_id, artist, title) VALUES (1001, 'Lonely', 'Unheard Song')" >/dev/null
+run af-similar --search "Lonely - Unheard Song"
+expect_status 1 "a search matching only a track without an embedding"
+expect_no "has no embedding" "$err" "does not stop at that track"
+expect_err 'no track of the collection with an embedding under model 1 matches' "it looks further"
+run af-similar --search ""
+expect_status 2 "an empty --search is a usage error"
 run af-similar --model 99 1
 expect_status 1 "an unknown model exits 1"
 run af-similar /nonexistent/file.mp3
