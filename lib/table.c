@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 struct af_table {
     int n_columns, n_rows, cap_rows;
     char **cells; /* n_rows x n_columns, row 0 = headers */
@@ -20,6 +22,18 @@ struct af_table *af_table_new(int n_columns, const char *const *headers)
     return t;
 }
 
+/* A cell as it is printed: control characters escaped as in log lines, so that a
+ * name holding a newline (stored before names were checked, or from another
+ * program) cannot break the table into rows that are not rows. */
+static char *cell_copy(const char *text)
+{
+    size_t size = 4 * strlen(text) + 1; /* every byte at most \xHH */
+    char *cell = malloc(size);
+    if (cell)
+        af_log_escape(text, cell, size);
+    return cell;
+}
+
 void af_table_add(struct af_table *t, const char *const *cells)
 {
     if (!t)
@@ -33,7 +47,7 @@ void af_table_add(struct af_table *t, const char *const *cells)
         t->cap_rows = cap;
     }
     for (int c = 0; c < t->n_columns; c++)
-        t->cells[t->n_rows * t->n_columns + c] = strdup(cells[c] ? cells[c] : "");
+        t->cells[t->n_rows * t->n_columns + c] = cell_copy(cells[c] ? cells[c] : "");
     t->n_rows++;
 }
 

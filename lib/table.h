@@ -11,7 +11,8 @@
 struct af_table;
 
 struct af_table *af_table_new(int n_columns, const char *const *headers);
-/* Adds a row of n_columns cells (copied). A cell that looks like a number is right-aligned. */
+/* Adds a row of n_columns cells (copied, control characters escaped as \n, \t,
+ * \xHH). A cell that looks like a number is right-aligned. */
 void af_table_add(struct af_table *t, const char *const *cells);
 /* Adds a row from printf-style cells separated by '\t'. */
 void af_table_addf(struct af_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
