@@ -210,6 +210,13 @@ static PGconn *connect_with_peer_timing(const char *conninfo)
     return PQconnectdbParams(keywords + first, values + first, 1);
 }
 
+/* What every new session gets (af_db_connect's, and af_db_ensure's after a reset). */
+static int start_session(PGconn *conn, af_err *err)
+{
+    PQsetClientEncoding(conn, "UTF8");
+    return af_db_watch_peer(conn, err);
+}
+
 PGconn *af_db_connect(const char *conninfo, af_err *err)
 {
     /* A connection string that does not parse is the caller's mistake, not an
@@ -233,13 +240,31 @@ PGconn *af_db_connect(const char *conninfo, af_err *err)
         PQfinish(conn);
         return NULL;
     }
-    PQsetClientEncoding(conn, "UTF8");
     PQsetNoticeProcessor(conn, log_server_notice, NULL);
-    if (af_db_watch_peer(conn, err) != 0) {
+    if (start_session(conn, err) != 0) {
         PQfinish(conn);
         return NULL;
     }
     return conn;
+}
+
+int af_db_ensure(PGconn *conn, af_err *err)
+{
+    if (PQstatus(conn) == CONNECTION_OK) {
+        PQclear(PQexec(conn, "SELECT 1"));
+        if (PQstatus(conn) == CONNECTION_OK)
+            return 0;
+    }
+    /* PQreset keeps the notice processor; the session's settings are made again. */
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char target[512], why[512];
+        af_db_describe(conn, target, sizeof target);
+        first_line(PQerrorMessage(conn), why, sizeof why);
+        return af_err_set_code(err, AF_EXIT_DB_UNAVAILABLE, "cannot reconnect to %s: %s", target,
+                               why);
+    }
+    return start_session(conn, err) == 0 ? 1 : -1;
 }
 
 /* A failed statement on a dead connection is "database unavailable", not a bug. */

@@ -64,6 +64,15 @@ int af_db_watch_peer(PGconn *conn, af_err *err);
  * (AF_EXIT_USAGE when conninfo is malformed; the message never contains it). */
 PGconn *af_db_connect(const char *conninfo, af_err *err);
 
+/* For a connection kept open between pieces of work (af-serve's engines): whether it
+ * still works, by a round trip, and when it does not, a new session with the same
+ * parameters and settings.  A server that restarted, or ended the session, leaves a
+ * connection that fails only when next used, and libpq never reconnects by itself.
+ * Returns 0 when the connection worked, 1 when it had to reconnect, -1 with
+ * AF_EXIT_DB_UNAVAILABLE when the database cannot be reached (the connection stays
+ * bad; the next call tries again).  The connection must not be inside a transaction. */
+int af_db_ensure(PGconn *conn, af_err *err);
+
 /* Runs a parameterised statement that returns rows. Returns NULL on failure. */
 PGresult *af_db_query(PGconn *conn, const char *sql, int n_params, const char *const *params,
                       af_err *err);

@@ -20,6 +20,7 @@
 struct serve_engine {
     struct af_app *app;
     PGconn *db; /* this engine's own connection: an engine serves one request at a time */
+    bool db_lost; /* db_ready found it gone and could not reconnect yet (logged once) */
     af_stored_model stored;
     af_ensemble net;
     bool mean_log; /* the model's aggregation of a file's windows (predictor.h) */
@@ -49,6 +50,28 @@ static int fail(json_t **out, int status, const char *fmt, ...)
 static int db_fail(json_t **out, const af_err *err)
 {
     return fail(out, err->code == 3 ? 503 : 500, "database: %s", err->msg);
+}
+
+/* The connection, checked before a request uses the database (af_db_ensure): after
+ * the server restarted, the next request reconnects, instead of every request failing
+ * with 503 until af-serve is restarted.  Losing and regaining it are logged. */
+static int db_ready(struct serve_engine *e, af_err *err)
+{
+    int rc = af_db_ensure(e->db, err);
+    if (rc < 0) {
+        if (!e->db_lost)
+            log_warn("lost the database connection: %s (trying again at the next request)",
+                     err->msg);
+        e->db_lost = true;
+        return -1;
+    }
+    if (rc == 1) {
+        char target[512];
+        af_db_describe(e->db, target, sizeof target);
+        log_info("the database connection was lost; re-established it to %s", target);
+        e->db_lost = false;
+    }
+    return 0;
 }
 
 int serve_engine_open(struct serve_engine **out, struct af_app *app, const char *model,
@@ -112,12 +135,17 @@ static json_t *genres_json(const struct serve_engine *e)
     return g;
 }
 
+/* 503 while the database is unreachable: then neither similar tracks nor predictions
+ * (which list them) nor corrections work. */
 int serve_status(struct serve_engine *e, json_t **out)
 {
-    *out = json_pack("{s:I,s:o,s:b,s:b,s:s?}", "model", (json_int_t)e->stored.id, "genres",
-                     genres_json(e), "similar", e->have_embeddings, "search", e->lookup != NULL,
-                     "search_error", e->lookup ? NULL : e->lookup_error);
-    return 200;
+    af_err err = {0};
+    bool db = db_ready(e, &err) == 0;
+    *out = json_pack("{s:I,s:o,s:b,s:s?,s:b,s:b,s:s?}", "model", (json_int_t)e->stored.id,
+                     "genres", genres_json(e), "database", db, "database_error",
+                     db ? NULL : err.msg, "similar", db && e->have_embeddings, "search",
+                     e->lookup != NULL, "search_error", e->lookup ? NULL : e->lookup_error);
+    return db ? 200 : 503;
 }
 
 static json_t *hit_json(const struct af_lookup_hit *h)
@@ -306,6 +334,9 @@ int serve_predict_query(struct serve_engine *e, const char *text, int pick,
     if (deezer_id && (!*deezer_id || strspn(deezer_id, "0123456789") != strlen(deezer_id) ||
                       strlen(deezer_id) > 18))
         return fail(out, 400, "deezer_id: digits expected");
+    af_err err = {0};
+    if (db_ready(e, &err) != 0) /* before a download the answer could not use */
+        return db_fail(out, &err);
     char artist[320] = "", title[320] = "";
     if (!deezer_id)
         af_lookup_split(text, artist, sizeof artist, title, sizeof title);
@@ -329,7 +360,6 @@ int serve_predict_query(struct serve_engine *e, const char *text, int pick,
     char *data = NULL, content_type[32];
     size_t size = 0;
     if (!preview_cache_get(e->cache, key, &data, &size, content_type)) {
-        af_err err = {0};
         if (af_lookup_preview(e->lookup, h, &data, &size, &v, &err) != 0) {
             af_lookup_hits_free(&hits);
             /* 422: the preview came but is not usable audio; 502: it did not come. */
@@ -347,7 +377,6 @@ int serve_predict_query(struct serve_engine *e, const char *text, int pick,
     if (status == 200) {
         long long track = 0;
         char label[64];
-        af_err err = {0};
         if (collection_track(e, h, &track, label, sizeof label, &err) != 0) {
             json_decref(*out);
             af_lookup_hits_free(&hits);
@@ -372,6 +401,9 @@ int serve_predict_upload(struct serve_engine *e, const char *data, size_t size, 
 {
     if (size == 0)
         return fail(out, 400, "empty body: send the audio file as the request body");
+    af_err err = {0};
+    if (db_ready(e, &err) != 0)
+        return db_fail(out, &err);
     int status = classify(e, data, size, out);
     if (status == 200)
         json_object_set_new(*out, "upload_bytes", json_integer((json_int_t)size));
@@ -393,11 +425,13 @@ int serve_similar(struct serve_engine *e, const char *track, int k, json_t **out
         return fail(out, 400, "k: 1..100");
     if (!e->have_embeddings)
         return fail(out, 404, "model %lld has no stored embeddings", e->stored.id);
+    af_err err = {0};
+    if (db_ready(e, &err) != 0)
+        return db_fail(out, &err);
     char model[24], ks[8];
     snprintf(model, sizeof model, "%lld", e->stored.id);
     snprintf(ks, sizeof ks, "%d", k);
     const char *p[] = {model, track, ks};
-    af_err err = {0};
     PGresult *res = af_db_query(e->db,
                                 "SELECT EXISTS (SELECT 1 FROM track_embeddings WHERE model_id = $1"
                                 " AND track_id = $2)", 2, p, &err);
@@ -426,8 +460,107 @@ int serve_similar(struct serve_engine *e, const char *track, int k, json_t **out
     return 200;
 }
 
-/* The track a correction is about: "track_id", or "track" found or added. */
-static int correction_track(struct serve_engine *e, json_t *body, char id[24], json_t **out)
+/* ---- corrections ---- */
+
+#define WEB_TEXT_MAX 300 /* characters of a song's artist or title */
+
+/* A song from outside the collection that a correction names ("track"): checked before
+ * it can become a track, since an empty artist or an id its provider never gives made a
+ * track that nothing matched and af-fetch could not find. */
+struct web_track {
+    const char *provider;
+    char id[64], isrc[16]; /* as in struct af_fetch_candidate */
+    char artist[4 * WEB_TEXT_MAX + 1], title[4 * WEB_TEXT_MAX + 1]; /* UTF-8, trimmed */
+};
+
+#define DIGITS "0123456789"
+#define ALNUM DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+/* The providers' track ids as the collection stores them: tracks.deezer_id and
+ * itunes_id are bigint (at most 18 digits, as deezer_id= and the insert below take
+ * them), Spotify's are base-62 text. */
+static const struct {
+    const char *provider, *chars, *what;
+    size_t max;
+} id_formats[] = {
+    {"deezer", DIGITS, "a Deezer track id is a decimal number", 18},
+    {"itunes", DIGITS, "an iTunes track id is a decimal number", 18},
+    {"spotify", ALNUM, "a Spotify track id is letters and digits", 63},
+};
+
+static bool blank(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+/* The string t.KEY without the white space around it into buf (len > 4 * max_chars):
+ * 0, or 400 naming the field. */
+static int track_text(json_t *t, const char *key, size_t max_chars, char *buf, size_t len,
+                      json_t **out)
+{
+    const char *v = json_string_value(json_object_get(t, key));
+    if (!v)
+        return fail(out, 400, "track.%s: required (a string)", key);
+    while (blank(*v))
+        v++;
+    size_t n = strlen(v), chars = 0;
+    while (n && blank(v[n - 1]))
+        n--;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c == 0x7f)
+            return fail(out, 400, "track.%s: control characters are not allowed", key);
+        chars += (c & 0xc0) != 0x80; /* UTF-8 (jansson checked it): lead bytes */
+    }
+    if (n == 0)
+        return fail(out, 400, "track.%s: must not be empty", key);
+    if (chars > max_chars || n >= len)
+        return fail(out, 400, "track.%s: at most %zu characters", key, max_chars);
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* The id in the format of its provider. */
+static int track_id_checked(json_t *t, struct web_track *w, json_t **out)
+{
+    for (size_t i = 0; i < sizeof id_formats / sizeof *id_formats; i++) {
+        if (strcmp(w->provider, id_formats[i].provider) != 0)
+            continue;
+        int status = track_text(t, "id", id_formats[i].max, w->id, sizeof w->id, out);
+        if (!status && strspn(w->id, id_formats[i].chars) != strlen(w->id))
+            status = fail(out, 400, "track.id: '%s' is not a %s id (%s)", w->id, w->provider,
+                          id_formats[i].what);
+        return status;
+    }
+    return fail(out, 400, "track.provider: '%.40s' is not one of deezer, itunes, spotify",
+                w->provider);
+}
+
+/* body.track into *w: 0, or 400 naming the first bad field. */
+static int web_track_parse(json_t *t, struct web_track *w, json_t **out)
+{
+    if (!json_is_object(t))
+        return fail(out, 400, "give track_id, or track with provider (deezer, itunes, spotify), "
+                              "id, artist and title");
+    if (!(w->provider = json_string_value(json_object_get(t, "provider"))))
+        return fail(out, 400, "track.provider: required (deezer, itunes or spotify)");
+    int status = track_id_checked(t, w, out);
+    if (!status)
+        status = track_text(t, "artist", WEB_TEXT_MAX, w->artist, sizeof w->artist, out);
+    if (!status)
+        status = track_text(t, "title", WEB_TEXT_MAX, w->title, sizeof w->title, out);
+    json_t *isrc = json_object_get(t, "isrc"); /* optional: absent, null or "" */
+    if (status || !isrc || json_is_null(isrc) || (json_is_string(isrc) && !json_string_length(isrc)))
+        return status;
+    /* An ISRC is 12 letters and digits (ISO 3901), as the providers give it. */
+    const char *v = json_string_value(isrc);
+    if (!v || strlen(v) != 12 || strspn(v, ALNUM) != 12)
+        return fail(out, 400, "track.isrc: 12 letters and digits expected");
+    memcpy(w->isrc, v, 13);
+    return 0;
+}
+
+/* The track a correction is about: "track_id", or the song w found or added. */
+static int correction_track(struct serve_engine *e, json_t *body, const struct web_track *w,
+                            char id[24], json_t **out)
 {
     af_err err = {0};
     json_t *tid = json_object_get(body, "track_id");
@@ -442,19 +575,11 @@ static int correction_track(struct serve_engine *e, json_t *body, char id[24], j
         PQclear(res);
         return n ? 0 : fail(out, 404, "track %s: no such track", id);
     }
-    json_t *t = json_object_get(body, "track");
-    const char *provider = json_string_value(json_object_get(t, "provider"));
-    const char *pid = json_string_value(json_object_get(t, "id"));
-    const char *artist = json_string_value(json_object_get(t, "artist"));
-    const char *title = json_string_value(json_object_get(t, "title"));
-    const char *isrc = json_string_value(json_object_get(t, "isrc"));
-    if (!provider || !pid || !artist || !title ||
-        (strcmp(provider, "deezer") && strcmp(provider, "itunes") && strcmp(provider, "spotify")))
-        return fail(out, 400, "give track_id, or track with provider (deezer, itunes, spotify), "
-                              "id, artist and title");
+    const char *provider = w->provider, *pid = w->id, *artist = w->artist, *title = w->title;
+    const char *isrc = w->isrc;
     struct af_lookup_hit h = {.provider = provider};
     snprintf(h.c.id, sizeof h.c.id, "%s", pid);
-    snprintf(h.c.isrc, sizeof h.c.isrc, "%s", isrc ? isrc : "");
+    snprintf(h.c.isrc, sizeof h.c.isrc, "%s", isrc);
     h.c.artists = (char *)artist;
     h.c.title = (char *)title;
     long long found = 0;
@@ -468,7 +593,7 @@ static int correction_track(struct serve_engine *e, json_t *body, char id[24], j
     char key[96], run[24];
     snprintf(key, sizeof key, "%s:%s", provider, pid);
     snprintf(run, sizeof run, "%lld", af_run_id(e->app->run));
-    const char *p[] = {artist, title, provider, pid, isrc && *isrc ? isrc : NULL, key,
+    const char *p[] = {artist, title, provider, pid, *isrc ? isrc : NULL, key,
                        af_run_id(e->app->run) ? run : NULL};
     PGresult *res = af_db_query(
         e->db,
@@ -506,8 +631,13 @@ int serve_correct(struct serve_engine *e, const char *data, size_t size, json_t 
         status = fail(out, 400, "by: your name is required (at most 100 characters)");
     else if (note && strlen(note) > 1000)
         status = fail(out, 400, "note: at most 1000 characters");
+    struct web_track w = {0};
+    if (!status && !json_is_integer(json_object_get(body, "track_id")))
+        status = web_track_parse(json_object_get(body, "track"), &w, out);
     char gid[16], tid[24], run[24];
     af_err err = {0};
+    if (!status && db_ready(e, &err) != 0)
+        status = db_fail(out, &err);
     if (!status) {
         const char *p[] = {genre};
         PGresult *res = af_db_query(e->db, "SELECT genre_id FROM genres WHERE name = lower($1)",
@@ -522,7 +652,7 @@ int serve_correct(struct serve_engine *e, const char *data, size_t size, json_t 
     }
     if (!status && af_db_begin(e->db, &err) != 0)
         status = db_fail(out, &err);
-    if (!status && (status = correction_track(e, body, tid, out)) != 0)
+    if (!status && (status = correction_track(e, body, &w, tid, out)) != 0)
         af_db_rollback(e->db);
     if (!status) {
         snprintf(run, sizeof run, "%lld", af_run_id(e->app->run));

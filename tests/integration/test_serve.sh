@@ -18,7 +18,9 @@ printf '[serve]\nmax_upload_bytes = 1000000\nrequests_per_minute = 0\n' >>"$conf
 
 serve_pids=()
 stop_servers() { for p in "${serve_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
-trap 'stop_servers; kill $fakeapi_pid 2>/dev/null; cleanup_lib' EXIT
+cluster="" # a private PostgreSQL cluster, to restart under a running af-serve
+stop_cluster() { [ -z "$cluster" ] || { "$AF_PROJECT/scripts/db" --dir "$cluster" stop >/dev/null 2>&1; rm -rf "$cluster"; }; }
+trap 'stop_servers; stop_cluster; kill $fakeapi_pid 2>/dev/null; cleanup_lib' EXIT
 # start_serve NAME [ARGS...]: starts af-serve on a free port; sets $url.
 start_serve() {
     local name=$1
@@ -125,6 +127,13 @@ expect_eq "422" "$code" "an unusable preview: 422"
 expect_eq "True" "$(json '"too_short" in d["error"]')" "the error says why"
 req GET "/api/predict?deezer_id=abc"
 expect_eq "400" "$code" "a malformed deezer_id: 400"
+# pick: a candidate's number, as the CLI's --pick (was: 0, abc and 2x taken as the best match or 2).
+for pick in 0 abc 2x -1 9; do
+    req GET "/api/predict?q=Low%20Band%20-%20Deep%20Tone&pick=$pick"
+    expect_eq "400 True" "$code $(json '"pick" in d["error"]')" "pick=$pick: 400 saying why"
+done
+req GET "/api/similar?track=1&k=3x"
+expect_eq "400" "$code" "k=3x: 400"
 
 req POST /api/predict --data-binary "@$test_tmp/audio/low1.wav" -H 'Content-Type: application/octet-stream'
 expect_eq "200 3" "$code $(json 'len(d["windows"])')" "POST /api/predict classifies an uploaded file"
@@ -157,18 +166,74 @@ expect_eq "High Band|Bright Tone|702|web|deezer:702|high" \
 req POST /api/correct -H 'Content-Type: application/json' \
     -d '{"track": {"provider": "deezer", "id": "702", "artist": "High Band", "title": "Bright Tone"}, "genre": "noise", "by": "api test"}'
 expect_eq "201 $new" "$code $(json 'd["track_id"]')" "a second correction finds the added track again"
-req POST /api/correct -d '{"track_id": 2, "genre": "polka", "by": "x"}'
+json_type=(-H 'Content-Type: application/json')
+req POST /api/correct "${json_type[@]}" -d '{"track_id": 2, "genre": "polka", "by": "x"}'
 expect_eq "400" "$code" "an unknown genre: 400"
-req POST /api/correct -d '{"track_id": 2, "genre": "low"}'
+req POST /api/correct "${json_type[@]}" -d '{"track_id": 2, "genre": "low"}'
 expect_eq "400" "$code" "a correction without a name: 400"
-req POST /api/correct -d '{"track_id": 424242, "genre": "low", "by": "x"}'
+req POST /api/correct "${json_type[@]}" -d '{"track_id": 424242, "genre": "low", "by": "x"}'
 expect_eq "404" "$code" "a correction of an unknown track: 404"
-req POST /api/correct -d 'not json'
+req POST /api/correct "${json_type[@]}" -d 'not json'
 expect_eq "400" "$code" "a body that is not JSON: 400"
-req GET /api/correct
-expect_eq "405" "$code" "GET /api/correct: 405"
-req DELETE /api/predict
-expect_eq "405" "$code" "DELETE /api/predict: 405"
+
+# A song outside the collection is checked before it becomes a track (was: 201 with an
+# empty artist and title, source_key 'deezer:'; a Deezer id 'abc' stored as NULL).
+web_tracks=$(sql "SELECT count(*) FROM track_sources WHERE source = 'web'")
+bad_track() { # bad_track TRACK_JSON FIELD NAME
+    req POST /api/correct "${json_type[@]}" -d "{\"track\": $1, \"genre\": \"low\", \"by\": \"api test\"}"
+    expect_eq "400 t" "$code $(json '"t" if d["error"].startswith("track.'"$2"':") else d["error"]')" "$3: 400 naming track.$2"
+}
+bad_track '{"provider": "deezer", "id": "", "artist": "", "title": ""}' id "an empty id"
+bad_track '{"provider": "deezer", "id": "abc", "artist": "High Band", "title": "Bright Tone"}' id "a Deezer id that is not a number"
+bad_track '{"provider": "itunes", "id": "80 2", "artist": "High Band", "title": "Bright Tone"}' id "an iTunes id that is not a number"
+bad_track '{"provider": "spotify", "id": "sp-4", "artist": "Spot Only", "title": "Green Tone"}' id "a Spotify id that is not base 62"
+bad_track '{"provider": "deezer", "id": "1234567890123456789", "artist": "High Band", "title": "Bright Tone"}' id "a Deezer id beyond bigint"
+bad_track '{"provider": "deezer", "id": "702", "artist": "  ", "title": "Bright Tone"}' artist "an artist of blanks"
+bad_track '{"provider": "deezer", "id": "702", "artist": "High Band"}' title "no title"
+bad_track '{"provider": "deezer", "id": "702", "artist": "High Band", "title": "Bright\nTone"}' title "a control character in the title"
+bad_track "{\"provider\": \"deezer\", \"id\": \"702\", \"artist\": \"$(printf 'x%.0s' $(seq 301))\", \"title\": \"T\"}" artist "an artist of 301 characters"
+bad_track '{"provider": "napster", "id": "702", "artist": "High Band", "title": "Bright Tone"}' provider "an unknown provider"
+bad_track '{"id": "702", "artist": "High Band", "title": "Bright Tone"}' provider "no provider"
+bad_track '{"provider": "deezer", "id": "702", "artist": "High Band", "title": "Bright Tone", "isrc": "US-1"}' isrc "a malformed ISRC"
+expect_eq "$web_tracks" "$(sql "SELECT count(*) FROM track_sources WHERE source = 'web'")" "no track was added by them"
+req POST /api/correct "${json_type[@]}" \
+    -d '{"track": {"provider": "spotify", "id": "sp4", "artist": " Spot Only ", "title": "Green Tone\t"}, "genre": "low", "by": "api test"}'
+expect_eq "201 Spot Only|Green Tone|sp4|spotify:sp4" \
+    "$code $(sql "SELECT t.artist, t.title, t.spotify_id, s.source_key FROM tracks t JOIN track_sources s USING (track_id) WHERE s.source_key = 'spotify:sp4'")" \
+    "a valid song is added with its artist and title trimmed"
+
+# CSRF: a page elsewhere must not have the browser record corrections here (was: 201).
+req POST /api/correct -H 'Origin: https://evil.example' -H 'Content-Type: text/plain' -d '{"track_id": 5, "genre": "noise", "by": "evil"}'
+expect_eq "403" "$code" "a correction from another site's page (Origin): 403"
+req POST /api/correct -H 'Origin: https://evil.example' "${json_type[@]}" -d '{"track_id": 5, "genre": "noise", "by": "evil"}'
+expect_eq "403" "$code" "even as JSON: 403"
+req POST /api/predict -H 'Origin: https://evil.example' --data-binary "@$test_tmp/audio/low1.wav"
+expect_eq "403" "$code" "an upload from another site's page: 403"
+req POST /api/correct -H 'Content-Type: text/plain' -d '{"track_id": 5, "genre": "noise", "by": "evil"}'
+expect_eq "415 True" "$code $(json '"application/json" in d["error"]')" "a correction not sent as JSON: 415, saying what to send"
+req POST /api/correct -d '{"track_id": 5, "genre": "noise", "by": "evil"}'
+expect_eq "415" "$code" "a form-encoded one (curl's default): 415"
+expect_eq 0 "$(sql "SELECT count(*) FROM label_corrections WHERE corrected_by = 'evil'")" "none of them was recorded"
+req POST /api/correct -H "Origin: $url" -H 'Content-Type: application/json; charset=utf-8' -d '{"track_id": 5, "genre": "noise", "by": "same origin"}'
+expect_eq "201" "$code" "from the page's own origin, as JSON with a charset: 201"
+port=${url##*:}
+req POST /api/correct -H "Origin: http://localhost:$port" -H "Host: localhost:$port" "${json_type[@]}" -d '{"track_id": 5, "genre": "low", "by": "same origin"}'
+expect_eq "201" "$code" "from the origin of the Host asked for (localhost): 201"
+req POST /api/correct -H "Origin: http://localhost:$port" "${json_type[@]}" -d '{"track_id": 5, "genre": "low", "by": "evil"}'
+expect_eq "403" "$code" "from another port or host than asked for: 403"
+expect_eq "t" "$(grep -q '"Content-Type": "application/json"' "$AF_PROJECT/serve/assets/app.js" && echo t)" \
+    "the page sends its corrections as JSON"
+
+# 405 says what is allowed.
+allow() { req "$1" "$2" -D "$test_tmp/headers"; allowed=$(tr -d '\r' <"$test_tmp/headers" | sed -n 's/^Allow: //Ip'); }
+allow GET /api/correct
+expect_eq "405 POST" "$code $allowed" "GET /api/correct: 405 with Allow: POST"
+allow DELETE /api/predict
+expect_eq "405 GET, HEAD, POST" "$code $allowed" "DELETE /api/predict: 405 with Allow"
+allow POST /api/status
+expect_eq "405 GET, HEAD" "$code $allowed" "POST /api/status: 405 with Allow"
+allow PUT /index.html
+expect_eq "405 GET, HEAD" "$code $allowed" "PUT on the page: 405 with Allow"
 req GET /api/nothing
 expect_eq "404" "$code" "an unknown API route: 404"
 
@@ -184,13 +249,81 @@ run af-serve --listen 0.0.0.0 --port 0
 expect_status 2 "listening beyond loopback without AF_SERVE_TOKEN exits 2"
 expect_err "needs AF_SERVE_TOKEN" "the missing token is explained"
 AF_SERVE_TOKEN=0123456789abcdef-secret start_serve open --listen 0.0.0.0
-req POST /api/correct -d '{"track_id": 3, "genre": "noise", "by": "x"}'
+req POST /api/correct "${json_type[@]}" -d '{"track_id": 3, "genre": "noise", "by": "x"}'
 expect_eq "401" "$code" "off loopback, a correction without the token: 401"
-req POST /api/correct -H 'Authorization: Bearer wrong-token-wrong-token' -d '{"track_id": 3, "genre": "noise", "by": "x"}'
+req POST /api/correct -H 'Authorization: Bearer wrong-token-wrong-token' "${json_type[@]}" -d '{"track_id": 3, "genre": "noise", "by": "x"}'
 expect_eq "401" "$code" "a wrong token: 401"
-req POST /api/correct -H 'Authorization: Bearer 0123456789abcdef-secret' -d '{"track_id": 3, "genre": "noise", "by": "x"}'
+req POST /api/correct -H 'Authorization: Bearer 0123456789abcdef-secret' "${json_type[@]}" -d '{"track_id": 3, "genre": "noise", "by": "x"}'
 expect_eq "201" "$code" "the right token: 201"
 expect_no "0123456789abcdef-secret" "$(cat "$test_tmp/open.log"; sql "SELECT arguments::text FROM runs")" "the token is never logged"
+
+# Starting: a port file that cannot be written, or a port in use, is an error that
+# says so (was: the first ignored, the server running while a script waited for the
+# file forever; the second "Failed to bind to port 0" and "...: Success").
+for bad in /nonexistent/af-serve.port "$test_tmp"; do
+    run timeout 60 af-serve --port 0 --port-file "$bad"
+    expect_status 1 "--port-file $bad that cannot be written: exit 1"
+    expect_err "port-file $bad: cannot create" "the error names the file"
+done
+used=${main_url##*:}
+run timeout 60 af-serve --port "$used"
+expect_status 1 "a port in use: exit 1"
+expect_eq "1 t" "$(printf '%s\n' "$err" | grep -c .) $(printf '%s' "$err" | grep -q "cannot listen on 127.0.0.1:$used: Address already in use" && echo t)" \
+    "one line names the address, the port and the reason"
+
+# The help says what --model default does when no model is marked default.
+run af-serve --help
+expect_no "first finished one" "$out" "the help does not promise a fallback model"
+expect_out "with none marked" "the help says af-serve does not start without a default model"
+sql "UPDATE models SET is_default = false" >/dev/null
+run timeout 60 af-serve --port 0
+sql "UPDATE models SET is_default = true WHERE model_id = 1" >/dev/null
+expect_eq "1 t" "$status $(printf '%s' "$err" | grep -q 'no default model' && echo t)" "as it does: no default model, exit 1"
+
+# The database restarts under a running af-serve: the next request reconnects (was: 503
+# "no connection to the server" for every request until af-serve restarted, while
+# /api/status said all was well).  On a private cluster with a copy of this database,
+# so that it can be restarted even when tests/run uses an external server.
+cluster=$(mktemp -d /tmp/af-serve-pg.XXXXXX)
+chmod 755 "$cluster" # run as root, the cluster belongs to the audiofiler user
+restart_db() { "$AF_PROJECT/scripts/db" --dir "$cluster" stop >/dev/null && "$AF_PROJECT/scripts/db" --dir "$cluster" start >/dev/null; }
+"$AF_PROJECT/scripts/db" --dir "$cluster" start >/dev/null || { echo "not ok - start a private cluster"; exit 1; }
+private="host=$cluster/run port=5432 dbname=audiofiler user=audiofiler"
+pg_dump -Fc --no-owner --no-privileges >"$test_tmp/serve.dump" &&
+    pg_restore --no-owner --no-privileges -d "$private" "$test_tmp/serve.dump" 2>"$test_tmp/restore.err" ||
+    { echo "not ok - copy the database to the private cluster"; cat "$test_tmp/restore.err"; exit 1; }
+start_serve restart --db "$private" || exit 1
+restart_pid=${serve_pids[-1]}
+req GET "/api/similar?track=1&k=3"
+expect_eq "200" "$code" "af-serve on the private cluster answers"
+restart_db
+req GET "/api/similar?track=1&k=3"
+expect_eq "200 3" "$code $(json 'len(d["similar"])')" "the database restarted: the next request reconnects and answers"
+par_pids=()
+for i in 1 2 3 4; do
+    curl -s -o /dev/null -w '%{http_code}\n' "$url/api/similar?track=1&k=3" >"$test_tmp/engine.$i" &
+    par_pids+=($!)
+done
+wait "${par_pids[@]}"
+expect_eq "200 200 200 200" "$(cat "$test_tmp"/engine.* | xargs)" "so do four requests at once (every engine reconnects)"
+req POST /api/correct "${json_type[@]}" -d '{"track_id": 6, "genre": "low", "by": "after restart"}'
+expect_eq "201" "$code" "a correction after the restart: 201"
+expect_eq "t" "$(grep -q 'the database connection was lost; re-established it' "$test_tmp/restart.log" && echo t)" \
+    "the log says the connection was lost and re-established"
+"$AF_PROJECT/scripts/db" --dir "$cluster" stop >/dev/null
+req GET /api/status
+expect_eq "503 False False" "$code $(json 'd["database"], d["similar"]')" "with the database down, /api/status says so: 503"
+req GET "/api/similar?track=1&k=3"
+expect_eq "503" "$code" "and a request that needs it: 503"
+expect_eq "t" "$(grep -q 'lost the database connection' "$test_tmp/restart.log" && echo t)" "the log says the connection is lost"
+"$AF_PROJECT/scripts/db" --dir "$cluster" start >/dev/null
+req GET /api/status
+expect_eq "200 True True" "$code $(json 'd["database"], d["similar"]')" "back up: /api/status 200, database and similar true"
+restart_db
+kill "$restart_pid"
+wait "$restart_pid"
+expect_eq "interrupted" "$(psql -XAtq -d "$private" -c "SELECT status FROM runs WHERE program = 'af-serve' AND pid = $restart_pid")" \
+    "stopped after another restart, af-serve still records the end of its run"
 
 # The page in a real browser.
 if [ ! -d "$AF_PROJECT/tests/browser/node_modules/puppeteer-core" ]; then
