@@ -270,3 +270,28 @@ run af-extract --jobs 1
 expect_status 0 "a 2 s clip is analysed"
 expect_eq "1|1|true 2|4|false" "$(echo $(sql "SELECT track_id || '|' || n_windows || '|' || shorter_than_window FROM track_features ORDER BY track_id"))" \
     "the 2 s clip is one window, flagged shorter than a window; the 12 s track is not"
+
+# A cut WAV (its data chunk declares 12 s, 4.8 s are there) is truncated like any other
+# format, for af-features, af-extract and af-ingest dir's probe; FFmpeg alone took it
+# for a whole 4.8 s file.  The same cut of a WAV written to a pipe (data size
+# 0xFFFFFFFF: unknown length) is just a shorter file.
+use_migrated_database extract_truncated_wav
+make_tone "$audio/whole.wav" 12 440 -c:a pcm_s16le
+head -c 211000 "$audio/whole.wav" >"$audio/cut.wav"
+make_tone - 12 440 -c:a pcm_s16le -f wav | head -c 211000 >"$audio/piped_cut.wav"
+run af-features --track --format csv "$audio/cut.wav"
+expect_status 1 "af-features refuses a cut WAV"
+expect_err "cut.wav: truncated: decoded 4\.[0-9]+ s of the 12\.[0-9]+ s its header declares" "as truncated, naming both durations"
+run af-features --track --format csv "$audio/piped_cut.wav"
+expect_status 0 "a cut WAV of unknown length (data size 0xFFFFFFFF) is analysed"
+add_track_with_audio 1 "$audio/cut.wav"
+add_track_with_audio 2 "$audio/piped_cut.wav"
+run af-extract --jobs 1
+expect_status 1 "af-extract: the cut WAV fails"
+expect_eq "1|truncated 2|done" "$(echo $(sql "SELECT track_id || '|' || coalesce(split_part(error, ':', 1), status) FROM extraction_jobs ORDER BY track_id"))" \
+    "the cut WAV fails as truncated, the one of unknown length is done"
+mkdir -p "$test_tmp/cut_dir/blues"
+cp "$audio/cut.wav" "$test_tmp/cut_dir/blues/"
+run af-ingest dir "$test_tmp/cut_dir"
+expect_status 1 "af-ingest dir refuses a cut WAV"
+expect_err "truncated" "as truncated"
