@@ -65,7 +65,12 @@ expect_eq "14" "$(sql "SELECT count(*) FROM features_v1_windows WHERE label = 'j
 # Feature sets are versioned: other parameters need another name.
 run af-extract --window 2
 expect_status 2 "changing a parameter of an existing set is refused"
-expect_err "exists with other parameters" "and the message says why"
+expect_err "'v1' is the default set: 3-s windows every 3 s .*--window 2 differs: pass --feature-set NAME" "and the message says why"
+sql "INSERT INTO feature_sets (name, parameters, feature_names) SELECT 'w3', parameters, feature_names FROM feature_sets WHERE name = 'v1'" >/dev/null
+run af-extract --feature-set w3 --window 2
+expect_status 2 "another name's parameters cannot change either"
+expect_err "feature set 'w3' exists with other parameters" "and the message says so"
+sql "DELETE FROM feature_sets WHERE name = 'w3'" >/dev/null
 run af-extract --feature-set w2 --window 2 --hop 1
 expect_eq "2" "$(sql "SELECT count(*) FROM feature_sets")" "a new set name with new parameters makes a new feature set"
 expect_eq "12" "$(sql "SELECT n_windows FROM features_w2_tracks WHERE track_id = 2")" "12 s with 2 s windows and 1 s hop gives 12 windows (the last one half long)"
@@ -295,3 +300,24 @@ cp "$audio/cut.wav" "$test_tmp/cut_dir/blues/"
 run af-ingest dir "$test_tmp/cut_dir"
 expect_status 1 "af-ingest dir refuses a cut WAV"
 expect_err "truncated" "as truncated"
+
+# On a fresh database, other durations under the default name v1 are refused before
+# anything is registered (they were stored as v1, and every plain run then failed
+# with "exists with other parameters"); from options and from [extract] keys alike.
+use_migrated_database extract_default_set
+add_track_with_audio 1 "$audio/a440.mp3"
+run af-extract --window 2
+expect_status 2 "--window 2 under the default set name is a usage error"
+expect_err "--window 2 differs: pass --feature-set NAME" "the message names the option and says to name a set"
+expect_eq "0|0" "$(sql "SELECT (SELECT count(*) FROM feature_sets), (SELECT count(*) FROM extraction_jobs)")" "nothing is registered or claimed"
+printf '[extract]\nwindow_seconds = 2\nhop_seconds = 1\n' >"$test_tmp/durations.conf"
+run af-extract --config "$test_tmp/durations.conf"
+expect_status 2 "[extract] window_seconds and hop_seconds under feature_set v1 are refused too"
+expect_err "\\[extract\\] window_seconds = 2, \\[extract\\] hop_seconds = 1 differ: pass --feature-set NAME" "the message names the keys"
+expect_eq "0" "$(sql "SELECT count(*) FROM feature_sets")" "still nothing registered"
+run af-extract --config "$test_tmp/durations.conf" --feature-set w2h1 --hop 1.5
+expect_status 0 "the same durations under their own name are extracted"
+expect_eq "w2h1|2|1.5" "$(sql "SELECT name, (parameters->>'window_seconds')::float, (parameters->>'hop_seconds')::float FROM feature_sets")" "as set w2h1 (the option over the key)"
+run af-extract
+expect_status 0 "a plain af-extract afterwards works"
+expect_eq "v1|3" "$(sql "SELECT name, (parameters->>'window_seconds')::float FROM feature_sets WHERE name = 'v1'")" "and registers v1 with its own durations"
