@@ -47,8 +47,10 @@ static const char usage[] =
     "--feature-set NAME; with the name v1 they are refused (exit 2), nothing stored.\n"
     "\n"
     "A track that cannot be decoded (corrupt, truncated, empty, silent, too short, not\n"
-    "audio) is marked failed with the reason; the others go on. Exit code 1 when any\n"
-    "track failed in this run. SIGINT/SIGTERM: finish the current batch, commit, exit 0.\n";
+    "audio) is marked failed with the reason, logged as \"track ID (SOURCE) failed:\n"
+    "REASON\" (SOURCE: the file's path, or the provider and its track id); the others\n"
+    "go on. Exit code 1 when any track failed in this run. SIGINT/SIGTERM: finish the\n"
+    "current batch, commit, exit 0.\n";
 
 enum { OPT_FEATURE_SET = AF_OPT_FIRST_PROGRAM_OPTION, OPT_RETRY, OPT_WINDOW, OPT_HOP,
        OPT_EXCERPT, OPT_BATCH, OPT_BATCH_MB, OPT_LEASE };
@@ -76,7 +78,11 @@ static void analyse_job(struct af_analyser *analyser, struct af_job *job)
         bool prefixed = strncmp(err.msg, reason, n) == 0 && err.msg[n] == ':';
         snprintf(job->error, sizeof job->error, "%s%s%s", prefixed ? "" : reason,
                  prefixed ? "" : ": ", err.msg);
-        log_warn("track %lld failed: %s", job->track_id, job->error);
+        /* The audio's source too: a cron user looks for the file, not the track id. */
+        if (job->source)
+            log_warn("track %lld (%s) failed: %s", job->track_id, job->source, job->error);
+        else
+            log_warn("track %lld failed: %s", job->track_id, job->error);
     }
     af_job_release_audio(job); /* keep memory per batch low */
 }

@@ -19,9 +19,15 @@ for f in a440.mp3 a880.wav long.flac short.m4a random.mp3 truncated.mp3 silent.w
     add_track_with_audio $i "$audio/$f"
     i=$((i + 1))
 done
+# Where the audio came from, as af-ingest dir and af-fetch record it.
+sql "UPDATE track_audio SET origin_ref = '$audio/silent.wav' WHERE track_id = 7;
+     UPDATE track_audio SET origin = 'deezer', origin_ref = '3135556' WHERE track_id = 5" >/dev/null
 
 run af-extract --jobs 2
 expect_status 1 "af-extract exits 1 when some tracks failed"
+expect_err "track 7 \\($audio/silent.wav\\) failed: silent: " "a failure's log line names the file it read (was the track id only)"
+expect_err "track 5 \\(deezer 3135556\\) failed: unreadable: " "or the provider and its id for fetched audio"
+expect_err "track 6 \\(folder\\) failed: " "or the origin alone when no path is known"
 expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'done'")" "the four good tracks are done"
 expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'failed'")" "the four bad tracks failed"
 expect_eq "unreadable" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 5")" "random bytes fail as unreadable"
@@ -240,7 +246,7 @@ add_track_with_audio 1 "$audio/huge.wav"
 run af-extract --jobs 1
 expect_status 1 "a track whose analysis fails: exit 1"
 expect_eq "analysis" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 1")" "its reason is analysis, not ok"
-expect_err "track 1 failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"
+expect_err "track 1 \\(folder\\) failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"
 
 # A worker killed mid-run (SIGKILL): its run record keeps the counters of its last
 # heartbeat and is marked crashed by the next run, which takes over its claims at
