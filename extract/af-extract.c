@@ -34,17 +34,23 @@ static const char usage[] =
     "  -n, --limit N          process at most N tracks, then stop\n"
     "      --feature-set NAME feature set to compute (default: [extract] feature_set, v1)\n"
     "      --retry-failed     also retry tracks that failed before\n"
-    "      --window SECONDS   window length (a new feature set name is needed to change it)\n"
-    "      --hop SECONDS      window hop (idem)\n"
-    "      --excerpt SECONDS  central excerpt analysed; 0 = whole file (idem)\n"
+    "      --window SECONDS   window length (v1: 3)\n"
+    "      --hop SECONDS      window hop (v1: 3)\n"
+    "      --excerpt SECONDS  central excerpt analysed; 0 = whole file (v1: 30)\n"
     "      --batch N          tracks per transaction (default: [extract] batch_tracks)\n"
     "      --batch-mb N       stored audio per batch, MB (default: [extract] batch_megabytes;\n"
     "                         a larger file goes alone)\n"
     "      --lease SECONDS    how long a claim is held before others may take it over\n"
     "\n"
+    "A feature set's durations never change: other durations than v1's (options or\n"
+    "[extract] window_seconds, hop_seconds, excerpt_seconds) need a new set name,\n"
+    "--feature-set NAME; with the name v1 they are refused (exit 2), nothing stored.\n"
+    "\n"
     "A track that cannot be decoded (corrupt, truncated, empty, silent, too short, not\n"
-    "audio) is marked failed with the reason; the others go on. Exit code 1 when any\n"
-    "track failed in this run. SIGINT/SIGTERM: finish the current batch, commit, exit 0.\n";
+    "audio) is marked failed with the reason, logged as \"track ID (SOURCE) failed:\n"
+    "REASON\" (SOURCE: the file's path, or the provider and its track id); the others\n"
+    "go on. Exit code 1 when any track failed in this run. SIGINT/SIGTERM: finish the\n"
+    "current batch, commit, exit 0.\n";
 
 enum { OPT_FEATURE_SET = AF_OPT_FIRST_PROGRAM_OPTION, OPT_RETRY, OPT_WINDOW, OPT_HOP,
        OPT_EXCERPT, OPT_BATCH, OPT_BATCH_MB, OPT_LEASE };
@@ -72,7 +78,11 @@ static void analyse_job(struct af_analyser *analyser, struct af_job *job)
         bool prefixed = strncmp(err.msg, reason, n) == 0 && err.msg[n] == ':';
         snprintf(job->error, sizeof job->error, "%s%s%s", prefixed ? "" : reason,
                  prefixed ? "" : ": ", err.msg);
-        log_warn("track %lld failed: %s", job->track_id, job->error);
+        /* The audio's source too: a cron user looks for the file, not the track id. */
+        if (job->source)
+            log_warn("track %lld (%s) failed: %s", job->track_id, job->source, job->error);
+        else
+            log_warn("track %lld failed: %s", job->track_id, job->error);
     }
     af_job_release_audio(job); /* keep memory per batch low */
 }
@@ -151,6 +161,59 @@ static int give_back(struct af_app *app, const struct af_claim_options *opts,
     return 0;
 }
 
+/* What set a duration key: its option ("--window") when one was given, else the
+ * configuration ("[extract] window_seconds"). */
+static void describe_origin(const struct af_app *app, const char *key, char *buf, size_t size)
+{
+    for (int i = app->n_overrides - 1; i >= 0; i--)
+        if (strcmp(app->overrides[i].key, key) == 0) {
+            snprintf(buf, size, "%s", app->overrides[i].origin);
+            return;
+        }
+    const char *dot = strchr(key, '.');
+    snprintf(buf, size, "[%.*s] %s =", (int)(dot - key), key, dot + 1);
+}
+
+/* The default set name stands for the definition's default durations: registered with
+ * others (on a fresh database, where nothing refuses it), every later run without those
+ * options would fail on "exists with other parameters".  So other durations need their
+ * own set name, and nothing is registered. */
+static int check_default_name(const struct af_app *app, const struct af_feature_params *p,
+                              af_err *err)
+{
+    struct af_feature_params standard;
+    af_feature_params_init(&standard);
+    if (strcmp(p->name, standard.name) != 0)
+        return 0;
+    const struct {
+        const char *key;
+        double value, standard;
+    } durations[] = {
+        {"extract.window_seconds", p->window_seconds, standard.window_seconds},
+        {"extract.hop_seconds", p->hop_seconds, standard.hop_seconds},
+        {"extract.excerpt_seconds", p->excerpt_seconds, standard.excerpt_seconds},
+    };
+    char differ[256] = "", origin[64];
+    size_t used = 0, n = 0;
+    for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+        if (durations[i].value == durations[i].standard)
+            continue;
+        describe_origin(app, durations[i].key, origin, sizeof origin);
+        int len = snprintf(differ + used, sizeof differ - used, "%s%s %g", n ? ", " : "", origin,
+                           durations[i].value);
+        used += len > 0 && (size_t)len < sizeof differ - used ? (size_t)len : 0;
+        n++;
+    }
+    if (n == 0)
+        return 0;
+    return af_err_set_code(err, AF_EXIT_USAGE,
+                           "feature set '%s' is the default set: %g-s windows every %g s over the "
+                           "central %g s; %s %s: pass --feature-set NAME (or set [extract] "
+                           "feature_set) to store features of other durations under a new name",
+                           p->name, standard.window_seconds, standard.hop_seconds,
+                           standard.excerpt_seconds, differ, n == 1 ? "differs" : "differ");
+}
+
 static int read_params(struct af_app *app, struct af_feature_params *params, af_err *err)
 {
     af_feature_params_init(params);
@@ -165,7 +228,7 @@ static int read_params(struct af_app *app, struct af_feature_params *params, af_
         err->code = AF_EXIT_USAGE;
         return -1;
     }
-    return 0;
+    return check_default_name(app, params, err);
 }
 
 static int start_workers(struct worker *workers, int n, const struct af_frame_ctx *ctx,

@@ -58,7 +58,7 @@ static const char claim_sql[] =
     " RETURNING track_id";
 
 static const char audio_size_sql[] =
-    "SELECT octet_length(a.bytes), a.stored, encode(a.sha256, 'hex')"
+    "SELECT octet_length(a.bytes), a.stored, encode(a.sha256, 'hex'), ta.origin, ta.origin_ref"
     " FROM track_audio ta JOIN audio a ON a.sha256 = ta.sha256 WHERE ta.track_id = $1";
 static const char audio_chunk_sql[] =
     "SELECT substring(a.bytes FROM $2::int FOR $3::int) FROM track_audio ta"
@@ -80,6 +80,7 @@ void af_job_batch_free(struct af_job_batch *batch)
     for (size_t i = 0; i < batch->count; i++) {
         af_job_release_audio(&batch->jobs[i]);
         af_analysis_free(&batch->jobs[i].analysis);
+        free(batch->jobs[i].source);
     }
     free(batch->jobs);
     batch->jobs = NULL;
@@ -105,15 +106,35 @@ static char *id_array(const struct af_job_batch *batch, int only_ok)
     return out;
 }
 
+/* Where a track's audio came from (track_audio.origin and origin_ref of row 0), so that a
+ * failure's log line leads to the file: its path for a folder, else "<provider> <its
+ * track id>", or the origin alone.  NULL when out of memory (the line then has none). */
+static char *audio_source(const PGresult *res)
+{
+    const char *origin = PQgetvalue(res, 0, 3), *ref = PQgetvalue(res, 0, 4);
+    if (PQgetisnull(res, 0, 4) || !ref[0])
+        return strdup(origin);
+    if (strcmp(origin, "folder") == 0)
+        return strdup(ref);
+    size_t len = strlen(origin) + strlen(ref) + 2;
+    char *source = malloc(len);
+    if (source)
+        snprintf(source, len, "%s %s", origin, ref);
+    return source;
+}
+
 /* The size of a track's bytes in the database; -1 when it has none there. When they
- * are in the directory store, digest gets their sha256 and *in_directory is set. */
-static long long query_size(PGconn *conn, const char *id, unsigned char digest[32],
-                            int *in_directory, af_err *err)
+ * are in the directory store, digest gets their sha256 and *in_directory is set.
+ * job->source gets where they came from. */
+static long long query_size(PGconn *conn, struct af_job *job, const char *id,
+                            unsigned char digest[32], int *in_directory, af_err *err)
 {
     const char *params[] = {id};
     PGresult *res = af_db_query(conn, audio_size_sql, 1, params, err);
     if (!res)
         return -2;
+    if (PQntuples(res) == 1)
+        job->source = audio_source(res);
     *in_directory = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "directory") == 0;
     long long size = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? atoll(PQgetvalue(res, 0, 0)) : -1;
     for (int i = 0; *in_directory && i < 32; i++)
@@ -129,7 +150,7 @@ static int load_one(PGconn *conn, struct af_job *job, af_err *err)
     snprintf(id, sizeof id, "%lld", job->track_id);
     unsigned char digest[32];
     int in_directory;
-    long long size = query_size(conn, id, digest, &in_directory, err);
+    long long size = query_size(conn, job, id, digest, &in_directory, err);
     if (size < -1)
         return -1;
     if (in_directory) { /* [audio] store = directory (lib/audio_store.h) */

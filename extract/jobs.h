@@ -30,6 +30,8 @@ struct af_job {
     long long track_id;
     unsigned char *audio; /* the stored bytes (owned: af_job_release_audio) */
     size_t audio_size;
+    char *source; /* where the audio came from, for log lines: a file's path, "deezer
+                     <id>", ...; NULL when unknown (owned: af_job_batch_free) */
     /* filled by the worker thread */
     int ok;
     struct af_analysis analysis;

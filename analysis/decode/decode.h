@@ -16,9 +16,10 @@
  * error text where FFmpeg is the one who failed), and af_audio.failure says
  * which case it was, for the database:
  *   - truncated: decoded more than 0.25 s and 1 % short of the duration the
- *     header states (MP3 Xing/LAME, FLAC, AU, MP4 state it; Ogg and headerless
- *     CBR MP3 do not, and FFmpeg fits a WAV's data size to the input's, so a cut
- *     there is just a shorter file);
+ *     header states (MP3 Xing/LAME, FLAC, AU, AIFF, MP4 state it, and a PCM WAV's
+ *     data chunk, read by wav_size.c since FFmpeg fits it to the bytes present;
+ *     Ogg, headerless CBR MP3 and a WAV whose data size is 0 or 0xFFFFFFFF, as
+ *     writers to a pipe leave it, do not, so a cut there is just a shorter file);
  *   - corrupt: nothing decodes, more than half the packets fail, or NaN/inf samples;
  *   - too long: decoding stops as soon as it passes max_seconds, so memory
  *     stays about max_seconds * 22050 * 4 bytes at most (106 MB at 20 minutes);
@@ -135,9 +136,9 @@ void af_audio_free(struct af_audio *audio);
  * Inputs without a usable declared duration (headerless MP3 and raw ADTS AAC,
  * whose length FFmpeg only estimates from the bitrate) or declaring 3 s or less
  * are decoded whole, which proves what a full decode proves about them, minus the
- * checks listed below.  (Ogg's duration comes from its last page, and FFmpeg fits
- * a WAV's to the data present: for them, as for af_decode_*, a cut is just a
- * shorter file.)
+ * checks listed below.  (Ogg's duration comes from its last page, and a WAV of
+ * unknown length (data size 0 or 0xFFFFFFFF) has none: for them, as for
+ * af_decode_*, a cut is just a shorter file.)
  * Failures: empty, unreadable (HTML, text, random bytes), no_audio, unsupported,
  * corrupt, truncated, and too_long only when decoding whole goes past
  * AF_DECODE_MAX_SECONDS (otherwise callers judge out->duration).

@@ -9,6 +9,7 @@
  *   excerpt.c   cutting the central excerpt
  *   probe.c     af_decode_probe_*: head and tail only
  *   verdict.c   the checks that refuse an input, and failure names
+ *   wav_size.c  the duration a WAV's data chunk declares (FFmpeg fits it to the bytes)
  *   memory_input.c  FFmpeg reading a buffer (memory_input.h, also used by ingest)
  * Nothing here is part of the library's public contract.
  */
@@ -61,6 +62,7 @@ struct decoder {
     float *kept;             /* [kept_lo, kept_lo + kept_n), once decoding is past it */
     size_t kept_lo, kept_n;
 
+    double wav_declared; /* what a PCM WAV's data chunk declares, s; 0 = no claim (wav_size.c) */
     double seconds_in; /* decoded so far, at the source rate(s) */
     float first_channel_peak; /* |x| of the first channel before mixing (2+ channels) */
     long packets;
@@ -86,6 +88,10 @@ int decoder_check_options(struct decoder *d, af_err *err);
 double decoder_declared_seconds(const struct decoder *d);
 int decoder_check_decoded(struct decoder *d, af_err *err);
 int decoder_check_samples(struct decoder *d, af_err *err);
+
+/* wav_size.c: the seconds a PCM WAV's data chunk declares; 0 when it is no PCM WAV or
+ * states no size (0 or 0xFFFFFFFF: written to a pipe).  After decoder_open_audio_stream. */
+double decoder_wav_declared_seconds(const struct decoder *d, const char *path);
 
 /* open.c */
 void decoder_ffmpeg_log_reset(void);

@@ -347,6 +347,7 @@ int decoder_open(struct decoder *d, const char *path, af_err *err)
     if (decoder_open_input(d, path, err) < 0 || decoder_open_audio_stream(d, err) < 0 ||
         decoder_read_metadata(d, err) < 0)
         return -1;
+    d->wav_declared = decoder_wav_declared_seconds(d, path);
     d->packet = av_packet_alloc();
     d->frame = av_frame_alloc();
     if (!d->packet || !d->frame)

@@ -48,9 +48,12 @@ int decoder_check_options(struct decoder *d, af_err *err)
 }
 
 /* The duration the header states, or 0 when there is none or it is only an
- * estimate from the bitrate (which a cut file shares). */
+ * estimate from the bitrate (which a cut file shares).  A WAV's comes from its data
+ * chunk (wav_size.c): FFmpeg reports the bytes present instead. */
 double decoder_declared_seconds(const struct decoder *d)
 {
+    if (d->wav_declared > 0)
+        return d->wav_declared;
     if (d->fmt->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
         return 0;
     if (d->stream->duration != AV_NOPTS_VALUE && d->stream->duration > 0)

@@ -19,9 +19,15 @@ for f in a440.mp3 a880.wav long.flac short.m4a random.mp3 truncated.mp3 silent.w
     add_track_with_audio $i "$audio/$f"
     i=$((i + 1))
 done
+# Where the audio came from, as af-ingest dir and af-fetch record it.
+sql "UPDATE track_audio SET origin_ref = '$audio/silent.wav' WHERE track_id = 7;
+     UPDATE track_audio SET origin = 'deezer', origin_ref = '3135556' WHERE track_id = 5" >/dev/null
 
 run af-extract --jobs 2
 expect_status 1 "af-extract exits 1 when some tracks failed"
+expect_err "track 7 \\($audio/silent.wav\\) failed: silent: " "a failure's log line names the file it read (was the track id only)"
+expect_err "track 5 \\(deezer 3135556\\) failed: unreadable: " "or the provider and its id for fetched audio"
+expect_err "track 6 \\(folder\\) failed: " "or the origin alone when no path is known"
 expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'done'")" "the four good tracks are done"
 expect_eq "4" "$(sql "SELECT count(*) FROM extraction_jobs WHERE status = 'failed'")" "the four bad tracks failed"
 expect_eq "unreadable" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 5")" "random bytes fail as unreadable"
@@ -65,7 +71,12 @@ expect_eq "14" "$(sql "SELECT count(*) FROM features_v1_windows WHERE label = 'j
 # Feature sets are versioned: other parameters need another name.
 run af-extract --window 2
 expect_status 2 "changing a parameter of an existing set is refused"
-expect_err "exists with other parameters" "and the message says why"
+expect_err "'v1' is the default set: 3-s windows every 3 s .*--window 2 differs: pass --feature-set NAME" "and the message says why"
+sql "INSERT INTO feature_sets (name, parameters, feature_names) SELECT 'w3', parameters, feature_names FROM feature_sets WHERE name = 'v1'" >/dev/null
+run af-extract --feature-set w3 --window 2
+expect_status 2 "another name's parameters cannot change either"
+expect_err "feature set 'w3' exists with other parameters" "and the message says so"
+sql "DELETE FROM feature_sets WHERE name = 'w3'" >/dev/null
 run af-extract --feature-set w2 --window 2 --hop 1
 expect_eq "2" "$(sql "SELECT count(*) FROM feature_sets")" "a new set name with new parameters makes a new feature set"
 expect_eq "12" "$(sql "SELECT n_windows FROM features_w2_tracks WHERE track_id = 2")" "12 s with 2 s windows and 1 s hop gives 12 windows (the last one half long)"
@@ -235,7 +246,7 @@ add_track_with_audio 1 "$audio/huge.wav"
 run af-extract --jobs 1
 expect_status 1 "a track whose analysis fails: exit 1"
 expect_eq "analysis" "$(sql "SELECT split_part(error, ':', 1) FROM extraction_jobs WHERE track_id = 1")" "its reason is analysis, not ok"
-expect_err "track 1 failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"
+expect_err "track 1 \\(folder\\) failed: analysis: frame features: sample 0 is 3e\+30" "the log line says what failed"
 
 # A worker killed mid-run (SIGKILL): its run record keeps the counters of its last
 # heartbeat and is marked crashed by the next run, which takes over its claims at
@@ -270,3 +281,49 @@ run af-extract --jobs 1
 expect_status 0 "a 2 s clip is analysed"
 expect_eq "1|1|true 2|4|false" "$(echo $(sql "SELECT track_id || '|' || n_windows || '|' || shorter_than_window FROM track_features ORDER BY track_id"))" \
     "the 2 s clip is one window, flagged shorter than a window; the 12 s track is not"
+
+# A cut WAV (its data chunk declares 12 s, 4.8 s are there) is truncated like any other
+# format, for af-features, af-extract and af-ingest dir's probe; FFmpeg alone took it
+# for a whole 4.8 s file.  The same cut of a WAV written to a pipe (data size
+# 0xFFFFFFFF: unknown length) is just a shorter file.
+use_migrated_database extract_truncated_wav
+make_tone "$audio/whole.wav" 12 440 -c:a pcm_s16le
+head -c 211000 "$audio/whole.wav" >"$audio/cut.wav"
+make_tone - 12 440 -c:a pcm_s16le -f wav | head -c 211000 >"$audio/piped_cut.wav"
+run af-features --track --format csv "$audio/cut.wav"
+expect_status 1 "af-features refuses a cut WAV"
+expect_err "cut.wav: truncated: decoded 4\.[0-9]+ s of the 12\.[0-9]+ s its header declares" "as truncated, naming both durations"
+run af-features --track --format csv "$audio/piped_cut.wav"
+expect_status 0 "a cut WAV of unknown length (data size 0xFFFFFFFF) is analysed"
+add_track_with_audio 1 "$audio/cut.wav"
+add_track_with_audio 2 "$audio/piped_cut.wav"
+run af-extract --jobs 1
+expect_status 1 "af-extract: the cut WAV fails"
+expect_eq "1|truncated 2|done" "$(echo $(sql "SELECT track_id || '|' || coalesce(split_part(error, ':', 1), status) FROM extraction_jobs ORDER BY track_id"))" \
+    "the cut WAV fails as truncated, the one of unknown length is done"
+mkdir -p "$test_tmp/cut_dir/blues"
+cp "$audio/cut.wav" "$test_tmp/cut_dir/blues/"
+run af-ingest dir "$test_tmp/cut_dir"
+expect_status 1 "af-ingest dir refuses a cut WAV"
+expect_err "truncated" "as truncated"
+
+# On a fresh database, other durations under the default name v1 are refused before
+# anything is registered (they were stored as v1, and every plain run then failed
+# with "exists with other parameters"); from options and from [extract] keys alike.
+use_migrated_database extract_default_set
+add_track_with_audio 1 "$audio/a440.mp3"
+run af-extract --window 2
+expect_status 2 "--window 2 under the default set name is a usage error"
+expect_err "--window 2 differs: pass --feature-set NAME" "the message names the option and says to name a set"
+expect_eq "0|0" "$(sql "SELECT (SELECT count(*) FROM feature_sets), (SELECT count(*) FROM extraction_jobs)")" "nothing is registered or claimed"
+printf '[extract]\nwindow_seconds = 2\nhop_seconds = 1\n' >"$test_tmp/durations.conf"
+run af-extract --config "$test_tmp/durations.conf"
+expect_status 2 "[extract] window_seconds and hop_seconds under feature_set v1 are refused too"
+expect_err "\\[extract\\] window_seconds = 2, \\[extract\\] hop_seconds = 1 differ: pass --feature-set NAME" "the message names the keys"
+expect_eq "0" "$(sql "SELECT count(*) FROM feature_sets")" "still nothing registered"
+run af-extract --config "$test_tmp/durations.conf" --feature-set w2h1 --hop 1.5
+expect_status 0 "the same durations under their own name are extracted"
+expect_eq "w2h1|2|1.5" "$(sql "SELECT name, (parameters->>'window_seconds')::float, (parameters->>'hop_seconds')::float FROM feature_sets")" "as set w2h1 (the option over the key)"
+run af-extract
+expect_status 0 "a plain af-extract afterwards works"
+expect_eq "v1|3" "$(sql "SELECT name, (parameters->>'window_seconds')::float FROM feature_sets WHERE name = 'v1'")" "and registers v1 with its own durations"

@@ -221,6 +221,7 @@ static int make_encoded_files(void)
      * an MP3 without a Xing header (no declared duration). */
     const char *long_args[] = {"-i long.wav -movflags +faststart long.m4a", "-i long.wav long.ogg",
                                "-i long.wav long.flac", "-i long.wav long.au",
+                               "-i long.wav long.aiff", "-i long.wav -rf64 always rf64.wav",
                                "-i long.wav -write_xing 0 noxing.mp3"};
     for (size_t i = 0; i < sizeof long_args / sizeof long_args[0]; i++)
         if (ffmpeg_cli(long_args[i]) != 0)
@@ -984,6 +985,7 @@ static void test_probe_formats(void **state)
         {"long.mp3", "mp3", 44100, 1},        {"long.m4a", "aac", 44100, 1},
         {"long.ogg", "vorbis", 44100, 1},     {"long.flac", "flac", 44100, 1},
         {"long.au", "pcm_s16be", 44100, 1},   {"long.wav", "pcm_s16le", 44100, 1},
+        {"long.aiff", "pcm_s16be", 44100, 1}, {"rf64.wav", "pcm_s16le", 44100, 1},
         {"noxing.mp3", "mp3", 44100, 0},
     };
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
@@ -1055,12 +1057,14 @@ static void test_probe_short_inputs_and_tags(void **state)
 }
 
 /* Cut files, with a declared duration: truncated, with the full decode's message.
- * 95 % loses only the tail, which the head alone would never notice. */
+ * 95 % loses only the tail, which the head alone would never notice.  (A WAV's
+ * duration FFmpeg fits to the bytes present: wav_size.c reads its data chunk.) */
 static void test_probe_truncated(void **state)
 {
     (void)state;
     SKIP_WITHOUT_FFMPEG();
-    const char *files[] = {"long.mp3", "long.m4a", "long.flac", "long.au"};
+    const char *files[] = {"long.mp3", "long.m4a", "long.flac", "long.au",
+                           "long.wav", "long.aiff", "rf64.wav"};
     const size_t cuts[] = {60, 95};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
@@ -1089,6 +1093,41 @@ static void test_probe_truncated(void **state)
     assert_probe_refused(af_decode_probe_file(path, &p, &err), &p, &err, AF_DECODE_TRUNCATED,
                          "10.0");
     free(mp3);
+}
+
+/* A WAV whose data chunk states no size (0, or 0xFFFFFFFF as writers to a pipe leave
+ * it) has an unknown length: cut, it is just a shorter file, for probe and decode. */
+static void test_wav_of_unknown_length_is_not_truncated(void **state)
+{
+    (void)state;
+    const int rate = 22050;
+    const size_t frames = 10 * (size_t)rate;
+    double freq[1] = {440}, amp[1] = {0.5};
+    int16_t *s = sine_s16(rate, 1, frames, freq, amp);
+    size_t size;
+    unsigned char *wav = wav_bytes(rate, 1, 0, s, frames, &size);
+    const size_t cut = size * 6 / 10;
+    struct af_audio a;
+    struct af_audio_probe p;
+    af_err err = {0};
+
+    assert_refused(af_decode_memory(wav, cut, NULL, &a, &err), &a, &err, AF_DECODE_TRUNCATED,
+                   "of the 10.00 s its header declares", NULL);
+    const uint32_t unknown[] = {0, 0xFFFFFFFFu};
+    for (size_t i = 0; i < 2; i++) {
+        unsigned char *p_size = wav + 40; /* the data chunk's size */
+        put_le(&p_size, unknown[i], 4);
+        if (af_decode_memory(wav, cut, NULL, &a, &err) != 0)
+            fail_msg("data size 0x%x: %s", unknown[i], err.msg);
+        assert_true(fabs(a.duration - 6.0) < 0.01);
+        af_audio_free(&a);
+        if (af_decode_probe_memory(wav, cut, &p, &err) != 0)
+            fail_msg("probe, data size 0x%x: %s", unknown[i], err.msg);
+        assert_true(fabs(p.duration - 6.0) < 0.01);
+        af_audio_probe_free(&p);
+    }
+    free(wav);
+    free(s);
 }
 
 /* Everything af_decode_* refuses before decoding much: same failure, same message. */
@@ -1408,6 +1447,7 @@ int main(void)
         cmocka_unit_test(test_probe_formats),
         cmocka_unit_test(test_probe_short_inputs_and_tags),
         cmocka_unit_test(test_probe_truncated),
+        cmocka_unit_test(test_wav_of_unknown_length_is_not_truncated),
         cmocka_unit_test(test_probe_refusals),
         cmocka_unit_test(test_probe_damaged_inputs),
         cmocka_unit_test(test_failure_names),
