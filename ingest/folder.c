@@ -551,10 +551,54 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The folders a walk has entered, by device and inode: a folder reached again through
+ * another link is not walked again, so links fanning out to the same folders (d0/a and
+ * d0/b both to d1, d1/a and d1/b both to d2, ...) cost one walk per folder, not 2^depth. */
+struct dir_set {
+    struct dir_key {
+        dev_t dev;
+        ino_t ino;
+    } *keys; /* open addressing; ino 0 = empty slot (no folder has inode 0) */
+    size_t n, cap;
+};
+
+static size_t dir_slot(const struct dir_set *s, dev_t dev, ino_t ino)
+{
+    size_t h = ((size_t)ino * 0x9E3779B97F4A7C15u) ^ (size_t)dev;
+    for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+        if (s->keys[i].ino == 0 || (s->keys[i].ino == ino && s->keys[i].dev == dev))
+            return i;
+}
+
+/* Adds a folder; false when it was there already. */
+static bool dir_set_add(struct dir_set *s, dev_t dev, ino_t ino)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        struct dir_set bigger = {.cap = s->cap ? 2 * s->cap : 1024};
+        bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+        if (!bigger.keys)
+            abort();
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->keys[i].ino != 0)
+                bigger.keys[dir_slot(&bigger, s->keys[i].dev, s->keys[i].ino)] = s->keys[i];
+        bigger.n = s->n;
+        free(s->keys);
+        *s = bigger;
+    }
+    size_t i = dir_slot(s, dev, ino);
+    if (s->keys[i].ino != 0)
+        return false;
+    s->keys[i] = (struct dir_key){dev, ino};
+    s->n++;
+    return true;
+}
+
 struct walk {
     char **paths; /* regular files (links followed), absolute */
     size_t n, cap;
-    long problems; /* entries that are not stored: broken links, FIFOs, loops, ... */
+    long problems;        /* entries that are not stored: broken links, FIFOs, loops, ... */
+    struct dir_set dirs;  /* folders entered */
+    bool stopped;         /* a signal stopped the walk: the list is partial */
 };
 
 static int walk_problem(struct dir_state *st, struct walk *w, const char *path,
@@ -576,6 +620,17 @@ static const char *file_type(mode_t mode)
                            : "not a regular file";
 }
 
+/* A folder reached again through another link: its files are stored under the path
+ * the walk met first (fts_open sorts by name, so that path is the same every run). */
+static void skip_dir_seen(struct dir_state *st, FTS *fts, FTSENT *e)
+{
+    char display[PATH_MAX * 4 + 1];
+    folder_display_name(e->fts_path, display, sizeof display);
+    log_debug("%s: a folder already walked through another path; not walked again", display);
+    af_run_count(st->ctx->run, "dirs_seen_again", 1);
+    fts_set(fts, e, FTS_SKIP);
+}
+
 /* One entry of the walk: collected, skipped with a reason, or not a file at all. */
 static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e, af_err *err)
 {
@@ -584,6 +639,8 @@ static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e,
     case FTS_D:
         if (e->fts_level > 0 && e->fts_name[0] == '.')
             fts_set(fts, e, FTS_SKIP); /* .git, .Trash and the like */
+        else if (!dir_set_add(&w->dirs, e->fts_statp->st_dev, e->fts_statp->st_ino))
+            skip_dir_seen(st, fts, e);
         return 0;
     case FTS_DC:
         snprintf(why, sizeof why, "a symbolic link loop: leads back to %s; not followed",
@@ -623,18 +680,32 @@ static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e,
     return 0;
 }
 
-/* Every file under root, links followed (fts reports loops: FTS_DC), sorted by name. */
+static int compare_entries(const FTSENT **a, const FTSENT **b)
+{
+    return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+/* Every file under root, links followed (fts reports loops: FTS_DC; a folder reached
+ * again is skipped), sorted by name.  A signal stops the walk (w->stopped): a large
+ * tree takes a while to walk, and SIGINT must not wait for it. */
 static int walk_tree(struct dir_state *st, char *root, struct walk *w, af_err *err)
 {
     char *roots[] = {root, NULL};
-    FTS *fts = fts_open(roots, FTS_LOGICAL | FTS_NOCHDIR, NULL);
+    FTS *fts = fts_open(roots, FTS_LOGICAL | FTS_NOCHDIR, compare_entries);
     if (!fts)
         return af_err_set(err, "%s: cannot walk: %s", st->opts->path, strerror(errno));
     FTSENT *e;
     int rc = 0;
-    while (rc == 0 && (e = fts_read(fts)) != NULL)
+    /* The request is checked after fts_read: glibc's fts_close leaks the root's entry
+     * when no fts_read came before it. */
+    while (rc == 0 && (e = fts_read(fts)) != NULL && !(w->stopped = af_app_stop_requested()))
         rc = walk_entry(st, w, fts, e, err);
     fts_close(fts);
+    free(w->dirs.keys);
+    w->dirs = (struct dir_set){0};
+    if (w->stopped)
+        log_info("%s: stopped on request while walking the folders (%zu file(s) found so "
+                 "far); nothing stored", st->opts->path, w->n);
     if (w->n > 0) /* qsort(NULL, 0, ...) is undefined behaviour: an empty folder has no list */
         qsort(w->paths, w->n, sizeof *w->paths, compare_strings);
     return rc;
@@ -813,6 +884,39 @@ static int ingest_files(struct dir_state *st, const struct label_map *map,
     return rc;
 }
 
+/* Labels checked, files stored, and, when every file was looked at, the nothing-lost
+ * check and the files gone forgotten. */
+static int ingest_walked(struct dir_state *st, const struct label_map *map,
+                         const struct artist_pattern *artists, const struct walk *w,
+                         const char *root, af_err *err)
+{
+    struct ingest_ctx *ctx = st->ctx;
+    /* A file's relative path (for labels, --artist-from-path) is its display form after
+     * the root's display form: the root's bytes are a prefix of every path, and an
+     * escaped byte is escaped the same way in both. */
+    char root_display[PATH_MAX * 4 + 1];
+    folder_display_name(root, root_display, sizeof root_display);
+    log_info("%s: %zu file(s), %ld other entr%s skipped", root_display, w->n, w->problems,
+             w->problems == 1 ? "y" : "ies");
+    int rc = check_labels(st, map, w, strlen(root), err);
+    long counts[3] = {0, 0, 0};
+    size_t done = 0;
+    if (rc == 0)
+        rc = ingest_files(st, map, artists, w, strlen(root_display), counts, &done, err);
+    if (rc == 0) {
+        log_info("%s: %ld stored, %ld unchanged, %ld skipped (not audio or unusable), "
+                 "%lld new track(s), %lld merged into a track that keeps another file's audio",
+                 root_display, counts[FILE_STORED], counts[FILE_UNCHANGED], counts[FILE_PROBLEM],
+                 af_run_counter(ctx->run, "tracks"), af_run_counter(ctx->run, "merged"));
+        rc = warn_artistless(st, root, err);
+    }
+    if (rc == 0 && done == w->n)
+        rc = nothing_lost(st, root, root_display, (long)w->n + w->problems, err);
+    if (rc == 0 && done == w->n && !st->incomplete)
+        rc = forget_gone(st, root, root_display, err);
+    return rc;
+}
+
 int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *failed, af_err *err)
 {
     struct dir_state st = {.ctx = ctx, .opts = o};
@@ -838,32 +942,8 @@ int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *fai
     }
     struct walk w = {0};
     int rc = walk_tree(&st, root, &w, err);
-    /* A file's relative path (for labels, --artist-from-path) is its display form after
-     * the root's display form: the root's bytes are a prefix of every path, and an
-     * escaped byte is escaped the same way in both. */
-    char root_display[PATH_MAX * 4 + 1];
-    folder_display_name(root, root_display, sizeof root_display);
-    size_t root_len = strlen(root), root_display_len = strlen(root_display);
-    if (rc == 0) {
-        log_info("%s: %zu file(s), %ld other entr%s skipped", root_display, w.n, w.problems,
-                 w.problems == 1 ? "y" : "ies");
-        rc = check_labels(&st, &map, &w, root_len, err);
-    }
-    long counts[3] = {0, 0, 0};
-    size_t done = 0;
-    if (rc == 0)
-        rc = ingest_files(&st, &map, &artists, &w, root_display_len, counts, &done, err);
-    if (rc == 0) {
-        log_info("%s: %ld stored, %ld unchanged, %ld skipped (not audio or unusable), "
-                 "%lld new track(s), %lld merged into a track that keeps another file's audio",
-                 root_display, counts[FILE_STORED], counts[FILE_UNCHANGED], counts[FILE_PROBLEM],
-                 af_run_counter(ctx->run, "tracks"), af_run_counter(ctx->run, "merged"));
-        rc = warn_artistless(&st, root, err);
-    }
-    if (rc == 0 && done == w.n)
-        rc = nothing_lost(&st, root, root_display, (long)w.n + w.problems, err);
-    if (rc == 0 && done == w.n && !st.incomplete)
-        rc = forget_gone(&st, root, root_display, err);
+    if (rc == 0 && !w.stopped) /* a walk cut short stores nothing and forgets nothing */
+        rc = ingest_walked(&st, &map, &artists, &w, root, err);
     *failed = st.failed;
     for (size_t j = 0; j < w.n; j++)
         free(w.paths[j]);

@@ -1,7 +1,8 @@
 /*
  * folder.h — `af-ingest dir PATH`: audio files from a folder.
  *
- * Every file under PATH (symbolic links followed, loops detected) is read and probed
+ * Every file under PATH (symbolic links followed, loops detected, each folder walked
+ * once however many links lead to it; a signal stops the walk) is read and probed
  * (analysis/decode/decode.h's af_decode_probe_memory: no full decode, af-extract
  * decodes once) to check it is audio and to take its duration and artist/title tags.
  * Each file is recorded in `folder_files` by its name's bytes (names need not be

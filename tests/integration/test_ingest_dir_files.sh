@@ -2,7 +2,7 @@
 # af-ingest dir against the files real music folders hold (issues 16, 17, 18): names that
 # are not UTF-8, re-tagged and renamed files, placeholder tags, two files of one recording,
 # symbolic links (followed, broken, looping), FIFOs, folder names the taxonomy lacks,
-# folders without artist tags; exit codes, `af-db status`, and nothing lost.
+# folders without artist tags; a signal during the walk; exit codes, `af-db status`, and nothing lost.
 source "$AF_PROJECT/tests/lib.sh"
 
 retag() { # retag FILE ARTIST TITLE: new tags, same audio (stream copy), in place
@@ -201,3 +201,44 @@ expect_no "have no artist" "$err" "no warning once every track has an artist"
 run af-ingest dir --artist-from-path '*/artist/*' "$gtz"
 expect_status 2 "a pattern without {artist} is a usage error"
 expect_err "needs '\{artist\}' exactly once" "the bad pattern is explained"
+
+# --- 9. Folders reached again through links; a signal during the walk ------------------
+# d0/a and d0/b lead to d1, d1/a and d1/b to d2, ...: 2^24 paths to d24's one file.
+fan="$test_tmp/fan"
+for i in $(seq 0 24); do mkdir -p "$fan/rock/d$i"; done
+for i in $(seq 0 23); do
+    ln -s "../d$((i + 1))" "$fan/rock/d$i/a"
+    ln -s "../d$((i + 1))" "$fan/rock/d$i/b"
+done
+make_sine "$fan/rock/d24/s.mp3" 1300 2 -metadata artist="Fan" -metadata title="Fan"
+run timeout 60 af-ingest -v dir "$fan"
+expect_status 0 "a fan of links to the same folders (2^24 paths) is walked at once, each folder once"
+expect_eq "1" "$(sql "SELECT count(*) FROM folder_files WHERE path LIKE '$fan/%'")" \
+    "a folder reached through many links is walked once: its file is stored once"
+expect_eq "48" "$(last_run "(counters->>'dirs_seen_again')::int")" \
+    "the folders reached again (24 'b' links, 24 folders met first through 'a') are counted"
+expect_err "rock/d0/b: a folder already walked through another path; not walked again" \
+    "a folder reached again is named at verbose level"
+
+# SIGINT while af-ingest waits for its run record (the runs table locked here): the walk
+# that follows sees the request at once and stops; nothing is stored or forgotten.
+PGAPPNAME=af_test_runs_lock psql -XAtq -c "BEGIN" -c "LOCK TABLE runs IN SHARE MODE" \
+    -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+runs_locked="SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'runs' AND l.mode = 'ShareLock' AND l.granted"
+for _ in $(seq 500); do [ "$(sql "$runs_locked")" -gt 0 ] && break; sleep 0.02; done
+af-ingest dir "$fan" >"$test_tmp/sig.out" 2>"$test_tmp/sig.err" &
+ingest=$!
+waiting="SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+for _ in $(seq 1500); do [ "$(sql "$waiting")" -gt 0 ] && break; sleep 0.02; done
+kill -INT $ingest
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_runs_lock'" >/dev/null
+wait $holder 2>/dev/null
+wait $ingest
+status=$?
+err=$(cat "$test_tmp/sig.err")
+expect_status 0 "SIGINT during the walk: exit 0"
+expect_err "stopped on request while walking the folders" "SIGINT: the walk itself stops"
+expect_eq "interrupted" "$(last_run status)" "SIGINT: the run record is finished, as interrupted"
+expect_eq "1" "$(sql "SELECT count(*) FROM folder_files WHERE path LIKE '$fan/%'")" \
+    "SIGINT: a walk cut short forgets no file"
