@@ -232,21 +232,19 @@ static int unchanged_track(struct ingest_ctx *ctx, const struct file_item *item,
 }
 
 /* An unchanged file: only the run that last saw it (for the nothing-lost check and for
- * forgetting files gone) and its label (the label map may have changed) change.
- * *label_changed tells whether the track's labels need syncing. */
-static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
-                      bool *label_changed, af_err *err)
+ * forgetting files gone) and its label (the label map may have changed; --no-labels
+ * withdraws it) change.  *label_changed tells whether the track's labels need syncing. */
+static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool *label_changed,
+                      af_err *err)
 {
-    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL,
-                       no_labels ? "false" : "true", item->label};
-    int l[] = {(int)strlen(item->path), 0, 0, 0}, f[] = {1, 0, 0, 0};
+    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL, item->label};
+    int l[] = {(int)strlen(item->path), 0, 0}, f[] = {1, 0, 0};
     PGresult *res = af_db_query_binary(ctx->db,
-                                       "UPDATE folder_files f SET run_id = $2,"
-                                       " label = CASE WHEN $3::boolean THEN $4 ELSE f.label END"
+                                       "UPDATE folder_files f SET run_id = $2, label = $3"
                                        " FROM (SELECT label FROM folder_files WHERE path_bytes = $1)"
                                        " AS old WHERE f.path_bytes = $1"
                                        " RETURNING f.label IS DISTINCT FROM old.label",
-                                       4, p, l, f, 0, err);
+                                       3, p, l, f, 0, err);
     if (!res)
         return -1;
     *label_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
@@ -255,11 +253,10 @@ static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool
 }
 
 /* A track's 'folder' raw tags become the labels of its files (folder_files.label): the
- * same audio in two genre folders keeps both, a changed or moved label replaces the old. */
-static int sync_labels(struct ingest_ctx *ctx, const char *track_id, bool no_labels, af_err *err)
+ * same audio in two genre folders keeps both, a changed or moved label replaces the old,
+ * and a label no file gives any more (file gone, replaced, --no-labels) goes. */
+static int sync_labels(struct ingest_ctx *ctx, const char *track_id, af_err *err)
 {
-    if (no_labels)
-        return 0;
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *p[] = {track_id, run};
     if (af_db_command(ctx->db,
@@ -403,24 +400,22 @@ static int keep_audio(struct ingest_ctx *ctx, const struct file_item *item,
     return 0;
 }
 
-static int record_file(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
+static int record_file(struct ingest_ctx *ctx, const struct file_item *item,
                        const unsigned char digest[32], const unsigned char audio_id[32],
                        const char *track_id, bool kept, af_err *err)
 {
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *p[] = {item->path, item->display, (const char *)digest, (const char *)audio_id,
-                       track_id, kept ? "true" : "false", run, item->label,
-                       no_labels ? "false" : "true"};
-    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0, 0};
-    int f[] = {1, 0, 1, 1, 0, 0, 0, 0, 0};
+                       track_id, kept ? "true" : "false", run, item->label};
+    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0};
+    int f[] = {1, 0, 1, 1, 0, 0, 0, 0};
     PGresult *res = af_db_query_binary(
         ctx->db,
         "INSERT INTO folder_files (path_bytes, path, file_sha256, audio_id, track_id, kept, run_id,"
         " label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (path_bytes) DO UPDATE SET"
         " path = EXCLUDED.path, file_sha256 = EXCLUDED.file_sha256, audio_id = EXCLUDED.audio_id,"
         " track_id = EXCLUDED.track_id, kept = EXCLUDED.kept, run_id = EXCLUDED.run_id,"
-        " label = CASE WHEN $9::boolean THEN EXCLUDED.label ELSE folder_files.label END,"
-        " seen_at = now()", 9, p, l, f, 0, err);
+        " label = EXCLUDED.label, seen_at = now()", 8, p, l, f, 0, err);
     if (!res)
         return -1;
     PQclear(res);
@@ -471,6 +466,53 @@ static int probe_audio(struct dir_state *st, const struct file_item *item,
     return 0;
 }
 
+/* The track this path was before, or "" for a path not seen before. */
+static int previous_track(struct ingest_ctx *ctx, const struct file_item *item,
+                          char track_id[24], af_err *err)
+{
+    const char *p[] = {item->path};
+    int l[] = {(int)strlen(item->path)}, f[] = {1};
+    return query_text(ctx, "SELECT track_id FROM folder_files WHERE path_bytes = $1", 1, p, l, f,
+                      track_id, 24, err);
+}
+
+/* New contents at a path that was another track's file: that track loses what this file
+ * gave it, as if the file had been deleted (forget_gone). */
+static int replaced(struct ingest_ctx *ctx, const struct file_item *item, const char *before,
+                    const char *track_id, af_err *err)
+{
+    af_run_count(ctx->run, "files_replaced", 1);
+    log_info("%s: new audio at this path: now track %s; track %s loses this file's label",
+             item->display, track_id, before);
+    return sync_labels(ctx, before, err);
+}
+
+/* The database side of a new or changed file, inside the caller's transaction: its
+ * track, its audio, its record and its track's labels. */
+static int store_file(struct ingest_ctx *ctx, const struct file_item *item,
+                      const unsigned char *data, size_t len, const unsigned char digest[32],
+                      const unsigned char audio_id[32], const struct af_audio_probe *probe,
+                      af_err *err)
+{
+    struct file_tags t = file_tags(item, &probe->tags);
+    char track_id[24], before[24];
+    bool kept = false;
+    int rc = previous_track(ctx, item, before, err);
+    if (rc == 0)
+        rc = resolve_track(ctx, digest, audio_id, &t, probe->duration, track_id, err);
+    if (rc == 0)
+        rc = set_path_artist(ctx, track_id, item->path_artist, err);
+    if (rc == 0)
+        rc = keep_audio(ctx, item, data, len, digest, probe, track_id, &kept, err);
+    if (rc == 0)
+        rc = record_file(ctx, item, digest, audio_id, track_id, kept, err);
+    if (rc == 0)
+        rc = sync_labels(ctx, track_id, err);
+    if (rc == 0 && before[0] && strcmp(before, track_id) != 0)
+        rc = replaced(ctx, item, before, track_id, err);
+    return rc;
+}
+
 /* Stores one file; *outcome says what became of it.  -1 only on a database failure. */
 static int ingest_file(struct dir_state *st, const struct file_item *item,
                        enum file_outcome *outcome, af_err *err)
@@ -495,12 +537,12 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         af_run_count(ctx->run, "unchanged", 1);
         /* One statement for the common case (nightly re-runs of a large library). */
         bool label_changed;
-        if (seen_again(ctx, item, st->opts->no_labels, &label_changed, err) != 0)
+        if (seen_again(ctx, item, &label_changed, err) != 0)
             return af_err_prefix(err, "%s", item->display);
         if (!label_changed && !item->path_artist)
             return 0;
         if (af_db_begin(ctx->db, err) != 0 ||
-            (label_changed && sync_labels(ctx, track_id, st->opts->no_labels, err) != 0) ||
+            (label_changed && sync_labels(ctx, track_id, err) != 0) ||
             set_path_artist(ctx, track_id, item->path_artist, err) != 0)
             goto fail_nofree;
         return af_db_commit(ctx->db, err);
@@ -519,19 +561,9 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         free(data);
         return file_problem(st, item, "bad_audio", aerr.msg, true, err);
     }
-    struct file_tags t = file_tags(item, &probe.tags);
-    bool kept = false;
     int rc = af_db_begin(ctx->db, err);
     if (rc == 0)
-        rc = resolve_track(ctx, digest, audio_id, &t, probe.duration, track_id, err);
-    if (rc == 0)
-        rc = set_path_artist(ctx, track_id, item->path_artist, err);
-    if (rc == 0)
-        rc = keep_audio(ctx, item, data, len, digest, &probe, track_id, &kept, err);
-    if (rc == 0)
-        rc = record_file(ctx, item, st->opts->no_labels, digest, audio_id, track_id, kept, err);
-    if (rc == 0)
-        rc = sync_labels(ctx, track_id, st->opts->no_labels, err);
+        rc = store_file(ctx, item, data, len, digest, audio_id, &probe, err);
     af_audio_probe_free(&probe);
     free(data);
     if (rc != 0)
@@ -806,7 +838,7 @@ static int forget_gone(struct dir_state *st, const char *root, const char *root_
                            " AND NOT EXISTS (SELECT 1 FROM folder_files WHERE path = $1)",
                            1, sp, err);
         if (rc == 0)
-            rc = sync_labels(ctx, PQgetvalue(res, i, 0), st->opts->no_labels, err);
+            rc = sync_labels(ctx, PQgetvalue(res, i, 0), err);
     }
     int gone = PQntuples(res);
     PQclear(res);

@@ -242,3 +242,29 @@ expect_err "stopped on request while walking the folders" "SIGINT: the walk itse
 expect_eq "interrupted" "$(last_run status)" "SIGINT: the run record is finished, as interrupted"
 expect_eq "1" "$(sql "SELECT count(*) FROM folder_files WHERE path LIKE '$fan/%'")" \
     "SIGINT: a walk cut short forgets no file"
+
+# --- 10. New contents at the same path; --no-labels ------------------------------------
+folder_tags() { # the 'folder' raw tags of the tracks with these artists: "artist|tag" lines
+    sql "SELECT t.artist, r.tag FROM tracks t JOIN raw_tags r USING (track_id) WHERE r.source = 'folder' AND t.artist IN ($1) ORDER BY 1, 2"
+}
+repl="$test_tmp/replace"
+mkdir -p "$repl/rock"
+make_sine "$repl/rock/a.mp3" 1400 2 -metadata artist="Old Contents" -metadata title="Old"
+run af-ingest dir "$repl"
+make_sine "$repl/rock/a.mp3" 1410 2 -metadata artist="New Contents" -metadata title="New"
+run af-ingest dir "$repl"
+expect_status 0 "new contents at the same path: exit 0"
+expect_eq "New Contents|rock" "$(folder_tags "'Old Contents', 'New Contents'")" \
+    "new contents at the same path: the old track loses the folder's label, the new one has it"
+expect_eq "1|1" "$(sql "SELECT count(*) FROM tracks WHERE artist = 'Old Contents'")|$(last_run "(counters->>'files_replaced')::int")" \
+    "the old track stays; the replaced file is counted"
+expect_err "rock/a.mp3: new audio at this path" "the log says the file was replaced"
+
+run af-ingest dir --no-labels "$repl"
+expect_status 0 "af-ingest dir --no-labels"
+expect_eq "" "$(folder_tags "'New Contents'")" "--no-labels withdraws the labels earlier runs took from the folders"
+run af-ingest label
+expect_eq "no_genre_tags" "$(sql "SELECT l.status FROM track_labels l JOIN tracks t USING (track_id) WHERE t.artist = 'New Contents' AND l.taxonomy_version = (SELECT max(taxonomy_version) FROM taxonomy_versions)")" \
+    "after --no-labels, af-ingest label no longer labels the track from its folder"
+run af-ingest dir "$repl"
+expect_eq "New Contents|rock" "$(folder_tags "'New Contents'")" "a run without --no-labels gives the label back"
