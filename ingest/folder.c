@@ -232,22 +232,27 @@ static int unchanged_track(struct ingest_ctx *ctx, const struct file_item *item,
 }
 
 /* An unchanged file: only the run that last saw it (for the nothing-lost check and for
- * forgetting files gone) and its label (the label map may have changed; --no-labels
- * withdraws it) change.  *label_changed tells whether the track's labels need syncing. */
+ * forgetting files gone), its label (the label map may have changed; --no-labels
+ * withdraws it) and its path artist (the pattern may have changed) change.
+ * *label_changed and *artist_changed tell what of its track needs syncing. */
 static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool *label_changed,
-                      af_err *err)
+                      bool *artist_changed, af_err *err)
 {
-    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL, item->label};
-    int l[] = {(int)strlen(item->path), 0, 0}, f[] = {1, 0, 0};
+    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL, item->label,
+                       item->path_artist};
+    int l[] = {(int)strlen(item->path), 0, 0, 0}, f[] = {1, 0, 0, 0};
     PGresult *res = af_db_query_binary(ctx->db,
-                                       "UPDATE folder_files f SET run_id = $2, label = $3"
-                                       " FROM (SELECT label FROM folder_files WHERE path_bytes = $1)"
-                                       " AS old WHERE f.path_bytes = $1"
-                                       " RETURNING f.label IS DISTINCT FROM old.label",
-                                       3, p, l, f, 0, err);
+                                       "UPDATE folder_files f SET run_id = $2, label = $3,"
+                                       " path_artist = $4 FROM (SELECT label, path_artist"
+                                       "  FROM folder_files WHERE path_bytes = $1) AS old"
+                                       " WHERE f.path_bytes = $1"
+                                       " RETURNING f.label IS DISTINCT FROM old.label,"
+                                       " f.path_artist IS DISTINCT FROM old.path_artist",
+                                       4, p, l, f, 0, err);
     if (!res)
         return -1;
     *label_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    *artist_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
     PQclear(res);
     return 0;
 }
@@ -276,13 +281,31 @@ static int sync_labels(struct ingest_ctx *ctx, const char *track_id, af_err *err
     return 0;
 }
 
-/* --artist-from-path wins over the file's tags, also for files stored before. */
-static int set_path_artist(struct ingest_ctx *ctx, const char *track_id, const char *artist,
-                           af_err *err)
+/* A track's path artist is the one --artist-from-path gave its files (the kept file's
+ * first, so that it does not depend on the order files are met), or "" for none. */
+static int wanted_path_artist(struct ingest_ctx *ctx, const char *track_id, char artist[512],
+                              af_err *err)
 {
-    if (!artist)
-        return 0;
+    const char *p[] = {track_id};
+    int l[] = {0}, f[] = {0};
+    return query_text(ctx,
+                      "SELECT path_artist FROM folder_files WHERE track_id = $1"
+                      " AND path_artist IS NOT NULL ORDER BY kept DESC, path_bytes LIMIT 1",
+                      1, p, l, f, artist, 512, err);
+}
+
+/* The path artist wins over the file's tags, also for files stored before; the artist
+ * it replaces is remembered (track_path_artists) to come back when it is withdrawn. */
+static int give_path_artist(struct ingest_ctx *ctx, const char *track_id, const char *artist,
+                            af_err *err)
+{
     const char *p[] = {track_id, artist};
+    if (af_db_command(ctx->db,
+                      "INSERT INTO track_path_artists (track_id, artist, artist_before)"
+                      " SELECT track_id, $2, artist FROM tracks WHERE track_id = $1"
+                      " ON CONFLICT (track_id) DO UPDATE SET artist = EXCLUDED.artist",
+                      2, p, err) != 0)
+        return -1;
     PGresult *res = af_db_query(ctx->db,
                                 "UPDATE tracks SET artist = $2, updated_at = now()"
                                 " WHERE track_id = $1 AND artist IS DISTINCT FROM $2", 2, p, err);
@@ -293,18 +316,64 @@ static int set_path_artist(struct ingest_ctx *ctx, const char *track_id, const c
     return 0;
 }
 
+/* No file's path gives the track an artist any more: the artist it had before comes
+ * back, unless the artist is no longer the path's (someone changed it since). */
+static int withdraw_path_artist(struct ingest_ctx *ctx, const char *track_id, af_err *err)
+{
+    const char *p[] = {track_id};
+    PGresult *res = af_db_query(ctx->db,
+                                "WITH gone AS (DELETE FROM track_path_artists WHERE track_id = $1"
+                                "  RETURNING artist, artist_before)"
+                                " UPDATE tracks t SET artist = g.artist_before, updated_at = now()"
+                                " FROM gone g WHERE t.track_id = $1"
+                                " AND t.artist IS NOT DISTINCT FROM g.artist"
+                                " AND t.artist IS DISTINCT FROM g.artist_before", 1, p, err);
+    if (!res)
+        return -1;
+    af_run_count(ctx->run, "artists_from_path_withdrawn", atoll(PQcmdTuples(res)));
+    PQclear(res);
+    return 0;
+}
+
+static int sync_path_artist(struct ingest_ctx *ctx, const char *track_id, af_err *err)
+{
+    char artist[512];
+    if (wanted_path_artist(ctx, track_id, artist, err) != 0)
+        return -1;
+    return artist[0] ? give_path_artist(ctx, track_id, artist, err)
+                     : withdraw_path_artist(ctx, track_id, err);
+}
+
+/* What a track has from its files, after a file was stored, changed or forgotten. */
+static int sync_track(struct ingest_ctx *ctx, const char *track_id, af_err *err)
+{
+    return sync_labels(ctx, track_id, err) == 0 ? sync_path_artist(ctx, track_id, err) : -1;
+}
+
+/* A track made for a file whose path gives the artist: the artist to come back when
+ * the path no longer gives it is the file's tag (the track never had another). */
+static int remember_tag_artist(struct ingest_ctx *ctx, const char *track_id,
+                               const char *path_artist, const char *tag_artist, af_err *err)
+{
+    const char *p[] = {track_id, path_artist, tag_artist};
+    return af_db_command(ctx->db,
+                         "INSERT INTO track_path_artists (track_id, artist, artist_before)"
+                         " VALUES ($1, $2, $3) ON CONFLICT (track_id) DO NOTHING", 3, p, err);
+}
+
 /* What a file's tags are worth as identity: the artist (from the path, else the tag
  * unless a placeholder) and the title; *identity when both name something. */
 struct file_tags {
     const char *artist, *title;
+    const char *tag_artist; /* the artist tag unless a placeholder */
     bool identity;
 };
 
 static struct file_tags file_tags(const struct file_item *item, const struct af_audio_tags *tags)
 {
     struct file_tags t = {.title = tags->title};
-    t.artist = item->path_artist ? item->path_artist
-               : folder_placeholder_artist(tags->artist) ? NULL : tags->artist;
+    t.tag_artist = folder_placeholder_artist(tags->artist) ? NULL : tags->artist;
+    t.artist = item->path_artist ? item->path_artist : t.tag_artist;
     t.identity = t.artist && !folder_placeholder_title(tags->title);
     return t;
 }
@@ -314,7 +383,7 @@ static struct file_tags file_tags(const struct file_item *item, const struct af_
  * new track.  Placeholder or missing tags never merge. */
 static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
                          const unsigned char audio_id[32], const struct file_tags *t,
-                         double duration, char track_id[24], af_err *err)
+                         double duration, char track_id[24], bool *created, af_err *err)
 {
     const char *p[] = {(const char *)audio_id};
     int l[] = {32}, f[] = {1};
@@ -329,11 +398,10 @@ static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
         return -1;
     if (track_id[0])
         return 0;
-    bool created = false;
     if (t->identity) {
         struct ingest_track it = {.artist = t->artist, .title = t->title,
                                   .duration_seconds = duration};
-        if (ingest_track_upsert(ctx, &it, track_id, &created, err) != 0)
+        if (ingest_track_upsert(ctx, &it, track_id, created, err) != 0)
             return -1;
     } else {
         char d[32];
@@ -346,9 +414,9 @@ static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
             return -1;
         snprintf(track_id, 24, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
-        created = true;
+        *created = true;
     }
-    if (created)
+    if (*created)
         af_run_count(ctx->run, "tracks", 1);
     return 0;
 }
@@ -406,16 +474,19 @@ static int record_file(struct ingest_ctx *ctx, const struct file_item *item,
 {
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *p[] = {item->path, item->display, (const char *)digest, (const char *)audio_id,
-                       track_id, kept ? "true" : "false", run, item->label};
-    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0};
-    int f[] = {1, 0, 1, 1, 0, 0, 0, 0};
+                       track_id, kept ? "true" : "false", run, item->label,
+                       item->path_artist};
+    int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0, 0};
+    int f[] = {1, 0, 1, 1, 0, 0, 0, 0, 0};
     PGresult *res = af_db_query_binary(
         ctx->db,
         "INSERT INTO folder_files (path_bytes, path, file_sha256, audio_id, track_id, kept, run_id,"
-        " label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (path_bytes) DO UPDATE SET"
+        " label, path_artist) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (path_bytes) DO UPDATE SET"
         " path = EXCLUDED.path, file_sha256 = EXCLUDED.file_sha256, audio_id = EXCLUDED.audio_id,"
         " track_id = EXCLUDED.track_id, kept = EXCLUDED.kept, run_id = EXCLUDED.run_id,"
-        " label = EXCLUDED.label, seen_at = now()", 8, p, l, f, 0, err);
+        " label = EXCLUDED.label, path_artist = EXCLUDED.path_artist, seen_at = now()",
+        9, p, l, f, 0, err);
     if (!res)
         return -1;
     PQclear(res);
@@ -484,7 +555,7 @@ static int replaced(struct ingest_ctx *ctx, const struct file_item *item, const 
     af_run_count(ctx->run, "files_replaced", 1);
     log_info("%s: new audio at this path: now track %s; track %s loses this file's label",
              item->display, track_id, before);
-    return sync_labels(ctx, before, err);
+    return sync_track(ctx, before, err);
 }
 
 /* The database side of a new or changed file, inside the caller's transaction: its
@@ -496,18 +567,18 @@ static int store_file(struct ingest_ctx *ctx, const struct file_item *item,
 {
     struct file_tags t = file_tags(item, &probe->tags);
     char track_id[24], before[24];
-    bool kept = false;
+    bool kept = false, created = false;
     int rc = previous_track(ctx, item, before, err);
     if (rc == 0)
-        rc = resolve_track(ctx, digest, audio_id, &t, probe->duration, track_id, err);
-    if (rc == 0)
-        rc = set_path_artist(ctx, track_id, item->path_artist, err);
+        rc = resolve_track(ctx, digest, audio_id, &t, probe->duration, track_id, &created, err);
+    if (rc == 0 && created && item->path_artist)
+        rc = remember_tag_artist(ctx, track_id, item->path_artist, t.tag_artist, err);
     if (rc == 0)
         rc = keep_audio(ctx, item, data, len, digest, probe, track_id, &kept, err);
     if (rc == 0)
         rc = record_file(ctx, item, digest, audio_id, track_id, kept, err);
     if (rc == 0)
-        rc = sync_labels(ctx, track_id, err);
+        rc = sync_track(ctx, track_id, err);
     if (rc == 0 && before[0] && strcmp(before, track_id) != 0)
         rc = replaced(ctx, item, before, track_id, err);
     return rc;
@@ -536,14 +607,14 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         *outcome = FILE_UNCHANGED;
         af_run_count(ctx->run, "unchanged", 1);
         /* One statement for the common case (nightly re-runs of a large library). */
-        bool label_changed;
-        if (seen_again(ctx, item, &label_changed, err) != 0)
+        bool label_changed, artist_changed;
+        if (seen_again(ctx, item, &label_changed, &artist_changed, err) != 0)
             return af_err_prefix(err, "%s", item->display);
-        if (!label_changed && !item->path_artist)
+        if (!label_changed && !artist_changed)
             return 0;
         if (af_db_begin(ctx->db, err) != 0 ||
             (label_changed && sync_labels(ctx, track_id, err) != 0) ||
-            set_path_artist(ctx, track_id, item->path_artist, err) != 0)
+            (artist_changed && sync_path_artist(ctx, track_id, err) != 0))
             goto fail_nofree;
         return af_db_commit(ctx->db, err);
     }
@@ -838,7 +909,7 @@ static int forget_gone(struct dir_state *st, const char *root, const char *root_
                            " AND NOT EXISTS (SELECT 1 FROM folder_files WHERE path = $1)",
                            1, sp, err);
         if (rc == 0)
-            rc = sync_labels(ctx, PQgetvalue(res, i, 0), err);
+            rc = sync_track(ctx, PQgetvalue(res, i, 0), err);
     }
     int gone = PQntuples(res);
     PQclear(res);

@@ -268,3 +268,34 @@ expect_eq "no_genre_tags" "$(sql "SELECT l.status FROM track_labels l JOIN track
     "after --no-labels, af-ingest label no longer labels the track from its folder"
 run af-ingest dir "$repl"
 expect_eq "New Contents|rock" "$(folder_tags "'New Contents'")" "a run without --no-labels gives the label back"
+
+# --- 11. Artists from paths are withdrawn when no pattern gives them any more ----------
+artists_of() { # the artists of the files under a folder, in path order
+    sql "SELECT coalesce(t.artist, '(none)') FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '$1/%' ORDER BY f.path"
+}
+pa="$test_tmp/pathartist"
+mkdir -p "$pa/rock/Bob"
+make_sine "$pa/rock/Bob/e.mp3" 1500 2 -metadata artist="Tag Bob" -metadata title="E Song"
+make_sine "$pa/rock/Bob/f.mp3" 1510 2 -metadata title="F Song"
+run af-ingest dir "$pa"
+run af-ingest dir --artist-from-path '{artist}/*/*' "$pa"
+expect_eq "rock
+rock" "$(artists_of "$pa")" "a pattern gives files stored before their artist"
+run af-ingest dir "$pa"
+expect_status 0 "a run without the pattern"
+expect_eq "Tag Bob
+(none)" "$(artists_of "$pa")" "without the pattern, the artists the path gave are withdrawn: the tag's (or none) is back"
+expect_eq "2" "$(last_run "(counters->>'artists_from_path_withdrawn')::int")" "the withdrawn artists are counted"
+
+pb="$test_tmp/pathartist2"
+mkdir -p "$pb/jazz/Carol"
+make_sine "$pb/jazz/Carol/g.mp3" 1520 2 -metadata artist="Tag Carol" -metadata title="G Song"
+make_sine "$pb/jazz/Carol/h.mp3" 1530 2 -metadata artist="Tag Carol" -metadata title="H Song"
+run af-ingest dir --artist-from-path '*/{artist}/*' "$pb"
+expect_eq "Carol
+Carol" "$(artists_of "$pb")" "a pattern given at the first run makes tracks with the path's artist"
+sql "UPDATE tracks SET artist = 'Edited By Hand' WHERE track_id = (SELECT track_id FROM folder_files WHERE path LIKE '%/h.mp3')"
+run af-ingest dir --artist-from-path '*/{artist}/none/*' "$pb"
+expect_eq "Tag Carol
+Edited By Hand" "$(artists_of "$pb")" \
+    "a pattern that no longer matches withdraws the path's artist; an artist changed since is kept"
