@@ -65,6 +65,8 @@ static const char usage[] =
     "                          '**' any text across folders, '?' one character, e.g.\n"
     "                          '*/{artist}/*' (PATH/<genre>/<artist>/<file>) or\n"
     "                          '*/{artist} - *' (PATH/<genre>/<artist> - <title>.mp3);\n"
+    "                          '{artist}' is the shortest text that fits, '*' and '**'\n"
+    "                          the longest ('Carol - Song - Live.mp3' gives 'Carol');\n"
     "                          an artist a path gave is withdrawn (the tag's or the\n"
     "                          other source's comes back) at a run whose pattern\n"
     "                          gives it none, unless it was changed since\n"

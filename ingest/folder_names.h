@@ -9,7 +9,6 @@
 #ifndef AF_INGEST_FOLDER_NAMES_H
 #define AF_INGEST_FOLDER_NAMES_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,11 +26,13 @@ bool folder_placeholder_title(const char *title);
 
 /* --artist-from-path PATTERN, matched against the path under PATH: '{artist}' (once)
  * is the artist, '*' any text within one folder or file name, '**' any text
- * across folders, '?' one character; the rest is literal (examples: af-ingest --help,
- * for PATH/<genre>/<artist>/<file> and for PATH/<genre>/"<artist> - <title>.mp3"). */
+ * across folders, '?' one character (UTF-8) but '/'; the rest is literal (examples:
+ * af-ingest --help, for PATH/<genre>/<artist>/<file> and for
+ * PATH/<genre>/"<artist> - <title>.mp3").  '*' and '**' take as much as they can,
+ * '{artist}' as little: "Carol - Song - Live.mp3" against '{artist} - *' is "Carol".
+ * (POSIX regular expressions have no shortest match: a small matcher of its own.) */
 struct artist_pattern {
-    regex_t re;
-    bool compiled;
+    char *pattern; /* NULL until compiled */
 };
 
 /* AF_EXIT_USAGE with the reason when the pattern is unusable. */

@@ -299,3 +299,15 @@ run af-ingest dir --artist-from-path '*/{artist}/none/*' "$pb"
 expect_eq "Tag Carol
 Edited By Hand" "$(artists_of "$pb")" \
     "a pattern that no longer matches withdraws the path's artist; an artist changed since is kept"
+
+# --- 12. --artist-from-path: '{artist}' is the shortest match, '?' one character -------
+pc="$test_tmp/pathartist3"
+mkdir -p "$pc/jazz/Alice"
+make_sine "$pc/jazz/Carol - Song - Live.mp3" 1540 2
+make_sine "$pc/jazz/Alice/é.mp3" 1550 2
+run af-ingest dir --artist-from-path '*/{artist} - *' "$pc"
+expect_eq "Carol" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%/Carol - Song - Live.mp3'")" \
+    "'*/{artist} - *' on 'Carol - Song - Live.mp3': the artist is the shortest match"
+run af-ingest dir --artist-from-path '*/{artist}/?.mp3' "$pc"
+expect_eq "Alice" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%/Alice/%'")" \
+    "'?' matches one character, not one byte ('é.mp3')"

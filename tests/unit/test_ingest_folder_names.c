@@ -71,6 +71,17 @@ static void artist_patterns(void **state)
     assert_null(folder_artist_from_path(&p, "a/b/Nina Simone - Sinnerman.flac", out, sizeof out));
     folder_artist_pattern_free(&p);
 
+    /* '{artist}' is the shortest match, '*' the longest; '?' is one UTF-8 character. */
+    assert_int_equal(folder_artist_pattern_compile(&p, "*/{artist} - *", &err), 0);
+    assert_string_equal(folder_artist_from_path(&p, "jazz/Carol - Song - Live.mp3", out,
+                                                sizeof out), "Carol");
+    folder_artist_pattern_free(&p);
+    assert_int_equal(folder_artist_pattern_compile(&p, "*/{artist}/?.mp3", &err), 0);
+    assert_string_equal(folder_artist_from_path(&p, "jazz/Alice/\xc3\xa9.mp3", out, sizeof out),
+                        "Alice");
+    assert_null(folder_artist_from_path(&p, "jazz/Alice/ab.mp3", out, sizeof out));
+    folder_artist_pattern_free(&p);
+
     /* Regular-expression characters are literal. */
     assert_int_equal(folder_artist_pattern_compile(&p, "(*)/[{artist}].wav", &err), 0);
     assert_string_equal(folder_artist_from_path(&p, "(x)/[A+B].wav", out, sizeof out), "A+B");
