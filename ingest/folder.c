@@ -948,6 +948,21 @@ static int check_labels(struct dir_state *st, const struct label_map *map, const
     return rc;
 }
 
+/* A name shown escaped: why, and counted by the reason. */
+static void warn_name(struct dir_state *st, unsigned escaped, const char *display)
+{
+    if (escaped & FOLDER_NAME_NOT_UTF8) {
+        af_run_count(st->ctx->run, "names_not_utf8", 1);
+        log_warn("%s: the file name is not valid UTF-8: shown escaped, its bytes kept "
+                 "(folder_files.path_bytes)", display);
+    }
+    if (escaped & FOLDER_NAME_CONTROL) {
+        af_run_count(st->ctx->run, "names_with_control_characters", 1);
+        log_warn("%s: the file name holds a control character (a newline, a tab...): shown "
+                 "escaped, its bytes kept (folder_files.path_bytes)", display);
+    }
+}
+
 /* Stores every file of the walk; *done says how many were looked at. */
 static int ingest_files(struct dir_state *st, const struct label_map *map,
                         const struct artist_pattern *artists, const struct walk *w,
@@ -962,11 +977,7 @@ static int ingest_files(struct dir_state *st, const struct label_map *map,
             break;
         }
         char display[PATH_MAX * 4 + 1], label_buf[512], artist_buf[512];
-        if (folder_display_name(w->paths[i], display, sizeof display)) {
-            af_run_count(st->ctx->run, "names_not_utf8", 1);
-            log_warn("%s: the file name is not valid UTF-8: shown escaped, its bytes kept "
-                     "(folder_files.path_bytes)", display);
-        }
+        warn_name(st, folder_display_name(w->paths[i], display, sizeof display), display);
         const char *relative = display + root_len + (display[root_len] == '/');
         struct file_item item = {
             .path = w->paths[i], .display = display, .relative = relative,

@@ -20,13 +20,13 @@ static size_t utf8_sequence(const unsigned char *s)
     return n && af_utf8_valid((const char *)s, n) ? n : 0;
 }
 
-bool folder_display_name(const char *name, char *out, size_t len)
+unsigned folder_display_name(const char *name, char *out, size_t len)
 {
     const unsigned char *s = (const unsigned char *)name;
     size_t used = 0;
-    bool escaped = false;
+    unsigned escaped = 0;
     if (len == 0)
-        return false;
+        return 0;
     while (*s) {
         size_t n = utf8_sequence(s);
         char esc[5];
@@ -36,8 +36,8 @@ bool folder_display_name(const char *name, char *out, size_t len)
             snprintf(esc, sizeof esc, "\\x%02X", *s);
             piece = esc;
             piece_len = 4;
+            escaped |= n == 0 ? FOLDER_NAME_NOT_UTF8 : FOLDER_NAME_CONTROL;
             n = 1;
-            escaped = true;
         }
         if (used + piece_len >= len)
             break;

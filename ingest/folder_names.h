@@ -14,10 +14,17 @@
 
 #include "error.h"
 
+/* What folder_display_name escaped (bits): the two are told apart in the log, since a
+ * newline in a name is valid UTF-8 and says nothing about the name's encoding. */
+enum {
+    FOLDER_NAME_NOT_UTF8 = 1, /* a byte of an invalid UTF-8 sequence */
+    FOLDER_NAME_CONTROL = 2   /* a control character (newline, tab, ..., DEL) */
+};
+
 /* Copies name to out (at most len - 1 bytes, cut on a character boundary): valid
  * UTF-8 as is, every byte of an invalid sequence and every control character as
- * "\xNN".  Returns true when name needed escaping. */
-bool folder_display_name(const char *name, char *out, size_t len);
+ * "\xNN".  Returns the FOLDER_NAME_* bits of what needed escaping (0: nothing). */
+unsigned folder_display_name(const char *name, char *out, size_t len);
 
 /* True when an artist tag names nobody ("Unknown Artist", "Various Artists", "",
  * NULL...) / a title tag names nothing ("Track 01", "Untitled", "03", "", NULL). */

@@ -311,3 +311,14 @@ expect_eq "Carol" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USIN
 run af-ingest dir --artist-from-path '*/{artist}/?.mp3' "$pc"
 expect_eq "Alice" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%/Alice/%'")" \
     "'?' matches one character, not one byte ('é.mp3')"
+
+# --- 13. A newline in a file name is valid UTF-8: a control character ----------------
+nl="$test_tmp/newline"
+mkdir -p "$nl/rock"
+make_sine "$nl/rock/"$'two\nlines.mp3' 1560 2 -metadata artist="Newline" -metadata title="Newline"
+run af-ingest dir "$nl"
+expect_status 0 "a file name with a newline is stored"
+expect_err 'two\\x0Alines.mp3: the file name holds a control character' "the log gives the right reason, name escaped"
+expect_no "not valid UTF-8" "$err" "a newline is not called invalid UTF-8"
+expect_eq "|1" "$(last_run "coalesce(counters->>'names_not_utf8', '') || '|' || coalesce(counters->>'names_with_control_characters', '')")" \
+    "it is counted as a control character, not as a name that is not UTF-8"
