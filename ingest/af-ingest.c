@@ -115,7 +115,13 @@ static const char usage[] =
     "                  else config/genres.conf)\n"
     "\n"
     "Each command can be interrupted (SIGINT, SIGTERM): it finishes the current item or\n"
-    "batch, commits, and exits 0; the next run continues.\n";
+    "batch, commits, and exits 0; the next run continues.\n"
+    "\n"
+    "Each command always takes its own stage lock (ingest-dir, ingest-msd, ingest-lastfm,\n"
+    "label), with or without --exclusive: a second run of the same command against the\n"
+    "same database exits 5 at once, for dir whatever its PATH (two runs at once could\n"
+    "make two tracks of one recording found in both folders). Different commands run\n"
+    "side by side.\n";
 
 enum {
     OPT_LABEL_MAP = AF_OPT_FIRST_PROGRAM_OPTION,
@@ -329,6 +335,13 @@ int main(int argc, char **argv)
     struct af_taxonomy *tax = NULL;
     int rc = 0;
     long failed_items = 0;
+    /* Every command holds its own lock, --exclusive or not: two runs of one command
+     * would race where they look before they write.  For dir that is whatever the PATHs:
+     * the same recording in two folders (a copy, a link) is found by its audio identity
+     * and made a track if none has it, and two runs would both make one (one recording,
+     * two tracks, maybe in two splits); a file's track, labels and path artist are
+     * synced per track, which files under both PATHs may share; --add-folder-genres
+     * appends to one taxonomy file. */
     if (strcmp(command, "dir") == 0) {
         rc = af_db_try_stage_lock(app.db, "ingest-dir", &err);
         if (rc == 0 && !a.no_labels)

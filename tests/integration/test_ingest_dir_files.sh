@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # af-ingest dir against the files real music folders hold (issues 16, 17, 18): names that
-# are not UTF-8, re-tagged and renamed files, placeholder tags, two files of one recording,
-# symbolic links (followed, broken, looping), FIFOs, folder names the taxonomy lacks,
-# folders without artist tags; a signal during the walk; exit codes, `af-db status`, and nothing lost.
+# are not UTF-8 or hold a newline, re-tagged, renamed and replaced files, placeholder
+# tags, two files of one recording, symbolic links (followed, broken, looping, fanning
+# out to one folder), FIFOs, folder names the taxonomy lacks, folders without artist
+# tags (--artist-from-path: its matching, its artists withdrawn), --no-labels, a signal
+# during the walk, the ingest-dir lock; exit codes, `af-db status`, and nothing lost.
 source "$AF_PROJECT/tests/lib.sh"
 
 retag() { # retag FILE ARTIST TITLE: new tags, same audio (stream copy), in place
@@ -233,7 +235,7 @@ waiting="SELECT count(*) FROM pg_stat_activity WHERE datname = current_database(
 for _ in $(seq 1500); do [ "$(sql "$waiting")" -gt 0 ] && break; sleep 0.02; done
 kill -INT $ingest
 sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_runs_lock'" >/dev/null
-wait $holder 2>/dev/null
+wait $holder 2>/dev/null || true
 wait $ingest
 status=$?
 err=$(cat "$test_tmp/sig.err")
@@ -322,3 +324,18 @@ expect_err 'two\\x0Alines.mp3: the file name holds a control character' "the log
 expect_no "not valid UTF-8" "$err" "a newline is not called invalid UTF-8"
 expect_eq "|1" "$(last_run "coalesce(counters->>'names_not_utf8', '') || '|' || coalesce(counters->>'names_with_control_characters', '')")" \
     "it is counted as a control character, not as a name that is not UTF-8"
+
+# --- 14. One af-ingest dir at a time per database, whatever the folder ------------------
+run af-ingest --help
+expect_out "always takes its own stage lock" "--help says af-ingest's commands always take their stage lock"
+expect_out "exits 5 at once, for dir whatever its PATH" "--help says a dir run on another folder exits 5 too"
+PGAPPNAME=af_test_dir_lock psql -XAtq -c "SELECT pg_advisory_lock(hashtext('audiofiler:ingest-dir'))" \
+    -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+dir_locked="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid::bigint = (hashtext('audiofiler:ingest-dir')::bigint & 4294967295)"
+for _ in $(seq 500); do [ "$(sql "$dir_locked")" -gt 0 ] && break; sleep 0.02; done
+run af-ingest dir "$nl"
+expect_status 5 "without --exclusive, a dir run meeting another dir run (other folder) exits 5, as documented"
+expect_err "another ingest-dir run holds the stage lock" "and says why"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_dir_lock'" >/dev/null
+wait $holder 2>/dev/null || true
