@@ -36,7 +36,8 @@ static const char usage[] =
     "  dir PATH      store every audio file under PATH (bytes kept once per sha256) with\n"
     "                its label: the folder it is in (GTZAN: PATH/<genre>/<file>) unless\n"
     "                --label-map says otherwise; artist and title come from the file's\n"
-    "                tags. Symbolic links are followed (loops are reported); files that\n"
+    "                tags. Symbolic links are followed (loops are reported; a folder\n"
+    "                reached again through another link is walked once); files that\n"
     "                are not audio, FIFOs, sockets and devices are skipped, counted and\n"
     "                named. Files are probed, not decoded (af-extract decodes once).\n"
     "                A file is the track of the same audio seen before (sha256 of its\n"
@@ -44,13 +45,17 @@ static const char usage[] =
     "                the same artist and title tags ('Unknown Artist', 'Track 01' and\n"
     "                missing tags never merge); a track keeps the first file's audio\n"
     "                (folder_files.kept). Files gone since the last run (deleted,\n"
-    "                renamed, moved) are forgotten with their labels; their tracks stay.\n"
+    "                renamed, moved) are forgotten with their labels; their tracks stay;\n"
+    "                so does a track whose file got new audio at the same path, which\n"
+    "                loses the file's label.\n"
     "                Warns when most tracks have no artist. Exit 1 when a file could\n"
     "                not be read, a link is broken, or an audio file does not decode.\n"
     "      --label-map FILE    rules 'PATTERN LABEL', one a line: a wildcard matched\n"
     "                          against the path under PATH ('*' matches '/' too) and a\n"
     "                          genre tag ('-' = none); the first match wins\n"
-    "      --no-labels         store the audio without folder labels\n"
+    "      --no-labels         the files give no folder labels: the labels earlier\n"
+    "                          runs took from these files' folders are withdrawn\n"
+    "                          (their tracks' 'folder' tags go; 'label' relabels)\n"
     "      --add-folder-genres  folder labels that no genre of the taxonomy (--genres)\n"
     "                          takes become genres: appended to the taxonomy file as\n"
     "                          '[name]' with the tag 'name = 1' (without it they are\n"
@@ -59,7 +64,12 @@ static const char usage[] =
     "                          '{artist}' (once) marks it, '*' is any text within a name,\n"
     "                          '**' any text across folders, '?' one character, e.g.\n"
     "                          '*/{artist}/*' (PATH/<genre>/<artist>/<file>) or\n"
-    "                          '*/{artist} - *' (PATH/<genre>/<artist> - <title>.mp3)\n"
+    "                          '*/{artist} - *' (PATH/<genre>/<artist> - <title>.mp3);\n"
+    "                          '{artist}' is the shortest text that fits, '*' and '**'\n"
+    "                          the longest ('Carol - Song - Live.mp3' gives 'Carol');\n"
+    "                          an artist a path gave is withdrawn (the tag's or the\n"
+    "                          other source's comes back) at a run whose pattern\n"
+    "                          gives it none, unless it was changed since\n"
     "  msd           load the Million Song Dataset side data (bulk COPY; idempotent)\n"
     "      --lastfm DIR        a Last.fm dataset tree (lastfm_train, lastfm_test or\n"
     "                          lastfm_subset: one JSON file per track); repeatable\n"
@@ -105,7 +115,13 @@ static const char usage[] =
     "                  else config/genres.conf)\n"
     "\n"
     "Each command can be interrupted (SIGINT, SIGTERM): it finishes the current item or\n"
-    "batch, commits, and exits 0; the next run continues.\n";
+    "batch, commits, and exits 0; the next run continues.\n"
+    "\n"
+    "Each command always takes its own stage lock (ingest-dir, ingest-msd, ingest-lastfm,\n"
+    "label), with or without --exclusive: a second run of the same command against the\n"
+    "same database exits 5 at once, for dir whatever its PATH (two runs at once could\n"
+    "make two tracks of one recording found in both folders). Different commands run\n"
+    "side by side.\n";
 
 enum {
     OPT_LABEL_MAP = AF_OPT_FIRST_PROGRAM_OPTION,
@@ -319,6 +335,13 @@ int main(int argc, char **argv)
     struct af_taxonomy *tax = NULL;
     int rc = 0;
     long failed_items = 0;
+    /* Every command holds its own lock, --exclusive or not: two runs of one command
+     * would race where they look before they write.  For dir that is whatever the PATHs:
+     * the same recording in two folders (a copy, a link) is found by its audio identity
+     * and made a track if none has it, and two runs would both make one (one recording,
+     * two tracks, maybe in two splits); a file's track, labels and path artist are
+     * synced per track, which files under both PATHs may share; --add-folder-genres
+     * appends to one taxonomy file. */
     if (strcmp(command, "dir") == 0) {
         rc = af_db_try_stage_lock(app.db, "ingest-dir", &err);
         if (rc == 0 && !a.no_labels)

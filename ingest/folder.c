@@ -232,34 +232,36 @@ static int unchanged_track(struct ingest_ctx *ctx, const struct file_item *item,
 }
 
 /* An unchanged file: only the run that last saw it (for the nothing-lost check and for
- * forgetting files gone) and its label (the label map may have changed) change.
- * *label_changed tells whether the track's labels need syncing. */
-static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
-                      bool *label_changed, af_err *err)
+ * forgetting files gone), its label (the label map may have changed; --no-labels
+ * withdraws it) and its path artist (the pattern may have changed) change.
+ * *label_changed and *artist_changed tell what of its track needs syncing. */
+static int seen_again(struct ingest_ctx *ctx, const struct file_item *item, bool *label_changed,
+                      bool *artist_changed, af_err *err)
 {
-    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL,
-                       no_labels ? "false" : "true", item->label};
+    const char *p[] = {item->path, ctx->run_id[0] ? ctx->run_id : NULL, item->label,
+                       item->path_artist};
     int l[] = {(int)strlen(item->path), 0, 0, 0}, f[] = {1, 0, 0, 0};
     PGresult *res = af_db_query_binary(ctx->db,
-                                       "UPDATE folder_files f SET run_id = $2,"
-                                       " label = CASE WHEN $3::boolean THEN $4 ELSE f.label END"
-                                       " FROM (SELECT label FROM folder_files WHERE path_bytes = $1)"
-                                       " AS old WHERE f.path_bytes = $1"
-                                       " RETURNING f.label IS DISTINCT FROM old.label",
+                                       "UPDATE folder_files f SET run_id = $2, label = $3,"
+                                       " path_artist = $4 FROM (SELECT label, path_artist"
+                                       "  FROM folder_files WHERE path_bytes = $1) AS old"
+                                       " WHERE f.path_bytes = $1"
+                                       " RETURNING f.label IS DISTINCT FROM old.label,"
+                                       " f.path_artist IS DISTINCT FROM old.path_artist",
                                        4, p, l, f, 0, err);
     if (!res)
         return -1;
     *label_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    *artist_changed = PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
     PQclear(res);
     return 0;
 }
 
 /* A track's 'folder' raw tags become the labels of its files (folder_files.label): the
- * same audio in two genre folders keeps both, a changed or moved label replaces the old. */
-static int sync_labels(struct ingest_ctx *ctx, const char *track_id, bool no_labels, af_err *err)
+ * same audio in two genre folders keeps both, a changed or moved label replaces the old,
+ * and a label no file gives any more (file gone, replaced, --no-labels) goes. */
+static int sync_labels(struct ingest_ctx *ctx, const char *track_id, af_err *err)
 {
-    if (no_labels)
-        return 0;
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *p[] = {track_id, run};
     if (af_db_command(ctx->db,
@@ -279,13 +281,31 @@ static int sync_labels(struct ingest_ctx *ctx, const char *track_id, bool no_lab
     return 0;
 }
 
-/* --artist-from-path wins over the file's tags, also for files stored before. */
-static int set_path_artist(struct ingest_ctx *ctx, const char *track_id, const char *artist,
-                           af_err *err)
+/* A track's path artist is the one --artist-from-path gave its files (the kept file's
+ * first, so that it does not depend on the order files are met), or "" for none. */
+static int wanted_path_artist(struct ingest_ctx *ctx, const char *track_id, char artist[512],
+                              af_err *err)
 {
-    if (!artist)
-        return 0;
+    const char *p[] = {track_id};
+    int l[] = {0}, f[] = {0};
+    return query_text(ctx,
+                      "SELECT path_artist FROM folder_files WHERE track_id = $1"
+                      " AND path_artist IS NOT NULL ORDER BY kept DESC, path_bytes LIMIT 1",
+                      1, p, l, f, artist, 512, err);
+}
+
+/* The path artist wins over the file's tags, also for files stored before; the artist
+ * it replaces is remembered (track_path_artists) to come back when it is withdrawn. */
+static int give_path_artist(struct ingest_ctx *ctx, const char *track_id, const char *artist,
+                            af_err *err)
+{
     const char *p[] = {track_id, artist};
+    if (af_db_command(ctx->db,
+                      "INSERT INTO track_path_artists (track_id, artist, artist_before)"
+                      " SELECT track_id, $2, artist FROM tracks WHERE track_id = $1"
+                      " ON CONFLICT (track_id) DO UPDATE SET artist = EXCLUDED.artist",
+                      2, p, err) != 0)
+        return -1;
     PGresult *res = af_db_query(ctx->db,
                                 "UPDATE tracks SET artist = $2, updated_at = now()"
                                 " WHERE track_id = $1 AND artist IS DISTINCT FROM $2", 2, p, err);
@@ -296,18 +316,64 @@ static int set_path_artist(struct ingest_ctx *ctx, const char *track_id, const c
     return 0;
 }
 
+/* No file's path gives the track an artist any more: the artist it had before comes
+ * back, unless the artist is no longer the path's (someone changed it since). */
+static int withdraw_path_artist(struct ingest_ctx *ctx, const char *track_id, af_err *err)
+{
+    const char *p[] = {track_id};
+    PGresult *res = af_db_query(ctx->db,
+                                "WITH gone AS (DELETE FROM track_path_artists WHERE track_id = $1"
+                                "  RETURNING artist, artist_before)"
+                                " UPDATE tracks t SET artist = g.artist_before, updated_at = now()"
+                                " FROM gone g WHERE t.track_id = $1"
+                                " AND t.artist IS NOT DISTINCT FROM g.artist"
+                                " AND t.artist IS DISTINCT FROM g.artist_before", 1, p, err);
+    if (!res)
+        return -1;
+    af_run_count(ctx->run, "artists_from_path_withdrawn", atoll(PQcmdTuples(res)));
+    PQclear(res);
+    return 0;
+}
+
+static int sync_path_artist(struct ingest_ctx *ctx, const char *track_id, af_err *err)
+{
+    char artist[512];
+    if (wanted_path_artist(ctx, track_id, artist, err) != 0)
+        return -1;
+    return artist[0] ? give_path_artist(ctx, track_id, artist, err)
+                     : withdraw_path_artist(ctx, track_id, err);
+}
+
+/* What a track has from its files, after a file was stored, changed or forgotten. */
+static int sync_track(struct ingest_ctx *ctx, const char *track_id, af_err *err)
+{
+    return sync_labels(ctx, track_id, err) == 0 ? sync_path_artist(ctx, track_id, err) : -1;
+}
+
+/* A track made for a file whose path gives the artist: the artist to come back when
+ * the path no longer gives it is the file's tag (the track never had another). */
+static int remember_tag_artist(struct ingest_ctx *ctx, const char *track_id,
+                               const char *path_artist, const char *tag_artist, af_err *err)
+{
+    const char *p[] = {track_id, path_artist, tag_artist};
+    return af_db_command(ctx->db,
+                         "INSERT INTO track_path_artists (track_id, artist, artist_before)"
+                         " VALUES ($1, $2, $3) ON CONFLICT (track_id) DO NOTHING", 3, p, err);
+}
+
 /* What a file's tags are worth as identity: the artist (from the path, else the tag
  * unless a placeholder) and the title; *identity when both name something. */
 struct file_tags {
     const char *artist, *title;
+    const char *tag_artist; /* the artist tag unless a placeholder */
     bool identity;
 };
 
 static struct file_tags file_tags(const struct file_item *item, const struct af_audio_tags *tags)
 {
     struct file_tags t = {.title = tags->title};
-    t.artist = item->path_artist ? item->path_artist
-               : folder_placeholder_artist(tags->artist) ? NULL : tags->artist;
+    t.tag_artist = folder_placeholder_artist(tags->artist) ? NULL : tags->artist;
+    t.artist = item->path_artist ? item->path_artist : t.tag_artist;
     t.identity = t.artist && !folder_placeholder_title(tags->title);
     return t;
 }
@@ -317,7 +383,7 @@ static struct file_tags file_tags(const struct file_item *item, const struct af_
  * new track.  Placeholder or missing tags never merge. */
 static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
                          const unsigned char audio_id[32], const struct file_tags *t,
-                         double duration, char track_id[24], af_err *err)
+                         double duration, char track_id[24], bool *created, af_err *err)
 {
     const char *p[] = {(const char *)audio_id};
     int l[] = {32}, f[] = {1};
@@ -332,11 +398,10 @@ static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
         return -1;
     if (track_id[0])
         return 0;
-    bool created = false;
     if (t->identity) {
         struct ingest_track it = {.artist = t->artist, .title = t->title,
                                   .duration_seconds = duration};
-        if (ingest_track_upsert(ctx, &it, track_id, &created, err) != 0)
+        if (ingest_track_upsert(ctx, &it, track_id, created, err) != 0)
             return -1;
     } else {
         char d[32];
@@ -349,9 +414,9 @@ static int resolve_track(struct ingest_ctx *ctx, const unsigned char digest[32],
             return -1;
         snprintf(track_id, 24, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
-        created = true;
+        *created = true;
     }
-    if (created)
+    if (*created)
         af_run_count(ctx->run, "tracks", 1);
     return 0;
 }
@@ -403,24 +468,25 @@ static int keep_audio(struct ingest_ctx *ctx, const struct file_item *item,
     return 0;
 }
 
-static int record_file(struct ingest_ctx *ctx, const struct file_item *item, bool no_labels,
+static int record_file(struct ingest_ctx *ctx, const struct file_item *item,
                        const unsigned char digest[32], const unsigned char audio_id[32],
                        const char *track_id, bool kept, af_err *err)
 {
     const char *run = ctx->run_id[0] ? ctx->run_id : NULL;
     const char *p[] = {item->path, item->display, (const char *)digest, (const char *)audio_id,
                        track_id, kept ? "true" : "false", run, item->label,
-                       no_labels ? "false" : "true"};
+                       item->path_artist};
     int l[] = {(int)strlen(item->path), 0, 32, 32, 0, 0, 0, 0, 0};
     int f[] = {1, 0, 1, 1, 0, 0, 0, 0, 0};
     PGresult *res = af_db_query_binary(
         ctx->db,
         "INSERT INTO folder_files (path_bytes, path, file_sha256, audio_id, track_id, kept, run_id,"
-        " label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (path_bytes) DO UPDATE SET"
+        " label, path_artist) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (path_bytes) DO UPDATE SET"
         " path = EXCLUDED.path, file_sha256 = EXCLUDED.file_sha256, audio_id = EXCLUDED.audio_id,"
         " track_id = EXCLUDED.track_id, kept = EXCLUDED.kept, run_id = EXCLUDED.run_id,"
-        " label = CASE WHEN $9::boolean THEN EXCLUDED.label ELSE folder_files.label END,"
-        " seen_at = now()", 9, p, l, f, 0, err);
+        " label = EXCLUDED.label, path_artist = EXCLUDED.path_artist, seen_at = now()",
+        9, p, l, f, 0, err);
     if (!res)
         return -1;
     PQclear(res);
@@ -471,6 +537,53 @@ static int probe_audio(struct dir_state *st, const struct file_item *item,
     return 0;
 }
 
+/* The track this path was before, or "" for a path not seen before. */
+static int previous_track(struct ingest_ctx *ctx, const struct file_item *item,
+                          char track_id[24], af_err *err)
+{
+    const char *p[] = {item->path};
+    int l[] = {(int)strlen(item->path)}, f[] = {1};
+    return query_text(ctx, "SELECT track_id FROM folder_files WHERE path_bytes = $1", 1, p, l, f,
+                      track_id, 24, err);
+}
+
+/* New contents at a path that was another track's file: that track loses what this file
+ * gave it, as if the file had been deleted (forget_gone). */
+static int replaced(struct ingest_ctx *ctx, const struct file_item *item, const char *before,
+                    const char *track_id, af_err *err)
+{
+    af_run_count(ctx->run, "files_replaced", 1);
+    log_info("%s: new audio at this path: now track %s; track %s loses this file's label",
+             item->display, track_id, before);
+    return sync_track(ctx, before, err);
+}
+
+/* The database side of a new or changed file, inside the caller's transaction: its
+ * track, its audio, its record and its track's labels. */
+static int store_file(struct ingest_ctx *ctx, const struct file_item *item,
+                      const unsigned char *data, size_t len, const unsigned char digest[32],
+                      const unsigned char audio_id[32], const struct af_audio_probe *probe,
+                      af_err *err)
+{
+    struct file_tags t = file_tags(item, &probe->tags);
+    char track_id[24], before[24];
+    bool kept = false, created = false;
+    int rc = previous_track(ctx, item, before, err);
+    if (rc == 0)
+        rc = resolve_track(ctx, digest, audio_id, &t, probe->duration, track_id, &created, err);
+    if (rc == 0 && created && item->path_artist)
+        rc = remember_tag_artist(ctx, track_id, item->path_artist, t.tag_artist, err);
+    if (rc == 0)
+        rc = keep_audio(ctx, item, data, len, digest, probe, track_id, &kept, err);
+    if (rc == 0)
+        rc = record_file(ctx, item, digest, audio_id, track_id, kept, err);
+    if (rc == 0)
+        rc = sync_track(ctx, track_id, err);
+    if (rc == 0 && before[0] && strcmp(before, track_id) != 0)
+        rc = replaced(ctx, item, before, track_id, err);
+    return rc;
+}
+
 /* Stores one file; *outcome says what became of it.  -1 only on a database failure. */
 static int ingest_file(struct dir_state *st, const struct file_item *item,
                        enum file_outcome *outcome, af_err *err)
@@ -494,14 +607,14 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         *outcome = FILE_UNCHANGED;
         af_run_count(ctx->run, "unchanged", 1);
         /* One statement for the common case (nightly re-runs of a large library). */
-        bool label_changed;
-        if (seen_again(ctx, item, st->opts->no_labels, &label_changed, err) != 0)
+        bool label_changed, artist_changed;
+        if (seen_again(ctx, item, &label_changed, &artist_changed, err) != 0)
             return af_err_prefix(err, "%s", item->display);
-        if (!label_changed && !item->path_artist)
+        if (!label_changed && !artist_changed)
             return 0;
         if (af_db_begin(ctx->db, err) != 0 ||
-            (label_changed && sync_labels(ctx, track_id, st->opts->no_labels, err) != 0) ||
-            set_path_artist(ctx, track_id, item->path_artist, err) != 0)
+            (label_changed && sync_labels(ctx, track_id, err) != 0) ||
+            (artist_changed && sync_path_artist(ctx, track_id, err) != 0))
             goto fail_nofree;
         return af_db_commit(ctx->db, err);
     }
@@ -519,19 +632,9 @@ static int ingest_file(struct dir_state *st, const struct file_item *item,
         free(data);
         return file_problem(st, item, "bad_audio", aerr.msg, true, err);
     }
-    struct file_tags t = file_tags(item, &probe.tags);
-    bool kept = false;
     int rc = af_db_begin(ctx->db, err);
     if (rc == 0)
-        rc = resolve_track(ctx, digest, audio_id, &t, probe.duration, track_id, err);
-    if (rc == 0)
-        rc = set_path_artist(ctx, track_id, item->path_artist, err);
-    if (rc == 0)
-        rc = keep_audio(ctx, item, data, len, digest, &probe, track_id, &kept, err);
-    if (rc == 0)
-        rc = record_file(ctx, item, st->opts->no_labels, digest, audio_id, track_id, kept, err);
-    if (rc == 0)
-        rc = sync_labels(ctx, track_id, st->opts->no_labels, err);
+        rc = store_file(ctx, item, data, len, digest, audio_id, &probe, err);
     af_audio_probe_free(&probe);
     free(data);
     if (rc != 0)
@@ -551,10 +654,54 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The folders a walk has entered, by device and inode: a folder reached again through
+ * another link is not walked again, so links fanning out to the same folders (d0/a and
+ * d0/b both to d1, d1/a and d1/b both to d2, ...) cost one walk per folder, not 2^depth. */
+struct dir_set {
+    struct dir_key {
+        dev_t dev;
+        ino_t ino;
+    } *keys; /* open addressing; ino 0 = empty slot (no folder has inode 0) */
+    size_t n, cap;
+};
+
+static size_t dir_slot(const struct dir_set *s, dev_t dev, ino_t ino)
+{
+    size_t h = ((size_t)ino * 0x9E3779B97F4A7C15u) ^ (size_t)dev;
+    for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+        if (s->keys[i].ino == 0 || (s->keys[i].ino == ino && s->keys[i].dev == dev))
+            return i;
+}
+
+/* Adds a folder; false when it was there already. */
+static bool dir_set_add(struct dir_set *s, dev_t dev, ino_t ino)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        struct dir_set bigger = {.cap = s->cap ? 2 * s->cap : 1024};
+        bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+        if (!bigger.keys)
+            abort();
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->keys[i].ino != 0)
+                bigger.keys[dir_slot(&bigger, s->keys[i].dev, s->keys[i].ino)] = s->keys[i];
+        bigger.n = s->n;
+        free(s->keys);
+        *s = bigger;
+    }
+    size_t i = dir_slot(s, dev, ino);
+    if (s->keys[i].ino != 0)
+        return false;
+    s->keys[i] = (struct dir_key){dev, ino};
+    s->n++;
+    return true;
+}
+
 struct walk {
     char **paths; /* regular files (links followed), absolute */
     size_t n, cap;
-    long problems; /* entries that are not stored: broken links, FIFOs, loops, ... */
+    long problems;        /* entries that are not stored: broken links, FIFOs, loops, ... */
+    struct dir_set dirs;  /* folders entered */
+    bool stopped;         /* a signal stopped the walk: the list is partial */
 };
 
 static int walk_problem(struct dir_state *st, struct walk *w, const char *path,
@@ -576,6 +723,17 @@ static const char *file_type(mode_t mode)
                            : "not a regular file";
 }
 
+/* A folder reached again through another link: its files are stored under the path
+ * the walk met first (fts_open sorts by name, so that path is the same every run). */
+static void skip_dir_seen(struct dir_state *st, FTS *fts, FTSENT *e)
+{
+    char display[PATH_MAX * 4 + 1];
+    folder_display_name(e->fts_path, display, sizeof display);
+    log_debug("%s: a folder already walked through another path; not walked again", display);
+    af_run_count(st->ctx->run, "dirs_seen_again", 1);
+    fts_set(fts, e, FTS_SKIP);
+}
+
 /* One entry of the walk: collected, skipped with a reason, or not a file at all. */
 static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e, af_err *err)
 {
@@ -584,6 +742,8 @@ static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e,
     case FTS_D:
         if (e->fts_level > 0 && e->fts_name[0] == '.')
             fts_set(fts, e, FTS_SKIP); /* .git, .Trash and the like */
+        else if (!dir_set_add(&w->dirs, e->fts_statp->st_dev, e->fts_statp->st_ino))
+            skip_dir_seen(st, fts, e);
         return 0;
     case FTS_DC:
         snprintf(why, sizeof why, "a symbolic link loop: leads back to %s; not followed",
@@ -623,18 +783,32 @@ static int walk_entry(struct dir_state *st, struct walk *w, FTS *fts, FTSENT *e,
     return 0;
 }
 
-/* Every file under root, links followed (fts reports loops: FTS_DC), sorted by name. */
+static int compare_entries(const FTSENT **a, const FTSENT **b)
+{
+    return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+/* Every file under root, links followed (fts reports loops: FTS_DC; a folder reached
+ * again is skipped), sorted by name.  A signal stops the walk (w->stopped): a large
+ * tree takes a while to walk, and SIGINT must not wait for it. */
 static int walk_tree(struct dir_state *st, char *root, struct walk *w, af_err *err)
 {
     char *roots[] = {root, NULL};
-    FTS *fts = fts_open(roots, FTS_LOGICAL | FTS_NOCHDIR, NULL);
+    FTS *fts = fts_open(roots, FTS_LOGICAL | FTS_NOCHDIR, compare_entries);
     if (!fts)
         return af_err_set(err, "%s: cannot walk: %s", st->opts->path, strerror(errno));
     FTSENT *e;
     int rc = 0;
-    while (rc == 0 && (e = fts_read(fts)) != NULL)
+    /* The request is checked after fts_read: glibc's fts_close leaks the root's entry
+     * when no fts_read came before it. */
+    while (rc == 0 && (e = fts_read(fts)) != NULL && !(w->stopped = af_app_stop_requested()))
         rc = walk_entry(st, w, fts, e, err);
     fts_close(fts);
+    free(w->dirs.keys);
+    w->dirs = (struct dir_set){0};
+    if (w->stopped)
+        log_info("%s: stopped on request while walking the folders (%zu file(s) found so "
+                 "far); nothing stored", st->opts->path, w->n);
     if (w->n > 0) /* qsort(NULL, 0, ...) is undefined behaviour: an empty folder has no list */
         qsort(w->paths, w->n, sizeof *w->paths, compare_strings);
     return rc;
@@ -735,7 +909,7 @@ static int forget_gone(struct dir_state *st, const char *root, const char *root_
                            " AND NOT EXISTS (SELECT 1 FROM folder_files WHERE path = $1)",
                            1, sp, err);
         if (rc == 0)
-            rc = sync_labels(ctx, PQgetvalue(res, i, 0), st->opts->no_labels, err);
+            rc = sync_track(ctx, PQgetvalue(res, i, 0), err);
     }
     int gone = PQntuples(res);
     PQclear(res);
@@ -774,6 +948,21 @@ static int check_labels(struct dir_state *st, const struct label_map *map, const
     return rc;
 }
 
+/* A name shown escaped: why, and counted by the reason. */
+static void warn_name(struct dir_state *st, unsigned escaped, const char *display)
+{
+    if (escaped & FOLDER_NAME_NOT_UTF8) {
+        af_run_count(st->ctx->run, "names_not_utf8", 1);
+        log_warn("%s: the file name is not valid UTF-8: shown escaped, its bytes kept "
+                 "(folder_files.path_bytes)", display);
+    }
+    if (escaped & FOLDER_NAME_CONTROL) {
+        af_run_count(st->ctx->run, "names_with_control_characters", 1);
+        log_warn("%s: the file name holds a control character (a newline, a tab...): shown "
+                 "escaped, its bytes kept (folder_files.path_bytes)", display);
+    }
+}
+
 /* Stores every file of the walk; *done says how many were looked at. */
 static int ingest_files(struct dir_state *st, const struct label_map *map,
                         const struct artist_pattern *artists, const struct walk *w,
@@ -788,11 +977,7 @@ static int ingest_files(struct dir_state *st, const struct label_map *map,
             break;
         }
         char display[PATH_MAX * 4 + 1], label_buf[512], artist_buf[512];
-        if (folder_display_name(w->paths[i], display, sizeof display)) {
-            af_run_count(st->ctx->run, "names_not_utf8", 1);
-            log_warn("%s: the file name is not valid UTF-8: shown escaped, its bytes kept "
-                     "(folder_files.path_bytes)", display);
-        }
+        warn_name(st, folder_display_name(w->paths[i], display, sizeof display), display);
         const char *relative = display + root_len + (display[root_len] == '/');
         struct file_item item = {
             .path = w->paths[i], .display = display, .relative = relative,
@@ -810,6 +995,39 @@ static int ingest_files(struct dir_state *st, const struct label_map *map,
     }
     af_progress_end();
     *done = i;
+    return rc;
+}
+
+/* Labels checked, files stored, and, when every file was looked at, the nothing-lost
+ * check and the files gone forgotten. */
+static int ingest_walked(struct dir_state *st, const struct label_map *map,
+                         const struct artist_pattern *artists, const struct walk *w,
+                         const char *root, af_err *err)
+{
+    struct ingest_ctx *ctx = st->ctx;
+    /* A file's relative path (for labels, --artist-from-path) is its display form after
+     * the root's display form: the root's bytes are a prefix of every path, and an
+     * escaped byte is escaped the same way in both. */
+    char root_display[PATH_MAX * 4 + 1];
+    folder_display_name(root, root_display, sizeof root_display);
+    log_info("%s: %zu file(s), %ld other entr%s skipped", root_display, w->n, w->problems,
+             w->problems == 1 ? "y" : "ies");
+    int rc = check_labels(st, map, w, strlen(root), err);
+    long counts[3] = {0, 0, 0};
+    size_t done = 0;
+    if (rc == 0)
+        rc = ingest_files(st, map, artists, w, strlen(root_display), counts, &done, err);
+    if (rc == 0) {
+        log_info("%s: %ld stored, %ld unchanged, %ld skipped (not audio or unusable), "
+                 "%lld new track(s), %lld merged into a track that keeps another file's audio",
+                 root_display, counts[FILE_STORED], counts[FILE_UNCHANGED], counts[FILE_PROBLEM],
+                 af_run_counter(ctx->run, "tracks"), af_run_counter(ctx->run, "merged"));
+        rc = warn_artistless(st, root, err);
+    }
+    if (rc == 0 && done == w->n)
+        rc = nothing_lost(st, root, root_display, (long)w->n + w->problems, err);
+    if (rc == 0 && done == w->n && !st->incomplete)
+        rc = forget_gone(st, root, root_display, err);
     return rc;
 }
 
@@ -838,32 +1056,8 @@ int ingest_dir(struct ingest_ctx *ctx, const struct folder_options *o, long *fai
     }
     struct walk w = {0};
     int rc = walk_tree(&st, root, &w, err);
-    /* A file's relative path (for labels, --artist-from-path) is its display form after
-     * the root's display form: the root's bytes are a prefix of every path, and an
-     * escaped byte is escaped the same way in both. */
-    char root_display[PATH_MAX * 4 + 1];
-    folder_display_name(root, root_display, sizeof root_display);
-    size_t root_len = strlen(root), root_display_len = strlen(root_display);
-    if (rc == 0) {
-        log_info("%s: %zu file(s), %ld other entr%s skipped", root_display, w.n, w.problems,
-                 w.problems == 1 ? "y" : "ies");
-        rc = check_labels(&st, &map, &w, root_len, err);
-    }
-    long counts[3] = {0, 0, 0};
-    size_t done = 0;
-    if (rc == 0)
-        rc = ingest_files(&st, &map, &artists, &w, root_display_len, counts, &done, err);
-    if (rc == 0) {
-        log_info("%s: %ld stored, %ld unchanged, %ld skipped (not audio or unusable), "
-                 "%lld new track(s), %lld merged into a track that keeps another file's audio",
-                 root_display, counts[FILE_STORED], counts[FILE_UNCHANGED], counts[FILE_PROBLEM],
-                 af_run_counter(ctx->run, "tracks"), af_run_counter(ctx->run, "merged"));
-        rc = warn_artistless(&st, root, err);
-    }
-    if (rc == 0 && done == w.n)
-        rc = nothing_lost(&st, root, root_display, (long)w.n + w.problems, err);
-    if (rc == 0 && done == w.n && !st.incomplete)
-        rc = forget_gone(&st, root, root_display, err);
+    if (rc == 0 && !w.stopped) /* a walk cut short stores nothing and forgets nothing */
+        rc = ingest_walked(&st, &map, &artists, &w, root, err);
     *failed = st.failed;
     for (size_t j = 0; j < w.n; j++)
         free(w.paths[j]);

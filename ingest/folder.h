@@ -1,7 +1,8 @@
 /*
  * folder.h — `af-ingest dir PATH`: audio files from a folder.
  *
- * Every file under PATH (symbolic links followed, loops detected) is read and probed
+ * Every file under PATH (symbolic links followed, loops detected, each folder walked
+ * once however many links lead to it; a signal stops the walk) is read and probed
  * (analysis/decode/decode.h's af_decode_probe_memory: no full decode, af-extract
  * decodes once) to check it is audio and to take its duration and artist/title tags.
  * Each file is recorded in `folder_files` by its name's bytes (names need not be
@@ -12,13 +13,16 @@
  * placeholder or missing tags), else a new track; the track keeps the bytes of the
  * first file stored for it (`audio`, `track_audio`; folder_files.kept).
  * The label is the folder a file sits in under PATH (GTZAN: PATH/<genre>/<file>), or
- * what --label-map says (folder_files.label); a track's raw tags of source 'folder' are
- * the labels of its files.  Files recorded under PATH that a complete walk no longer
- * finds (deleted, renamed, moved) are forgotten with their labels; their tracks and
- * audio stay.  Every file that is not stored (not audio, bad audio, unreadable, a
- * broken link, a FIFO...) is counted, named in the log and stored in ingest_problems;
- * unreadable files, broken links and audio files that do not decode are failed items
- * (exit 1).
+ * what --label-map says (folder_files.label; --no-labels: none, so labels of earlier
+ * runs go); a track's raw tags of source 'folder' are the labels of its files.  An
+ * artist --artist-from-path gave is withdrawn (the one before restored:
+ * track_path_artists) when no file's path gives it any more.  Files recorded under PATH
+ * that a complete walk no longer finds (deleted, renamed, moved) are forgotten with
+ * their labels; their tracks and audio stay.  A path whose file now holds other audio
+ * is the new audio's track; the old track loses its label likewise.  Every file that is
+ * not stored (not audio, bad audio, unreadable, a broken link, a FIFO...) is counted,
+ * named in the log and stored in ingest_problems; unreadable files, broken links and
+ * audio files that do not decode are failed items (exit 1).
  *
  * Label map format (--label-map FILE): one rule a line, "PATTERN LABEL"; PATTERN is
  * a shell wildcard matched against the file's path relative to PATH ('*' also

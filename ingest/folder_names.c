@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exitcode.h"
@@ -19,13 +20,13 @@ static size_t utf8_sequence(const unsigned char *s)
     return n && af_utf8_valid((const char *)s, n) ? n : 0;
 }
 
-bool folder_display_name(const char *name, char *out, size_t len)
+unsigned folder_display_name(const char *name, char *out, size_t len)
 {
     const unsigned char *s = (const unsigned char *)name;
     size_t used = 0;
-    bool escaped = false;
+    unsigned escaped = 0;
     if (len == 0)
-        return false;
+        return 0;
     while (*s) {
         size_t n = utf8_sequence(s);
         char esc[5];
@@ -35,8 +36,8 @@ bool folder_display_name(const char *name, char *out, size_t len)
             snprintf(esc, sizeof esc, "\\x%02X", *s);
             piece = esc;
             piece_len = 4;
+            escaped |= n == 0 ? FOLDER_NAME_NOT_UTF8 : FOLDER_NAME_CONTROL;
             n = 1;
-            escaped = true;
         }
         if (used + piece_len >= len)
             break;
@@ -100,46 +101,61 @@ int folder_artist_pattern_compile(struct artist_pattern *p, const char *pattern,
         return af_err_set_code(err, AF_EXIT_USAGE,
                                "--artist-from-path '%s': the pattern needs '{artist}' exactly "
                                "once (e.g. '*/{artist}/*')", pattern);
-    char re[2048];
-    size_t used = 0;
-    re[used++] = '^';
-    for (const char *s = pattern; *s && used + 16 < sizeof re;) {
-        if (s == at) {
-            used += (size_t)snprintf(re + used, sizeof re - used, "([^/]+)");
-            s += sizeof marker - 1;
-        } else if (s[0] == '*' && s[1] == '*') {
-            used += (size_t)snprintf(re + used, sizeof re - used, ".*");
-            s += 2;
-        } else if (*s == '*') {
-            used += (size_t)snprintf(re + used, sizeof re - used, "[^/]*");
-            s++;
-        } else if (*s == '?') {
-            used += (size_t)snprintf(re + used, sizeof re - used, "[^/]");
-            s++;
-        } else {
-            if (strchr("\\^$.|+()[]{}", *s))
-                re[used++] = '\\';
-            re[used++] = *s++;
-        }
-    }
-    if (used + 2 >= sizeof re)
+    if (strlen(pattern) > 1024)
         return af_err_set_code(err, AF_EXIT_USAGE, "--artist-from-path: the pattern is too long");
-    re[used++] = '$';
-    re[used] = '\0';
-    if (regcomp(&p->re, re, REG_EXTENDED) != 0)
-        return af_err_set_code(err, AF_EXIT_USAGE, "--artist-from-path '%s': not a usable pattern",
-                               pattern);
-    p->compiled = true;
+    p->pattern = strdup(pattern);
+    if (!p->pattern)
+        abort();
     return 0;
+}
+
+/* The length of the character at s (a UTF-8 sequence, or one byte of an invalid one). */
+static size_t char_length(const char *s)
+{
+    size_t n = utf8_sequence((const unsigned char *)s);
+    return n ? n : 1;
+}
+
+struct capture {
+    const char *start, *end;
+};
+
+/* Matches pattern against the whole of s, backtracking: '*' and '**' try their longest
+ * run first, '{artist}' its shortest; *cap is where '{artist}' matched. */
+static bool glob_match(const char *pat, const char *s, struct capture *cap)
+{
+    static const char marker[] = "{artist}";
+    if (*pat == '\0')
+        return *s == '\0';
+    if (pat[0] == '*') {
+        bool across = pat[1] == '*';
+        size_t n = across ? strlen(s) : strcspn(s, "/");
+        for (size_t i = n + 1; i-- > 0;)
+            if (glob_match(pat + (across ? 2 : 1), s + i, cap))
+                return true;
+        return false;
+    }
+    if (strncmp(pat, marker, sizeof marker - 1) == 0) {
+        size_t n = strcspn(s, "/");
+        for (size_t i = 1; i <= n; i++)
+            if (glob_match(pat + sizeof marker - 1, s + i, cap)) {
+                *cap = (struct capture){s, s + i};
+                return true;
+            }
+        return false;
+    }
+    if (pat[0] == '?')
+        return *s && *s != '/' && glob_match(pat + 1, s + char_length(s), cap);
+    return *s == *pat && glob_match(pat + 1, s + 1, cap);
 }
 
 const char *folder_artist_from_path(const struct artist_pattern *p, const char *relative,
                                     char *out, size_t len)
 {
-    regmatch_t m[2];
-    if (!p || !p->compiled || regexec(&p->re, relative, 2, m, 0) != 0 || m[1].rm_so < 0)
+    struct capture cap = {NULL, NULL};
+    if (!p || !p->pattern || !glob_match(p->pattern, relative, &cap) || !cap.start)
         return NULL;
-    const char *start = relative + m[1].rm_so, *end = relative + m[1].rm_eo;
+    const char *start = cap.start, *end = cap.end;
     while (start < end && isspace((unsigned char)*start))
         start++;
     while (end > start && isspace((unsigned char)end[-1]))
@@ -152,7 +168,6 @@ const char *folder_artist_from_path(const struct artist_pattern *p, const char *
 
 void folder_artist_pattern_free(struct artist_pattern *p)
 {
-    if (p->compiled)
-        regfree(&p->re);
-    p->compiled = false;
+    free(p->pattern);
+    p->pattern = NULL;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # af-ingest dir against the files real music folders hold (issues 16, 17, 18): names that
-# are not UTF-8, re-tagged and renamed files, placeholder tags, two files of one recording,
-# symbolic links (followed, broken, looping), FIFOs, folder names the taxonomy lacks,
-# folders without artist tags; exit codes, `af-db status`, and nothing lost.
+# are not UTF-8 or hold a newline, re-tagged, renamed and replaced files, placeholder
+# tags, two files of one recording, symbolic links (followed, broken, looping, fanning
+# out to one folder), FIFOs, folder names the taxonomy lacks, folders without artist
+# tags (--artist-from-path: its matching, its artists withdrawn), --no-labels, a signal
+# during the walk, the ingest-dir lock; exit codes, `af-db status`, and nothing lost.
 source "$AF_PROJECT/tests/lib.sh"
 
 retag() { # retag FILE ARTIST TITLE: new tags, same audio (stream copy), in place
@@ -201,3 +203,139 @@ expect_no "have no artist" "$err" "no warning once every track has an artist"
 run af-ingest dir --artist-from-path '*/artist/*' "$gtz"
 expect_status 2 "a pattern without {artist} is a usage error"
 expect_err "needs '\{artist\}' exactly once" "the bad pattern is explained"
+
+# --- 9. Folders reached again through links; a signal during the walk ------------------
+# d0/a and d0/b lead to d1, d1/a and d1/b to d2, ...: 2^24 paths to d24's one file.
+fan="$test_tmp/fan"
+for i in $(seq 0 24); do mkdir -p "$fan/rock/d$i"; done
+for i in $(seq 0 23); do
+    ln -s "../d$((i + 1))" "$fan/rock/d$i/a"
+    ln -s "../d$((i + 1))" "$fan/rock/d$i/b"
+done
+make_sine "$fan/rock/d24/s.mp3" 1300 2 -metadata artist="Fan" -metadata title="Fan"
+run timeout 60 af-ingest -v dir "$fan"
+expect_status 0 "a fan of links to the same folders (2^24 paths) is walked at once, each folder once"
+expect_eq "1" "$(sql "SELECT count(*) FROM folder_files WHERE path LIKE '$fan/%'")" \
+    "a folder reached through many links is walked once: its file is stored once"
+expect_eq "48" "$(last_run "(counters->>'dirs_seen_again')::int")" \
+    "the folders reached again (24 'b' links, 24 folders met first through 'a') are counted"
+expect_err "rock/d0/b: a folder already walked through another path; not walked again" \
+    "a folder reached again is named at verbose level"
+
+# SIGINT while af-ingest waits for its run record (the runs table locked here): the walk
+# that follows sees the request at once and stops; nothing is stored or forgotten.
+PGAPPNAME=af_test_runs_lock psql -XAtq -c "BEGIN" -c "LOCK TABLE runs IN SHARE MODE" \
+    -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+runs_locked="SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'runs' AND l.mode = 'ShareLock' AND l.granted"
+for _ in $(seq 500); do [ "$(sql "$runs_locked")" -gt 0 ] && break; sleep 0.02; done
+af-ingest dir "$fan" >"$test_tmp/sig.out" 2>"$test_tmp/sig.err" &
+ingest=$!
+waiting="SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+for _ in $(seq 1500); do [ "$(sql "$waiting")" -gt 0 ] && break; sleep 0.02; done
+kill -INT $ingest
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_runs_lock'" >/dev/null
+wait $holder 2>/dev/null || true
+wait $ingest
+status=$?
+err=$(cat "$test_tmp/sig.err")
+expect_status 0 "SIGINT during the walk: exit 0"
+expect_err "stopped on request while walking the folders" "SIGINT: the walk itself stops"
+expect_eq "interrupted" "$(last_run status)" "SIGINT: the run record is finished, as interrupted"
+expect_eq "1" "$(sql "SELECT count(*) FROM folder_files WHERE path LIKE '$fan/%'")" \
+    "SIGINT: a walk cut short forgets no file"
+
+# --- 10. New contents at the same path; --no-labels ------------------------------------
+folder_tags() { # the 'folder' raw tags of the tracks with these artists: "artist|tag" lines
+    sql "SELECT t.artist, r.tag FROM tracks t JOIN raw_tags r USING (track_id) WHERE r.source = 'folder' AND t.artist IN ($1) ORDER BY 1, 2"
+}
+repl="$test_tmp/replace"
+mkdir -p "$repl/rock"
+make_sine "$repl/rock/a.mp3" 1400 2 -metadata artist="Old Contents" -metadata title="Old"
+run af-ingest dir "$repl"
+make_sine "$repl/rock/a.mp3" 1410 2 -metadata artist="New Contents" -metadata title="New"
+run af-ingest dir "$repl"
+expect_status 0 "new contents at the same path: exit 0"
+expect_eq "New Contents|rock" "$(folder_tags "'Old Contents', 'New Contents'")" \
+    "new contents at the same path: the old track loses the folder's label, the new one has it"
+expect_eq "1|1" "$(sql "SELECT count(*) FROM tracks WHERE artist = 'Old Contents'")|$(last_run "(counters->>'files_replaced')::int")" \
+    "the old track stays; the replaced file is counted"
+expect_err "rock/a.mp3: new audio at this path" "the log says the file was replaced"
+
+run af-ingest dir --no-labels "$repl"
+expect_status 0 "af-ingest dir --no-labels"
+expect_eq "" "$(folder_tags "'New Contents'")" "--no-labels withdraws the labels earlier runs took from the folders"
+run af-ingest label
+expect_eq "no_genre_tags" "$(sql "SELECT l.status FROM track_labels l JOIN tracks t USING (track_id) WHERE t.artist = 'New Contents' AND l.taxonomy_version = (SELECT max(taxonomy_version) FROM taxonomy_versions)")" \
+    "after --no-labels, af-ingest label no longer labels the track from its folder"
+run af-ingest dir "$repl"
+expect_eq "New Contents|rock" "$(folder_tags "'New Contents'")" "a run without --no-labels gives the label back"
+
+# --- 11. Artists from paths are withdrawn when no pattern gives them any more ----------
+artists_of() { # the artists of the files under a folder, in path order
+    sql "SELECT coalesce(t.artist, '(none)') FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '$1/%' ORDER BY f.path"
+}
+pa="$test_tmp/pathartist"
+mkdir -p "$pa/rock/Bob"
+make_sine "$pa/rock/Bob/e.mp3" 1500 2 -metadata artist="Tag Bob" -metadata title="E Song"
+make_sine "$pa/rock/Bob/f.mp3" 1510 2 -metadata title="F Song"
+run af-ingest dir "$pa"
+run af-ingest dir --artist-from-path '{artist}/*/*' "$pa"
+expect_eq "rock
+rock" "$(artists_of "$pa")" "a pattern gives files stored before their artist"
+run af-ingest dir "$pa"
+expect_status 0 "a run without the pattern"
+expect_eq "Tag Bob
+(none)" "$(artists_of "$pa")" "without the pattern, the artists the path gave are withdrawn: the tag's (or none) is back"
+expect_eq "2" "$(last_run "(counters->>'artists_from_path_withdrawn')::int")" "the withdrawn artists are counted"
+
+pb="$test_tmp/pathartist2"
+mkdir -p "$pb/jazz/Carol"
+make_sine "$pb/jazz/Carol/g.mp3" 1520 2 -metadata artist="Tag Carol" -metadata title="G Song"
+make_sine "$pb/jazz/Carol/h.mp3" 1530 2 -metadata artist="Tag Carol" -metadata title="H Song"
+run af-ingest dir --artist-from-path '*/{artist}/*' "$pb"
+expect_eq "Carol
+Carol" "$(artists_of "$pb")" "a pattern given at the first run makes tracks with the path's artist"
+sql "UPDATE tracks SET artist = 'Edited By Hand' WHERE track_id = (SELECT track_id FROM folder_files WHERE path LIKE '%/h.mp3')"
+run af-ingest dir --artist-from-path '*/{artist}/none/*' "$pb"
+expect_eq "Tag Carol
+Edited By Hand" "$(artists_of "$pb")" \
+    "a pattern that no longer matches withdraws the path's artist; an artist changed since is kept"
+
+# --- 12. --artist-from-path: '{artist}' is the shortest match, '?' one character -------
+pc="$test_tmp/pathartist3"
+mkdir -p "$pc/jazz/Alice"
+make_sine "$pc/jazz/Carol - Song - Live.mp3" 1540 2
+make_sine "$pc/jazz/Alice/é.mp3" 1550 2
+run af-ingest dir --artist-from-path '*/{artist} - *' "$pc"
+expect_eq "Carol" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%/Carol - Song - Live.mp3'")" \
+    "'*/{artist} - *' on 'Carol - Song - Live.mp3': the artist is the shortest match"
+run af-ingest dir --artist-from-path '*/{artist}/?.mp3' "$pc"
+expect_eq "Alice" "$(sql "SELECT t.artist FROM folder_files f JOIN tracks t USING (track_id) WHERE f.path LIKE '%/Alice/%'")" \
+    "'?' matches one character, not one byte ('é.mp3')"
+
+# --- 13. A newline in a file name is valid UTF-8: a control character ----------------
+nl="$test_tmp/newline"
+mkdir -p "$nl/rock"
+make_sine "$nl/rock/"$'two\nlines.mp3' 1560 2 -metadata artist="Newline" -metadata title="Newline"
+run af-ingest dir "$nl"
+expect_status 0 "a file name with a newline is stored"
+expect_err 'two\\x0Alines.mp3: the file name holds a control character' "the log gives the right reason, name escaped"
+expect_no "not valid UTF-8" "$err" "a newline is not called invalid UTF-8"
+expect_eq "|1" "$(last_run "coalesce(counters->>'names_not_utf8', '') || '|' || coalesce(counters->>'names_with_control_characters', '')")" \
+    "it is counted as a control character, not as a name that is not UTF-8"
+
+# --- 14. One af-ingest dir at a time per database, whatever the folder ------------------
+run af-ingest --help
+expect_out "always takes its own stage lock" "--help says af-ingest's commands always take their stage lock"
+expect_out "exits 5 at once, for dir whatever its PATH" "--help says a dir run on another folder exits 5 too"
+PGAPPNAME=af_test_dir_lock psql -XAtq -c "SELECT pg_advisory_lock(hashtext('audiofiler:ingest-dir'))" \
+    -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!
+dir_locked="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid::bigint = (hashtext('audiofiler:ingest-dir')::bigint & 4294967295)"
+for _ in $(seq 500); do [ "$(sql "$dir_locked")" -gt 0 ] && break; sleep 0.02; done
+run af-ingest dir "$nl"
+expect_status 5 "without --exclusive, a dir run meeting another dir run (other folder) exits 5, as documented"
+expect_err "another ingest-dir run holds the stage lock" "and says why"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'af_test_dir_lock'" >/dev/null
+wait $holder 2>/dev/null || true

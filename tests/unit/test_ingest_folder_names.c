@@ -21,8 +21,11 @@ static void display_names(void **state)
     assert_string_equal(out, "/music/Café/Ça va.mp3"); /* valid UTF-8 stays as it is */
     assert_true(folder_display_name("/music/caf\xe9.mp3", out, sizeof out)); /* Latin-1 é */
     assert_string_equal(out, "/music/caf\\xE9.mp3");
-    assert_true(folder_display_name("a\x01" "b\xc3", out, sizeof out)); /* control, cut sequence */
+    assert_int_equal(folder_display_name("a\x01" "b\xc3", out, sizeof out),
+                     FOLDER_NAME_NOT_UTF8 | FOLDER_NAME_CONTROL); /* control, cut sequence */
     assert_string_equal(out, "a\\x01b\\xC3");
+    assert_int_equal(folder_display_name("a\nb.mp3", out, sizeof out), FOLDER_NAME_CONTROL);
+    assert_string_equal(out, "a\\x0Ab.mp3"); /* a newline is valid UTF-8, but escaped */
     assert_true(folder_display_name("\xed\xa0\x80", out, sizeof out)); /* a UTF-16 surrogate */
     assert_string_equal(out, "\\xED\\xA0\\x80");
     /* Too long: cut on a whole piece, never inside an escape or a character. */
@@ -69,6 +72,17 @@ static void artist_patterns(void **state)
     assert_string_equal(folder_artist_from_path(&p, "a/b/Nina Simone - Sinnerman.mp3", out,
                                                 sizeof out), "Nina Simone");
     assert_null(folder_artist_from_path(&p, "a/b/Nina Simone - Sinnerman.flac", out, sizeof out));
+    folder_artist_pattern_free(&p);
+
+    /* '{artist}' is the shortest match, '*' the longest; '?' is one UTF-8 character. */
+    assert_int_equal(folder_artist_pattern_compile(&p, "*/{artist} - *", &err), 0);
+    assert_string_equal(folder_artist_from_path(&p, "jazz/Carol - Song - Live.mp3", out,
+                                                sizeof out), "Carol");
+    folder_artist_pattern_free(&p);
+    assert_int_equal(folder_artist_pattern_compile(&p, "*/{artist}/?.mp3", &err), 0);
+    assert_string_equal(folder_artist_from_path(&p, "jazz/Alice/\xc3\xa9.mp3", out, sizeof out),
+                        "Alice");
+    assert_null(folder_artist_from_path(&p, "jazz/Alice/ab.mp3", out, sizeof out));
     folder_artist_pattern_free(&p);
 
     /* Regular-expression characters are literal. */
