@@ -23,7 +23,9 @@
  * Against cross-site requests (CSRF) from other pages in the user's browser: a request
  * other than GET and HEAD whose Origin is not this server's is refused (403), and
  * POST /api/correct takes only Content-Type: application/json (415), which a page
- * elsewhere cannot send without a CORS preflight that af-serve never grants.
+ * elsewhere cannot send without a CORS preflight that af-serve never grants.  On
+ * loopback, a request for a Host that is not a loopback name is refused (403): DNS
+ * rebinding would let a page on such a name read the answers as its own origin.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -66,7 +68,8 @@ static const char usage[] =
     "Environment: AF_SERVE_TOKEN, the token POST /api/correct needs (header\n"
     "'Authorization: Bearer TOKEN') when listening on another address than 127.0.0.1;\n"
     "without it such a server refuses to start. POST /api/correct takes a JSON body\n"
-    "(Content-Type: application/json); a POST from a page of another origin is refused.\n"
+    "(Content-Type: application/json); a POST from a page of another origin is refused,\n"
+    "and on 127.0.0.1 so is any request whose Host is not localhost, 127.x.x.x or [::1].\n"
     "The API's status codes: 200 ok, 201 correction recorded, 400 bad request, 401\n"
     "token missing or wrong, 403 cross-site request, 404 no such route, track or match,\n"
     "405 wrong method, 413 body too large, 415 not JSON, 422 audio that cannot be\n"
@@ -287,6 +290,28 @@ static bool origin_ok(const struct server *s, struct MHD_Connection *c)
            strcasecmp(origin + 7, host) == 0;
 }
 
+/* On loopback only this machine connects, but a web page can still reach the server
+ * through a DNS name that its owner points at 127.0.0.1 (DNS rebinding), and then read
+ * the answers as its own origin.  Its requests name that name in Host; a loopback
+ * server answers only requests for a loopback name.  No Host: not a browser. */
+static bool host_ok(const struct server *s, struct MHD_Connection *c)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    if (s->token || !host)
+        return true; /* off loopback the token guards what matters */
+    const char *bracket = host[0] == '[' ? strchr(host, ']') : NULL;
+    if (host[0] == '[' && !bracket)
+        return false;
+    size_t name = bracket ? (size_t)(bracket - host) + 1 : strcspn(host, ":");
+    if (host[name] != '\0' && (host[name] != ':' || strspn(host + name + 1, "0123456789") !=
+                                                          strlen(host + name + 1)))
+        return false;
+    return (name == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+           (name == 5 && strncmp(host, "[::1]", 5) == 0) ||
+           (name >= 7 && strncmp(host, "127.", 4) == 0 &&
+            strspn(host, "0123456789.") == name);
+}
+
 /* "application/json", in any case, with or without parameters ("; charset=utf-8"). */
 static bool is_json(const char *type)
 {
@@ -410,6 +435,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!rate_ok(s, addr))
             return send_error(c, 429, "too many requests: slow down ([serve] "
                                       "requests_per_minute)");
+        if (!host_ok(s, c))
+            return send_error(c, 403, "Host not allowed: a server on a loopback address "
+                                      "answers requests for localhost or 127.x.x.x only");
         if (!read_only && !origin_ok(s, c))
             return send_error(c, 403, "cross-site request refused: its Origin is not this "
                                       "server's");

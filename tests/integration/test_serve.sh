@@ -224,6 +224,22 @@ expect_eq "403" "$code" "from another port or host than asked for: 403"
 expect_eq "t" "$(grep -q '"Content-Type": "application/json"' "$AF_PROJECT/serve/assets/app.js" && echo t)" \
     "the page sends its corrections as JSON"
 
+# DNS rebinding: a page on a name its owner points at 127.0.0.1 reaches the loopback
+# server as its own origin; its requests name that name in Host and are refused.
+req GET /api/status -H "Host: rebind.example:$port"
+expect_eq "403 True" "$code $(json '"loopback" in d["error"]')" "a loopback server refuses a request for another Host name"
+req POST /api/correct -H "Origin: http://rebind.example:$port" -H "Host: rebind.example:$port" "${json_type[@]}" \
+    -d '{"track_id": 5, "genre": "noise", "by": "rebind"}'
+expect_eq "403" "$code" "also a correction that looks same-origin"
+for host in "localhost:$port" "127.0.0.1:$port" "127.0.0.1" "[::1]:$port" "LOCALHOST"; do
+    req GET /api/status -H "Host: $host"
+    expect_eq "200" "$code" "Host $host is answered"
+done
+for host in "127.0.0.1.rebind.example" "localhost.rebind.example:$port" "[::1" "127.0.0.1:80x"; do
+    req GET /api/status -H "Host: $host"
+    expect_eq "403" "$code" "Host $host is refused"
+done
+
 # 405 says what is allowed.
 allow() { req "$1" "$2" -D "$test_tmp/headers"; allowed=$(tr -d '\r' <"$test_tmp/headers" | sed -n 's/^Allow: //Ip'); }
 allow GET /api/correct
