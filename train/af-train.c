@@ -402,10 +402,6 @@ fail:
     return -1;
 }
 
-/* --csv on a database that lacks the feature set: register it from the CSV
- * header (the feature names after track_id,label,split), under --feature-set NAME if
- * given, else csv_<file name> (csv_feature_set_name), so that the model has a feature set
- * to name. */
 static int read_csv_header(const char *path, char ***names, int *n, af_err *err)
 {
     FILE *in = fopen(path, "r");
@@ -416,6 +412,10 @@ static int read_csv_header(const char *path, char ***names, int *n, af_err *err)
     return rc;
 }
 
+/* --csv on a database that lacks the feature set: register it from the CSV
+ * header (the feature names after track_id,label,split), under --feature-set NAME if
+ * given, else csv_<file name> (csv_feature_set_name), so that the model has a feature set
+ * to name. */
 static int register_csv_feature_set(struct job *j, const char *name, af_err *err)
 {
     char **header;
