@@ -116,7 +116,9 @@ int af_csv_read_header(FILE *in, const char *name, char ***names, int *n, af_err
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
     long nf = len > 0 ? split_fields(line, &fields, &fields_cap) : 0;
-    if (nf == -2) {
+    if (len < 0 && !ferror(in)) {
+        af_err_set(err, "%s is empty (no header)", name);
+    } else if (nf == -2) {
         af_err_set(err, "out of memory");
     } else if (nf < 4 || strcmp(fields[0], "track_id") != 0 || strcmp(fields[1], "label") != 0 ||
                strcmp(fields[2], "split") != 0) {
@@ -149,19 +151,29 @@ void af_csv_free_names(char **names, int n)
 
 int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
 {
-    char *line = NULL, **fields = NULL;
+    char *line = NULL, **fields = NULL, **names = NULL;
     size_t line_cap = 0, fields_cap = 0, *per_track = NULL, per_track_cap = 0;
     float *row = NULL;
-    long line_no = 0, n_fields = 0;
+    int dim = 0;
+    long line_no = 1;
     int rc = -1;
     bool have_ds = false;
     ssize_t len;
     memset(ds, 0, sizeof *ds);
+    if (af_csv_read_header(in, name, &names, &dim, err) != 0)
+        return -1;
+    if (af_dataset_init(ds, dim, 0, err) != 0)
+        goto out;
+    have_ds = true;
+    if (!(row = malloc((size_t)dim * sizeof *row))) {
+        af_err_set(err, "out of memory");
+        goto out;
+    }
     while ((len = getline(&line, &line_cap, in)) >= 0) {
         line_no++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        if (len == 0 && line_no > 1)
+        if (len == 0)
             continue; /* a trailing empty line */
         long nf = split_fields(line, &fields, &fields_cap);
         if (nf == -2) {
@@ -172,27 +184,9 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
             af_err_set(err, "%s line %ld: unterminated quoted field", name, line_no);
             goto out;
         }
-        if (line_no == 1) {
-            if (nf < 4 || strcmp(fields[0], "track_id") != 0 || strcmp(fields[1], "label") != 0 ||
-                strcmp(fields[2], "split") != 0) {
-                af_err_set(err, "%s: the header must be track_id,label,split,<feature names> "
-                                "(at least one feature)", name);
-                goto out;
-            }
-            n_fields = nf;
-            if (af_dataset_init(ds, (int)(nf - 3), 0, err) != 0)
-                goto out;
-            have_ds = true;
-            row = malloc((size_t)(nf - 3) * sizeof *row);
-            if (!row) {
-                af_err_set(err, "out of memory");
-                goto out;
-            }
-            continue;
-        }
-        if (nf != n_fields) {
-            af_err_set(err, "%s line %ld: %ld features, the header has %ld (mismatched dimensions)",
-                       name, line_no, nf - 3, n_fields - 3);
+        if (nf != dim + 3) {
+            af_err_set(err, "%s line %ld: %ld features, the header has %d (mismatched dimensions)",
+                       name, line_no, nf - 3, dim);
             goto out;
         }
         char *end;
@@ -212,8 +206,8 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
         for (long j = 3; j < nf; j++) {
             row[j - 3] = strtof(fields[j], &end);
             if (!fields[j][0] || *end) {
-                af_err_set(err, "%s line %ld: f%ld '%.40s' is not a number", name, line_no, j - 3,
-                           fields[j]);
+                af_err_set(err, "%s line %ld: %s '%.40s' is not a number", name, line_no,
+                           names[j - 3], fields[j]);
                 goto out;
             }
         }
@@ -255,14 +249,11 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
         af_err_set(err, "reading %s: %s", name, strerror(errno));
         goto out;
     }
-    if (line_no == 0) {
-        af_err_set(err, "%s is empty (no header)", name);
-        goto out;
-    }
     rc = af_dataset_finish(ds, err);
 out:
     if (rc != 0 && have_ds)
         af_dataset_free(ds);
+    af_csv_free_names(names, dim);
     free(line);
     free(fields);
     free(row);

@@ -248,6 +248,8 @@ static void test_csv_errors(void **state)
     expect_csv_error("track_id,label,split,f0\n1,a,dev,1\n", "line 2: split 'dev' is not train, val or test");
     expect_csv_error("track_id,label,split,f0\n1,a,train,1e\n", "line 2: f0 '1e' is not a number");
     expect_csv_error("track_id,label,split,f0\n1,a,train,\n", "line 2: f0 '' is not a number");
+    expect_csv_error("track_id,label,split,tempo,rms_mean\n1,a,train,1,x\n",
+                     "line 2: rms_mean 'x' is not a number");
     expect_csv_error("track_id,label,split,f0\n1,a,train,inf\n", "line 2: track 1 window 0: feature 0 is infinite");
     expect_csv_error("track_id,label,split,f0\n1,a,train,1\n1,a,train,nan\n",
                      "line 3: track 1 window 1: feature 0 is NaN");
