@@ -40,6 +40,7 @@
 #include "log.h"
 #include "model_store.h"
 #include "ratelimit.h"
+#include "rng.h"
 #include "splits_db.h"
 #include "table.h"
 #include "trainer.h"
@@ -88,6 +89,9 @@ static const char usage[] =
     "      --class-weights / --no-class-weights\n"
     "                           weight genres inversely to their frequency\n"
     "      --members N          networks averaged in the model (seeds seed, seed+1, ...)\n"
+    "      --member-val-share F each network early-stops on its own draw of this share of the\n"
+    "                           artists outside the test split (fold) and trains on the rest;\n"
+    "                           0: all early-stop on the validation split\n"
     "      --inner-fold-members / --no-inner-fold-members\n"
     "                           with --folds: for each test fold, one network per other fold,\n"
     "                           early-stopped on that fold and trained on the rest, averaged\n"
@@ -130,7 +134,7 @@ enum {
     OPT_NO_CW, OPT_SEED, OPT_THREADS, OPT_LIST, OPT_SHOW, OPT_MEMBERS, OPT_IN_DROPOUT,
     OPT_IN_NOISE, OPT_AGGREGATION, OPT_INPUT_TRANSFORM, OPT_NO_BASELINES, OPT_BASELINES, OPT_NAME, OPT_PROMOTE,
     OPT_DELETE, OPT_INNER, OPT_NO_INNER, OPT_TUNE, OPT_TUNE_GRID, OPT_STOP_ON, OPT_MIXUP,
-    OPT_KEY_SHIFT, OPT_NO_KEY_SHIFT
+    OPT_KEY_SHIFT, OPT_NO_KEY_SHIFT, OPT_MEMBER_VAL
 };
 
 struct job {
@@ -150,6 +154,8 @@ struct job {
     size_t baseline_max_rows; /* [train] baseline_max_rows, 0 = all (row_sample.h) */
     const char *name;      /* --name */
     bool inner_members;    /* cross-validation: one member per inner fold */
+    double member_val_share; /* [train] member_val_share: each member draws its validation
+                                artists (0: all share the validation split) */
     bool tune;             /* --tune */
     bool feature_set_given; /* --feature-set on the command line */
     bool key_shift;        /* [train] key_shift: resolved to columns once the data is loaded */
@@ -276,6 +282,7 @@ static int read_options(struct job *j, af_err *err)
                                transform);
     j->baselines = af_config_bool(cfg, "train.baselines");
     j->inner_members = af_config_bool(cfg, "train.inner_fold_members");
+    j->member_val_share = af_config_double(cfg, "train.member_val_share");
     af_logreg_options_default(&j->logreg);
     j->logreg.c = af_config_double(cfg, "train.logreg_c");
     af_svm_options_default(&j->svm);
@@ -301,10 +308,26 @@ static int read_options(struct job *j, af_err *err)
     return 0;
 }
 
+/* Is track t held out for testing: in test fold `fold`, or without folds
+ * (fold < 0) in the test split? */
+static bool held_out(const struct job *j, int fold, size_t t)
+{
+    return fold >= 0 ? j->ds.track_fold[t] == fold : j->ds.track_split[t] == AF_SPLIT_TEST;
+}
+
+/* Do the networks early-stop on artists of their own (inner folds, or
+ * member_val_share) rather than on the shared validation split? */
+static bool own_validation(const struct job *j)
+{
+    return (j->inner_members && j->folds) || j->member_val_share > 0.0;
+}
+
 /* Counts tracks per genre per bucket and complains: a genre without training
  * tracks makes training impossible; one without validation or test tracks
- * only gets a warning. */
-static int check_buckets(const af_dataset *ds, const int *bucket, const char *what, af_err *err)
+ * only gets a warning.  Without a shared validation bucket (with_val false:
+ * the networks draw their own), bucket 1 is not looked at. */
+static int check_buckets(const af_dataset *ds, const int *bucket, bool with_val, const char *what,
+                         af_err *err)
 {
     size_t *counts = calloc((size_t)ds->n_classes * 4, sizeof *counts);
     if (!counts)
@@ -317,7 +340,7 @@ static int check_buckets(const af_dataset *ds, const int *bucket, const char *wh
     static const char *const names[] = {"training", "validation", "test"};
     int rc = 0;
     for (int b = 0; b < 3 && rc == 0; b++)
-        if (total[b] == 0)
+        if (total[b] == 0 && (b != 1 || with_val))
             rc = af_err_set(err, "%s: no track in the %s split (%zu labelled track(s) in all): "
                                  "more tracks or artists are needed",
                             what, names[b], ds->n_tracks);
@@ -327,7 +350,7 @@ static int check_buckets(const af_dataset *ds, const int *bucket, const char *wh
                                  "validation, %zu test): it cannot be learnt; add tracks of "
                                  "other artists of this genre",
                             what, ds->classes[c], counts[c * 4 + 1], counts[c * 4 + 2]);
-        for (int b = 1; b < 3 && rc == 0; b++)
+        for (int b = with_val ? 1 : 2; b < 3 && rc == 0; b++)
             if (counts[c * 4 + b] == 0)
                 log_warn("%s: genre '%s' has no track in the %s split", what, ds->classes[c],
                          names[b]);
@@ -349,18 +372,16 @@ static int check_data(struct job *j, af_err *err)
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
     if (!bucket)
         return af_err_set(err, "out of memory");
+    bool with_val = !own_validation(j);
     int rc = 0;
-    if (!j->folds) {
-        for (size_t t = 0; t < ds->n_tracks; t++)
-            bucket[t] = ds->track_split[t];
-        rc = check_buckets(ds, bucket, "split", err);
-    }
-    for (int k = 0; k < j->folds && rc == 0; k++) {
+    for (int k = j->folds ? 0 : -1; k < j->folds && rc == 0; k++) {
         char what[32];
-        snprintf(what, sizeof what, "fold %d", k);
+        snprintf(what, sizeof what, k < 0 ? "split" : "fold %d", k);
         for (size_t t = 0; t < ds->n_tracks; t++)
-            bucket[t] = ds->track_fold[t] == k ? 2 : ds->track_split[t] == AF_SPLIT_VAL ? 1 : 0;
-        rc = check_buckets(ds, bucket, what, err);
+            bucket[t] = held_out(j, k, t)                                  ? 2
+                        : with_val && ds->track_split[t] == AF_SPLIT_VAL ? 1
+                                                                           : 0;
+        rc = check_buckets(ds, bucket, with_val, what, err);
     }
     free(bucket);
     return rc;
@@ -682,66 +703,112 @@ static int run_baselines(struct job *j, const af_grouped *g, int fold, struct ou
     return rc == 0 ? 0 : af_err_prefix(err, "baselines");
 }
 
-/* Cross-validation with inner-fold members: for test fold `fold`, one member
- * (or j->opt.members, by seed) per other fold, trained on the remaining folds
- * and early-stopped on that fold.  Every track outside the test fold trains
- * all but one member's worth of networks, and every member is stopped on
- * artists it never trained on.  One standardiser, fitted on all the rows
- * outside the test fold, serves them all.  res gets the first member's
- * history and the whole ensemble.
+/* Round `round` of the members that early-stop on artists of their own
+ * (members_own_validation): its training (0) and validation (1) tracks, the
+ * held-out ones AF_DATASET_UNUSED.  With inner-fold members, round v is inner
+ * fold v (the test fold's round is skipped: returns 1); otherwise round m is
+ * member m, which validates on its own draw of member_val_share of the artists
+ * (split.h), salted by seed, fold and m. */
+static int member_buckets(const struct job *j, int fold, int round, uint64_t seed, bool *pool,
+                          bool *val, int *bucket, af_err *err)
+{
+    const af_dataset *ds = &j->ds;
+    if (j->inner_members && fold >= 0) {
+        if (round == fold)
+            return 1;
+        for (size_t t = 0; t < ds->n_tracks; t++)
+            bucket[t] = held_out(j, fold, t)          ? AF_DATASET_UNUSED
+                        : ds->track_fold[t] == round ? 1
+                                                     : 0;
+        return 0;
+    }
+    for (size_t t = 0; t < ds->n_tracks; t++)
+        pool[t] = !held_out(j, fold, t);
+    uint64_t salt = af_mix64(seed ^ af_mix64(((uint64_t)(uint32_t)(fold + 1) << 32) |
+                                             (uint64_t)(uint32_t)round));
+    if (af_split_draw_validation(ds->track_group, pool, ds->n_tracks, j->member_val_share, salt,
+                                 val, NULL, err) != 0)
+        return af_err_prefix(err, "member_val_share (each network's validation artists)");
+    for (size_t t = 0; t < ds->n_tracks; t++)
+        bucket[t] = !pool[t] ? AF_DATASET_UNUSED : val[t] ? 1 : 0;
+    return 0;
+}
+
+/* Members that early-stop on artists of their own, for test fold `fold` (or,
+ * fold < 0, the test split).  With inner-fold members (cross-validation
+ * only): one member (or j->opt.members, by seed) per other fold, trained on
+ * the remaining folds and early-stopped on that fold.  Otherwise
+ * (member_val_share): j->opt.members members, each early-stopped on its own
+ * draw of the artists outside the held-out set and trained on the others, so
+ * that the members differ in their data, not only in their seeds, and every
+ * such track trains most of them.  Every member is stopped on artists it
+ * never trained on.  One standardiser, fitted on all the rows outside the
+ * held-out set, serves them all.  res gets the first member's history and
+ * the whole ensemble.
  *
  * `outer` holds the fold's rows, already standardised with `scaler`: each
  * inner grouping regroups them in place (dataset.h) rather than copying the
  * dataset again, and the members are trained with an identity scaler, then
  * given `scaler` (the values are those a copy standardised anew would hold). */
-static int train_inner_members(struct job *j, int fold, const af_train_options *base,
-                               const af_scaler *scaler, af_grouped *outer, af_train_result *res,
-                               double *inner_score, af_err *err)
+static int members_own_validation(struct job *j, int fold, const af_train_options *base,
+                                  const af_scaler *scaler, af_grouped *outer,
+                                  af_train_result *res, double *inner_score, af_err *err)
 {
     size_t right = 0, seen = 0;
     af_dataset *ds = &j->ds;
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
+    bool *pool = malloc(ds->n_tracks * sizeof *pool), *val = malloc(ds->n_tracks * sizeof *val);
     af_scaler identity = {.dim = ds->dim,
                           .mean = calloc((size_t)ds->dim, sizeof(float)),
                           .std = malloc((size_t)ds->dim * sizeof(float))};
-    if (!bucket || !identity.mean || !identity.std) {
+    if (!bucket || !pool || !val || !identity.mean || !identity.std) {
         free(bucket);
+        free(pool);
+        free(val);
         af_scaler_free(&identity);
         return af_err_set(err, "out of memory");
     }
     for (int f = 0; f < ds->dim; f++)
         identity.std[f] = 1.0f;
+    bool by_fold = j->inner_members && fold >= 0;
+    int rounds = by_fold ? j->folds : (base->members < 1 ? 1 : base->members);
     int rc = 0;
     memset(res, 0, sizeof *res);
-    for (int v = 0; v < j->folds && rc == 0 && !res->interrupted; v++) {
-        if (v == fold)
+    for (int v = 0; v < rounds && rc == 0 && !res->interrupted; v++) {
+        int skip = member_buckets(j, fold, v, base->cfg.seed, pool, val, bucket, err);
+        if (skip != 0) {
+            rc = skip < 0 ? -1 : 0;
             continue;
-        for (size_t t = 0; t < ds->n_tracks; t++)
-            bucket[t] = ds->track_fold[t] == fold ? AF_DATASET_UNUSED
-                        : ds->track_fold[t] == v  ? 1
-                                                  : 0;
+        }
         af_grouped g;
         size_t *undo;
         if (af_grouped_regroup(outer, ds->dim, bucket, &g, &undo, err) != 0) {
             rc = -1;
             break;
         }
-        char label[48];
-        snprintf(label, sizeof label, "fold %d, inner %d", fold, v);
+        char label[48] = "";
+        if (by_fold)
+            snprintf(label, sizeof label, "fold %d, inner %d", fold, v);
+        else if (fold >= 0)
+            snprintf(label, sizeof label, "fold %d, net %d/%d", fold, v + 1, rounds);
+        else
+            snprintf(label, sizeof label, "net %d/%d", v + 1, rounds);
         af_train_options opt = *base;
         opt.label = label;
         opt.scaler = &identity; /* g is standardised with `scaler` already */
-        opt.cfg.seed = base->cfg.seed + 1000u * (uint64_t)v;
+        opt.cfg.seed = base->cfg.seed + (by_fold ? 1000u * (uint64_t)v : (uint64_t)v);
+        if (!by_fold)
+            opt.members = 1;
         af_train_result one;
         rc = af_train_run(&g, ds->dim, ds->n_classes, &opt, &one, err);
         if (rc == 0) {
             memcpy(one.model.scaler.mean, scaler->mean, (size_t)ds->dim * sizeof(float));
             memcpy(one.model.scaler.std, scaler->std, (size_t)ds->dim * sizeof(float));
         }
-        /* the member's track accuracy on its own validation fold: the inner
+        /* the member's track accuracy on its own validation tracks: the inner
          * cross-validation estimate --tune compares (the test fold is unused) */
         af_eval ev[2];
-        if (rc == 0 && (rc = af_evaluate(&one.model, &g, 1, ds->track_class, ds->n_tracks, v,
+        if (rc == 0 && (rc = af_evaluate(&one.model, &g, 1, ds->track_class, ds->n_tracks, fold,
                                          j->aggregation, ev, err)) == 0) {
             right += (size_t)lround(ev[1].accuracy * (double)ev[1].n);
             seen += ev[1].n;
@@ -769,6 +836,8 @@ static int train_inner_members(struct job *j, int fold, const af_train_options *
         af_train_result_free(&one);
     }
     free(bucket);
+    free(pool);
+    free(val);
     af_scaler_free(&identity);
     if (inner_score)
         *inner_score = seen ? (double)right / (double)seen : 0.0;
@@ -788,7 +857,7 @@ static int tune_fold(struct job *j, int fold, const af_scaler *sc, af_grouped *g
     for (int c = 0; c < j->n_candidates; c++) {
         af_train_result res;
         double score = 0.0;
-        if (train_inner_members(j, fold, &j->candidates[c], sc, g, &res, &score, err) != 0)
+        if (members_own_validation(j, fold, &j->candidates[c], sc, g, &res, &score, err) != 0)
             return af_err_prefix(err, "tuning candidate %d", c);
         log_info("fold %d: candidate %d (%s): inner track accuracy %.4f", fold, c,
                  j->candidate_text[c], score);
@@ -809,21 +878,36 @@ static int tune_fold(struct job *j, int fold, const af_scaler *sc, af_grouped *g
     return 0;
 }
 
-static int train_one_cv(struct job *j, int fold, struct outcome *o, af_err *err)
+/* Training with members that early-stop on artists of their own
+ * (members_own_validation): every track outside test fold `fold` (fold < 0:
+ * outside the test split) is a training row of the outer grouping, and the
+ * members regroup them. */
+static int train_own_validation(struct job *j, int fold, struct outcome *o, af_err *err)
 {
     af_dataset *ds = &j->ds;
+    int r = fold < 0 ? 0 : fold;
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
     if (!bucket)
         return af_err_set(err, "out of memory");
     for (size_t t = 0; t < ds->n_tracks; t++)
-        bucket[t] = ds->track_fold[t] == fold ? 2 : 0;
+        bucket[t] = held_out(j, fold, t) ? 2 : 0;
     af_grouped g;
-    int rc = af_dataset_group(ds, bucket, false, &g, err);
+    int rc = af_dataset_group(ds, bucket, fold < 0, &g, err);
     free(bucket);
     if (rc != 0)
         return -1;
-    log_info("fold %d of %d: %zu training windows (in %d inner folds), %zu test windows", fold,
-             j->folds, g.n[0], j->folds - 1, g.n[2]);
+    if (j->inner_members && fold >= 0)
+        log_info("fold %d of %d: %zu training windows (in %d inner folds), %zu test windows",
+                 fold, j->folds, g.n[0], j->folds - 1, g.n[2]);
+    else if (fold >= 0)
+        log_info("fold %d of %d: %zu training and validation windows (each network validates "
+                 "on its own %.0f%% of their artists), %zu test windows", fold, j->folds, g.n[0],
+                 100.0 * j->member_val_share, g.n[2]);
+    else
+        log_info("%zu training and validation windows (each network validates on its own "
+                 "%.0f%% of their artists), %zu test windows", g.n[0],
+                 100.0 * j->member_val_share, g.n[2]);
+    memcpy(o->n_windows, g.n, sizeof o->n_windows);
     af_scaler sc = {0};
     rc = j->opt.rankgauss_knots > 0
              ? af_scaler_fit_rankgauss(&sc, g.x, g.n[0], ds->dim, j->opt.rankgauss_knots, err)
@@ -831,16 +915,16 @@ static int train_one_cv(struct job *j, int fold, struct outcome *o, af_err *err)
     if (rc == 0) {
         af_scaler_apply(&sc, g.x, g.n[0] + g.n[2]);
         rc = j->tune ? tune_fold(j, fold, &sc, &g, o, err)
-                     : train_inner_members(j, fold, &j->opt, &sc, &g, &o->results[fold], NULL,
-                                           err);
+                     : members_own_validation(j, fold, &j->opt, &sc, &g, &o->results[r], NULL,
+                                              err);
     }
     if (rc == 0) {
-        af_run_count(j->app->run, "epochs", o->results[fold].total_epochs);
-        rc = af_evaluate(&o->results[fold].model, &g, 2, ds->track_class, ds->n_tracks, fold,
-                         j->aggregation, eval_at(o, fold, AF_CLF_NETWORK), err);
+        af_run_count(j->app->run, "epochs", o->results[r].total_epochs);
+        rc = af_evaluate(&o->results[r].model, &g, 2, ds->track_class, ds->n_tracks, fold,
+                         j->aggregation, eval_at(o, r, AF_CLF_NETWORK), err);
     }
-    if (rc == 0 && j->baselines && !o->results[fold].interrupted)
-        rc = run_baselines(j, &g, fold, o, fold, err);
+    if (rc == 0 && j->baselines && !o->results[r].interrupted)
+        rc = run_baselines(j, &g, fold, o, r, err);
     af_scaler_free(&sc);
     af_grouped_free(&g);
     return rc;
@@ -848,8 +932,8 @@ static int train_one_cv(struct job *j, int fold, struct outcome *o, af_err *err)
 
 static int train_one(struct job *j, int fold, struct outcome *o, af_err *err)
 {
-    if (fold >= 0 && j->inner_members)
-        return train_one_cv(j, fold, o, err);
+    if (own_validation(j))
+        return train_own_validation(j, fold, o, err);
     af_dataset *ds = &j->ds;
     int r = fold < 0 ? 0 : fold;
     int *bucket = malloc(ds->n_tracks * sizeof *bucket);
@@ -1051,7 +1135,9 @@ static json_t *hyperparameters(const struct job *j, const struct outcome *o)
         json_object_set_new(h, "tune_grid", grid);
         json_object_set_new(h, "tuned", tuned);
     }
-    json_object_set_new(h, "inner_fold_members", json_boolean(j->inner_members && j->folds));
+    bool by_fold = j->inner_members && j->folds;
+    json_object_set_new(h, "inner_fold_members", json_boolean(by_fold));
+    json_object_set_new(h, "member_val_share", json_real(by_fold ? 0.0 : j->member_val_share));
     json_t *cmp = comparison(o);
     if (cmp)
         json_object_set_new(h, "comparison", cmp);
@@ -1247,6 +1333,7 @@ int main(int argc, char **argv)
         {"promote", required_argument, NULL, OPT_PROMOTE},
         {"delete", required_argument, NULL, OPT_DELETE},
         {"inner-fold-members", no_argument, NULL, OPT_INNER},
+        {"member-val-share", required_argument, NULL, OPT_MEMBER_VAL},
         {"no-inner-fold-members", no_argument, NULL, OPT_NO_INNER},
         {"tune", no_argument, NULL, OPT_TUNE},
         {"tune-grid", required_argument, NULL, OPT_TUNE_GRID},
@@ -1289,6 +1376,7 @@ int main(int argc, char **argv)
         case OPT_MEMBERS: af_app_override(&app, "train.members", optarg, "--members"); break;
         case OPT_IN_DROPOUT: af_app_override(&app, "train.input_dropout", optarg, "--input-dropout"); break;
         case OPT_IN_NOISE: af_app_override(&app, "train.input_noise", optarg, "--input-noise"); break;
+        case OPT_MEMBER_VAL: af_app_override(&app, "train.member_val_share", optarg, "--member-val-share"); break;
         case OPT_AGGREGATION: af_app_override(&app, "train.aggregation", optarg, "--aggregation"); break;
         case OPT_INPUT_TRANSFORM: af_app_override(&app, "train.input_transform", optarg, "--input-transform"); break;
         case OPT_NO_BASELINES: af_app_override(&app, "train.baselines", "false", "--no-baselines"); break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rng.h"
+#include "split.h"
 
 int af_dataset_init(af_dataset *ds, int dim, size_t expect_windows, af_err *err)
 {
@@ -34,6 +35,7 @@ void af_dataset_free(af_dataset *ds)
     free(ds->track_class);
     free(ds->track_split);
     free(ds->track_fold);
+    free(ds->track_group);
     for (int c = 0; c < ds->n_classes; c++)
         free(ds->classes[c]);
     free(ds->classes);
@@ -86,6 +88,11 @@ static int hash_rebuild(af_dataset *ds, size_t cap, af_err *err)
     return 0;
 }
 
+void af_dataset_set_artist(af_dataset *ds, size_t t, const char *artist)
+{
+    ds->track_group[t] = af_split_group_hash(artist, ds->track_id[t], 0);
+}
+
 long af_dataset_find_track(const af_dataset *ds, int64_t track_id)
 {
     if (!ds->hash_cap)
@@ -110,7 +117,8 @@ int af_dataset_add_track(af_dataset *ds, int64_t track_id, int class_index, int 
         size_t cap = ds->cap_tracks ? 2 * ds->cap_tracks : 256;
         void *tmp;
         if (!(GROW(ds->track_id, cap)) || !(GROW(ds->track_class, cap)) ||
-            !(GROW(ds->track_split, cap)) || !(GROW(ds->track_fold, cap)))
+            !(GROW(ds->track_split, cap)) || !(GROW(ds->track_fold, cap)) ||
+            !(GROW(ds->track_group, cap)))
             return af_err_set(err, "out of memory");
         ds->cap_tracks = cap;
     }
@@ -119,6 +127,7 @@ int af_dataset_add_track(af_dataset *ds, int64_t track_id, int class_index, int 
     ds->track_class[t] = class_index;
     ds->track_split[t] = split;
     ds->track_fold[t] = fold;
+    ds->track_group[t] = af_split_group_hash(NULL, track_id, 0);
     if (2 * ds->n_tracks > ds->hash_cap) {
         if (hash_rebuild(ds, ds->hash_cap ? 4 * ds->hash_cap : 1024, err) != 0)
             return -1;
@@ -206,6 +215,7 @@ int af_dataset_finish(af_dataset *ds, af_err *err)
         ds->track_class[kept] = ds->track_class[t];
         ds->track_split[kept] = ds->track_split[t];
         ds->track_fold[kept] = ds->track_fold[t];
+        ds->track_group[kept] = ds->track_group[t];
         kept++;
     }
     if (kept != ds->n_tracks) {

@@ -33,6 +33,8 @@ typedef struct af_dataset {
     int *track_class; /* index into classes */
     int *track_split; /* enum af_split */
     int *track_fold;  /* -1 when no folds */
+    uint64_t *track_group; /* the track's artist: af_split_group_hash (salt 0) of its artist,
+                              or of its track id when it has none (the default) */
     /* classes: names sorted by strcmp once af_dataset_finish ran */
     int n_classes;
     char **classes;
@@ -52,6 +54,9 @@ int af_dataset_class(af_dataset *ds, const char *label, af_err *err);
 /* Adds a track (fold -1 for none); fails on a duplicate id. *index gets its index. */
 int af_dataset_add_track(af_dataset *ds, int64_t track_id, int class_index, int split, int fold,
                          size_t *index, af_err *err);
+/* Groups track index t with the other tracks of `artist` (NULL or a placeholder:
+ * the track stays a group of its own); see track_group. */
+void af_dataset_set_artist(af_dataset *ds, size_t t, const char *artist);
 /* Index of a track id, or -1. */
 long af_dataset_find_track(const af_dataset *ds, int64_t track_id);
 

@@ -125,13 +125,14 @@ static int parse_array(const char *p, int len, int dim, float *out, long long tr
     return 0;
 }
 
-/* The labelled, selected tracks that have windows, with split and fold. */
+/* The labelled, selected tracks that have windows, with split, fold and artist. */
 static int load_tracks(PGconn *conn, const char *const *p, af_dataset *ds, af_err *err)
 {
     PGresult *res = af_db_query(
         conn,
-        "SELECT l.track_id, g.name, s.split, coalesce(s.fold, -1)"
+        "SELECT l.track_id, g.name, s.split, coalesce(s.fold, -1), t.artist"
         " FROM track_labels l JOIN genres g ON g.genre_id = l.genre_id"
+        " JOIN tracks t ON t.track_id = l.track_id"
         " JOIN track_splits s ON s.track_id = l.track_id AND s.split_scheme_id = $2"
         " WHERE l.taxonomy_version = $1 AND l.status = 'labelled' AND l.selected"
         " AND EXISTS (SELECT 1 FROM window_features w"
@@ -147,9 +148,12 @@ static int load_tracks(PGconn *conn, const char *const *p, af_dataset *ds, af_er
                 : strcmp(split, "val") == 0 ? AF_SPLIT_VAL
                                             : AF_SPLIT_TEST;
         int cls = af_dataset_class(ds, PQgetvalue(res, r, 1), err);
+        size_t t;
         rc = cls < 0 ? -1
                      : af_dataset_add_track(ds, atoll(PQgetvalue(res, r, 0)), cls, s,
-                                            atoi(PQgetvalue(res, r, 3)), NULL, err);
+                                            atoi(PQgetvalue(res, r, 3)), &t, err);
+        if (rc == 0)
+            af_dataset_set_artist(ds, t, PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4));
     }
     PQclear(res);
     return rc;

@@ -142,6 +142,73 @@ int af_split_fold(const char *artist, int64_t track_id, int k, uint64_t salt)
     return (int)(af_split_group_hash(artist, track_id, af_mix64(salt ^ FOLD_TWEAK)) % (uint64_t)k);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted distinct groups of the pool; *n gets their number. */
+static uint64_t *pool_groups(const uint64_t *group, const bool *pool, size_t n_tracks, size_t *n)
+{
+    uint64_t *g = malloc((n_tracks ? n_tracks : 1) * sizeof *g);
+    if (!g)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n_tracks; i++)
+        if (pool[i])
+            g[k++] = group[i];
+    qsort(g, k, sizeof *g, cmp_u64);
+    size_t distinct = 0;
+    for (size_t i = 0; i < k; i++)
+        if (distinct == 0 || g[i] != g[distinct - 1])
+            g[distinct++] = g[i];
+    *n = distinct;
+    return g;
+}
+
+int af_split_draw_validation(const uint64_t *group, const bool *pool, size_t n, double share,
+                             uint64_t salt, bool *val, size_t *n_val_groups, af_err *err)
+{
+    if (!(share > 0.0 && share < 1.0))
+        return af_err_set(err, "validation share %g: expected more than 0 and less than 1",
+                          share);
+    size_t n_groups = 0;
+    uint64_t *groups = pool_groups(group, pool, n, &n_groups);
+    if (!groups)
+        return af_err_set(err, "out of memory");
+    if (n_groups < 2) {
+        free(groups);
+        return af_err_set(err, "%zu artist(s) to draw validation artists from: at least 2 "
+                               "needed (one to validate on, one to train on)", n_groups);
+    }
+    size_t k = (size_t)llround(share * (double)n_groups);
+    k = k < 1 ? 1 : k > n_groups - 1 ? n_groups - 1 : k;
+    /* Order the groups by their salted hash, keep the first k, and put those
+     * back in group order for the lookups below. */
+    uint64_t *keyed = malloc(n_groups * 2 * sizeof *keyed);
+    if (!keyed) {
+        free(groups);
+        return af_err_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < n_groups; i++)
+        keyed[i] = af_mix64(groups[i] ^ af_mix64(salt));
+    memcpy(keyed + n_groups, keyed, n_groups * sizeof *keyed);
+    qsort(keyed + n_groups, n_groups, sizeof *keyed, cmp_u64);
+    uint64_t cut = keyed[n_groups + k - 1];
+    size_t chosen = 0;
+    for (size_t i = 0; i < n_groups; i++)
+        if (keyed[i] <= cut)
+            groups[chosen++] = groups[i]; /* stays sorted: a subsequence */
+    free(keyed);
+    for (size_t i = 0; i < n; i++)
+        val[i] = pool[i] && bsearch(&group[i], groups, chosen, sizeof *groups, cmp_u64);
+    free(groups);
+    if (n_val_groups)
+        *n_val_groups = chosen;
+    return 0;
+}
+
 const char *af_split_name(enum af_split s)
 {
     switch (s) {

@@ -90,6 +90,20 @@ enum af_split af_split_assign(const af_split_scheme *s, const char *artist, int6
  * k >= 2; returns -1 for k < 2. */
 int af_split_fold(const char *artist, int64_t track_id, int k, uint64_t salt);
 
+/*
+ * A network's own validation artists (af-train's member_val_share): of the
+ * distinct groups among the tracks with pool[i] set (group[i]: a group hash,
+ * e.g. af_split_group_hash), the round(share * groups) whose hash mixed with
+ * salt is lowest — at least one, and one fewer than all, so that both sides
+ * are whole artists and neither is empty.  val[i] gets true for the pool's
+ * tracks of those groups, false for every other track.  Each salt draws
+ * another set; the same salt, the same set.  *n_val_groups (may be NULL) gets
+ * how many groups were drawn.  Fails when the pool holds fewer than two
+ * groups or share is not in (0, 1).
+ */
+int af_split_draw_validation(const uint64_t *group, const bool *pool, size_t n, double share,
+                             uint64_t salt, bool *val, size_t *n_val_groups, af_err *err);
+
 /* "train", "val", "test" (the names the database stores). */
 const char *af_split_name(enum af_split s);
 

@@ -2,7 +2,8 @@
 # af-train's models as a user manages them: baselines in every evaluation, per-track
 # predictions that match the confusion matrices, --name / --promote / --delete, the
 # default model (the first finished one; never an interrupted one, issue 18; changed
-# only by --promote), --tune never reading the test fold, --csv on a fresh database.
+# only by --promote), --tune never reading the test fold, --csv on a fresh database,
+# networks that early-stop on their own draws of artists outside the test set.
 source "$AF_PROJECT/tests/lib.sh"
 source "$AF_PROJECT/tests/integration/train_data.sh"
 use_fresh_database train_models
@@ -239,3 +240,48 @@ run af-train "${rg[@]}"
 expect_status 0 "af-train again on the poisoned test split"
 expect_eq "1|2" "$(sql "SELECT count(DISTINCT md5(weights)), count(*) FROM models")" \
     "the same model bytes: nothing of the test split reached the transform or the networks"
+
+# --- each network early-stops on its own draw of the artists outside the test set
+# ([train] member_val_share): said, recorded with the model, and the test fold stays out
+# of every draw: poisoning fold 0's labels leaves fold 0's predictions as they were, and
+# changes the other folds' (whose networks train on fold 0).
+use_fresh_database train_models_draws
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 10 2 4 8
+draws=(--feature-set syn --folds 4 --hidden 8 --epochs 10 --patience 3 --members 3 --seed 3
+       --no-baselines)
+run af-train "${draws[@]}"
+expect_status 0 "af-train --folds 4 with the default member_val_share"
+expect_err 'each network validates on its own 20% of their artists' "says how the networks validate"
+expect_no 'no track in the validation split' "$err" "and does not warn about the unused validation split"
+expect_eq "0.2|false" "$(sql "SELECT hyperparameters->>'member_val_share', hyperparameters->>'inner_fold_members' FROM models")" \
+    "the model records the share"
+sql "UPDATE track_labels l SET genre_id = (SELECT genre_id FROM genres WHERE name = 'g' || (1 + (substr(g.name, 2)::int % 3)))
+       FROM genres g, track_splits s
+      WHERE g.genre_id = l.genre_id AND s.track_id = l.track_id AND s.fold = 0" >/dev/null
+run af-train "${draws[@]}"
+expect_status 0 "af-train again after poisoning fold 0's labels"
+moved() { # FOLD: tracks of FOLD whose network probabilities differ between the two models
+    sql "SELECT count(*) FROM predictions p1 JOIN predictions p2 USING (track_id, classifier)
+          WHERE p1.model_id = 1 AND p2.model_id = 2 AND p1.fold = $1 AND p1.probabilities <> p2.probabilities"
+}
+expect_eq "0" "$(moved 0)" "fold 0's networks never saw fold 0: its predictions are the same"
+expect_no '^0$' "$(moved 1)" "(fold 1's networks did train on the poisoned labels: $(moved 1) tracks moved)"
+run af-train "${draws[@]}" --member-val-share 0
+expect_status 0 "--member-val-share 0: all networks early-stop on the validation split"
+expect_err 'fold 0 of 4: [0-9]+ training, [0-9]+ validation, [0-9]+ test windows' "said as before"
+expect_eq "0" "$(sql "SELECT (hyperparameters->>'member_val_share')::float FROM models WHERE model_id = 3")" "and recorded"
+run af-train "${draws[@]}" --member-val-share 1
+expect_status 2 "a share of 1 leaves no artist to train on: a usage error"
+expect_err 'member-val-share: 1 is out of range \(0 to 0\.9\)' "naming the option and its range"
+# Without folds the test split is held out of every draw, and a data set whose tracks
+# outside it all share one artist cannot be drawn from: said, naming the option.
+run af-train --feature-set syn --hidden 8 --epochs 5 --patience 2 --members 2 --no-baselines
+expect_status 0 "af-train on the test split with draws"
+expect_err '[0-9]+ training and validation windows \(each network validates on its own 20%' "said"
+sql "UPDATE tracks SET artist = 'one artist'
+      WHERE track_id IN (SELECT track_id FROM track_splits WHERE split <> 'test')" >/dev/null
+run af-train --feature-set syn --hidden 8 --epochs 5 --patience 2 --members 2 --no-baselines
+expect_status 1 "one artist outside the test split: an error"
+expect_err "member_val_share .*1 artist\(s\) to draw validation artists from" "that says why"

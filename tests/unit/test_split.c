@@ -1,8 +1,8 @@
 /*
  * test_split.c — train/split.c: artists never straddle splits or folds,
  * ratios hold on a realistic synthetic catalogue, assignments are stable when
- * tracks are added, unknown artists fall back to the track id, and the
- * per-genre tabulation.
+ * tracks are added, unknown artists fall back to the track id, the
+ * per-genre tabulation, and the networks' own validation draws.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -408,6 +408,83 @@ static void test_stratify_is_deterministic_and_checks_input(void **state)
     assert_non_null(strstr(err.msg, "out of range"));
 }
 
+/* 40 artists with 1..4 tracks each (artist a has a % 4 + 1), every fifth
+ * artist held out of the pool (a test fold). */
+#define DRAW_ARTISTS 40
+static size_t draw_catalogue(uint64_t *group, bool *pool, int *artist)
+{
+    size_t n = 0;
+    for (int a = 0; a < DRAW_ARTISTS; a++) {
+        char name[32];
+        snprintf(name, sizeof name, "Artist %d", a);
+        for (int k = 0; k <= a % 4; k++, n++) {
+            group[n] = af_split_group_hash(name, (int64_t)n, 0);
+            pool[n] = a % 5 != 0;
+            artist[n] = a;
+        }
+    }
+    return n;
+}
+
+static void test_draw_validation_takes_whole_artists_from_the_pool(void **state)
+{
+    (void)state;
+    uint64_t group[200];
+    bool pool[200], val[200], other[200];
+    int artist[200];
+    size_t n = draw_catalogue(group, pool, artist), drawn = 0;
+    af_err err = {0};
+    assert_int_equal(af_split_draw_validation(group, pool, n, 0.2, 7, val, &drawn, &err), 0);
+    /* 32 artists in the pool: round(0.2 * 32) = 6 of them, whole */
+    assert_int_equal(drawn, 6);
+    bool artist_val[DRAW_ARTISTS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (!pool[i])
+            assert_false(val[i]);
+        if (val[i])
+            artist_val[artist[i]] = true;
+    }
+    int n_val = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pool[i])
+            assert_int_equal(val[i], artist_val[artist[i]]);
+    for (int a = 0; a < DRAW_ARTISTS; a++)
+        n_val += artist_val[a];
+    assert_int_equal(n_val, 6);
+    /* the same salt draws the same artists; another salt (nearly always) others */
+    assert_int_equal(af_split_draw_validation(group, pool, n, 0.2, 7, other, NULL, &err), 0);
+    assert_memory_equal(val, other, n * sizeof *val);
+    int differ = 0;
+    for (uint64_t salt = 8; salt < 18; salt++) {
+        assert_int_equal(af_split_draw_validation(group, pool, n, 0.2, salt, other, NULL, &err),
+                         0);
+        differ += memcmp(val, other, n * sizeof *val) != 0;
+    }
+    assert_true(differ >= 9);
+}
+
+static void test_draw_validation_leaves_both_sides_non_empty(void **state)
+{
+    (void)state;
+    uint64_t group[200];
+    bool pool[200], val[200];
+    int artist[200];
+    size_t n = draw_catalogue(group, pool, artist), drawn = 0;
+    af_err err = {0};
+    /* a tiny share still draws one artist; a large one leaves one to train on */
+    assert_int_equal(af_split_draw_validation(group, pool, n, 0.001, 1, val, &drawn, &err), 0);
+    assert_int_equal(drawn, 1);
+    assert_int_equal(af_split_draw_validation(group, pool, n, 0.999, 1, val, &drawn, &err), 0);
+    assert_int_equal(drawn, 31);
+    /* one artist in the pool: nothing to draw from */
+    for (size_t i = 0; i < n; i++)
+        pool[i] = artist[i] == 3;
+    assert_int_equal(af_split_draw_validation(group, pool, n, 0.2, 1, val, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "1 artist(s)"));
+    assert_int_equal(af_split_draw_validation(group, pool, n, 0.0, 1, val, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "share 0"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +501,8 @@ int main(void)
         cmocka_unit_test(test_stratify_keeps_placed_groups_and_balances_around_them),
         cmocka_unit_test(test_stratify_weighs_groups_by_tracks),
         cmocka_unit_test(test_stratify_is_deterministic_and_checks_input),
+        cmocka_unit_test(test_draw_validation_takes_whole_artists_from_the_pool),
+        cmocka_unit_test(test_draw_validation_leaves_both_sides_non_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

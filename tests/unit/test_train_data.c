@@ -87,6 +87,12 @@ static void test_dataset_drops_tracks_without_windows(void **state)
     af_dataset_add_track(&ds, 1, c, 0, -1, &a, &err);
     af_dataset_add_track(&ds, 2, c, 0, -1, NULL, &err);
     af_dataset_add_track(&ds, 3, c, 0, -1, &b, &err);
+    /* tracks 1 and 3 by one artist (spelt two ways); track 2 by another */
+    af_dataset_set_artist(&ds, a, "The Band");
+    af_dataset_set_artist(&ds, 1, "Someone Else");
+    af_dataset_set_artist(&ds, b, "  the  band ");
+    uint64_t band = ds.track_group[a];
+    assert_true(ds.track_group[1] != band);
     float v = 1;
     af_dataset_add_window(&ds, b, &v, 0, NULL, &err);
     af_dataset_add_window(&ds, a, &v, 0, NULL, &err);
@@ -95,6 +101,8 @@ static void test_dataset_drops_tracks_without_windows(void **state)
     assert_int_equal(af_dataset_find_track(&ds, 2), -1);
     assert_int_equal(ds.track_id[ds.track[0]], 3);
     assert_int_equal(ds.track_id[ds.track[1]], 1);
+    /* the groups follow their tracks when others are dropped */
+    assert_true(ds.track_group[0] == band && ds.track_group[1] == band);
     af_dataset_free(&ds);
 }
 
