@@ -8,6 +8,7 @@
 
 #include "exitcode.h"
 #include "normalise.h"
+#include "utf8text.h"
 
 /* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when it is not one. */
 static size_t utf8_sequence(const unsigned char *s)

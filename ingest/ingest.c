@@ -7,6 +7,7 @@
 #include "db.h"
 #include "log.h"
 #include "normalise.h"
+#include "utf8text.h"
 #include "run.h"
 
 #define MAX_PROBLEM_LINES 100

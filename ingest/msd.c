@@ -16,6 +16,7 @@
 #include "db.h"
 #include "log.h"
 #include "normalise.h"
+#include "utf8text.h"
 #include "ratelimit.h"
 #include "run.h"
 

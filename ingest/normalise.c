@@ -31,42 +31,6 @@ size_t af_match_key(const char *artist, const char *title, char *out, size_t out
     return a + 1 + t;
 }
 
-bool af_utf8_valid(const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)text, *end = s + len;
-    while (s < end) {
-        unsigned char c = *s;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        int n;
-        unsigned min;
-        unsigned cp;
-        if ((c & 0xE0) == 0xC0)
-            n = 1, min = 0x80, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0)
-            n = 2, min = 0x800, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0)
-            n = 3, min = 0x10000, cp = c & 0x07;
-        else
-            return false;
-        if (end - s <= n)
-            return false;
-        for (int i = 1; i <= n; i++) {
-            if ((s[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        s += n + 1;
-    }
-    return true;
-}
-
 /* Room for need bytes in all (doubling from 64 KiB); -1 when out of memory. */
 static int buf_reserve(struct af_buf *buf, size_t need)
 {

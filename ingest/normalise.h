@@ -21,9 +21,6 @@ size_t af_norm_key(const char *text, char *out, size_t out_len);
 /* "artistkey<TAB>titlekey"; empty (returns 0) when either part has an empty key. */
 size_t af_match_key(const char *artist, const char *title, char *out, size_t out_len);
 
-/* True when the len bytes are valid UTF-8 (no overlongs, surrogates or NULs). */
-bool af_utf8_valid(const char *text, size_t len);
-
 /* Repairs the cp1252 damage of the MSD's unique_tracks.txt: U+0019 where a right
  * quote was meant ("Gigi D\x19Agostino") becomes ’, U+0013 (a dash) becomes –, and
  * every other C0 control character (tab included) is removed.  Returns a malloc'd

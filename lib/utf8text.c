@@ -8,15 +8,17 @@
 
 #include "strbuf.h"
 
-bool af_utf8_is_valid(const char *text)
+bool af_utf8_valid(const char *text, size_t len)
 {
     const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
     utf8proc_int32_t cp;
-    for (utf8proc_ssize_t step; *s; s += step)
-        if ((step = utf8proc_iterate(s, -1, &cp)) < 0)
+    for (utf8proc_ssize_t step; len > 0; s += step, len -= (size_t)step)
+        if ((step = utf8proc_iterate(s, (utf8proc_ssize_t)len, &cp)) < 0 || cp == 0)
             return false;
     return true;
 }
+
+bool af_utf8_is_valid(const char *text) { return af_utf8_valid(text, strlen(text)); }
 
 char *af_utf8_escaped(const char *text)
 {

@@ -10,7 +10,12 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
 bool af_utf8_is_valid(const char *text);
+/* True when the len bytes are valid UTF-8 without a NUL (no overlongs,
+ * surrogates or code points above U+10FFFF: utf8proc's rules). */
+bool af_utf8_valid(const char *text, size_t len);
 
 /* text with every invalid byte as \xHH, as a malloc'd string (a copy when
  * text is valid); NULL when memory runs out. */

@@ -20,6 +20,7 @@
 #include "../../ingest/normalise.h"
 #include "../../ingest/taxonomy.h"
 #include "textkey.h"
+#include "utf8text.h"
 #include "testdb.h"
 #include <utf8proc.h>
 
@@ -189,20 +190,6 @@ static void repairs_and_weights(void **state)
     assert_false(af_tag_weight_ok(INFINITY, 1e300));
 }
 
-static void utf8(void **state)
-{
-    (void)state;
-    assert_true(af_utf8_valid("plain", 5));
-    assert_true(af_utf8_valid("Motörhead ♫ 𝄞", strlen("Motörhead ♫ 𝄞")));
-    assert_false(af_utf8_valid("\xff\xfe", 2));
-    assert_false(af_utf8_valid("\xc3\x28", 2));          /* bad continuation */
-    assert_false(af_utf8_valid("\xc0\xaf", 2));          /* overlong */
-    assert_false(af_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-    assert_false(af_utf8_valid("\xe2\x82", 2));          /* cut short */
-    assert_false(af_utf8_valid("a\0b", 3));              /* NUL */
-    assert_false(af_utf8_valid("\xf4\x90\x80\x80", 4));  /* above U+10FFFF */
-}
-
 static void copy_escaping(void **state)
 {
     (void)state;
@@ -340,7 +327,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tag_keys),        cmocka_unit_test(match_keys),
-        cmocka_unit_test(utf8),            cmocka_unit_test(copy_escaping),
+        cmocka_unit_test(copy_escaping),
         cmocka_unit_test(taxonomy_errors), cmocka_unit_test(taxonomy_parse),
         cmocka_unit_test(label_maps),      cmocka_unit_test(msd_helpers),
         cmocka_unit_test(unicode_keys),    cmocka_unit_test(sql_agrees),

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "utf8text.h"
 
@@ -37,11 +38,26 @@ static void invalid_bytes_become_escapes(void **state)
     assert_false(af_utf8_is_valid("\xed\xa0\x80"));
 }
 
+static void byte_ranges_are_checked(void **state)
+{
+    (void)state;
+    assert_true(af_utf8_valid("plain", 5));
+    assert_true(af_utf8_valid("Motörhead ♫ 𝄞", strlen("Motörhead ♫ 𝄞")));
+    assert_false(af_utf8_valid("\xff\xfe", 2));
+    assert_false(af_utf8_valid("\xc3\x28", 2));          /* bad continuation */
+    assert_false(af_utf8_valid("\xc0\xaf", 2));          /* overlong */
+    assert_false(af_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
+    assert_false(af_utf8_valid("\xe2\x82", 2));          /* cut short */
+    assert_false(af_utf8_valid("a\0b", 3));              /* NUL */
+    assert_false(af_utf8_valid("\xf4\x90\x80\x80", 4));  /* above U+10FFFF */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_text_is_kept),
         cmocka_unit_test(invalid_bytes_become_escapes),
+        cmocka_unit_test(byte_ranges_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
