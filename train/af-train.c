@@ -66,7 +66,8 @@ static const char usage[] =
     "                           (what --export-csv writes). If the database has no feature set\n"
     "                           of that name (--feature-set NAME, else csv_<file name without\n"
     "                           extension, lower-cased, other characters _>), it is\n"
-    "                           registered from the header: a fresh database is enough\n"
+    "                           registered from the header: a fresh database is enough. The\n"
+    "                           file names no artists: --member-val-share draws tracks\n"
     "      --export-csv FILE    write the training data to FILE in that format, then stop\n"
     "Network and training (defaults: [train] in the configuration):\n"
     "      --hidden LIST        hidden layer sizes, e.g. 256,128,64\n"
@@ -801,9 +802,9 @@ static int members_own_validation(struct job *j, int fold, const af_train_option
             opt.members = 1;
         af_train_result one;
         rc = af_train_run(&g, ds->dim, ds->n_classes, &opt, &one, err);
-        if (rc == 0) {
-            memcpy(one.model.scaler.mean, scaler->mean, (size_t)ds->dim * sizeof(float));
-            memcpy(one.model.scaler.std, scaler->std, (size_t)ds->dim * sizeof(float));
+        if (rc == 0) { /* the whole transform, rank-gauss knots included */
+            af_scaler_free(&one.model.scaler);
+            rc = af_scaler_copy(&one.model.scaler, scaler, err);
         }
         /* the member's track accuracy on its own validation tracks: the inner
          * cross-validation estimate --tune compares (the test fold is unused) */

@@ -105,9 +105,11 @@ static int train_member(const af_grouped *g, const af_mlp_config *cfg, const af_
     const float *xv = g->x + g->start[1] * (size_t)cfg->n_inputs;
     const int *yv = g->y + g->start[1];
     char who[64] = "";
-    if (opt->label || opt->members > 1)
+    if (opt->members > 1)
         snprintf(who, sizeof who, "%s%snet %d/%d: ", opt->label ? opt->label : "",
                  opt->label ? ", " : "", member + 1, opt->members);
+    else if (opt->label)
+        snprintf(who, sizeof who, "%s: ", opt->label);
     for (int e = 1; e <= opt->max_epochs; e++) {
         double t0 = af_monotonic_seconds();
         af_mlp_stats tr, va;

@@ -52,15 +52,17 @@ run af-train --show 999
 expect_status 1 "--show with an unknown id fails"
 expect_err 'no model with id 999' "and says so"
 
-# CSV: export, then training on the file gives the model the database gives.
+# CSV: export, then training on the file gives the model the database gives, as long as
+# the networks early-stop on the stored validation split: a CSV file carries no artists, so
+# the networks' own validation draws (member_val_share) take tracks, not artists.
 run af-train --feature-set syn --export-csv "$test_tmp/data.csv"
 expect_status 0 "--export-csv"
 expect_eq "track_id,label,split,f0,f1,f2,f3,f4,f5,f6,f7" "$(head -1 "$test_tmp/data.csv")" "the CSV header"
 expect_eq "1170" "$(tail -n +2 "$test_tmp/data.csv" | wc -l)" "one CSV line per window"
-n_models=$(sql "SELECT count(*) FROM models")
-run af-train "${fast[@]}" --seed 7 --csv "$test_tmp/data.csv"
+af-train "${fast[@]}" --seed 8 --member-val-share 0 -q >/dev/null 2>&1
+run af-train "${fast[@]}" --seed 8 --member-val-share 0 --csv "$test_tmp/data.csv"
 expect_status 0 "--csv trains on the file"
-expect_eq "1" "$(sql "SELECT count(DISTINCT md5(weights)) FROM models WHERE hyperparameters->>'seed' = '7'")" "CSV data and database data give the same model bytes"
+expect_eq "1|2" "$(sql "SELECT count(DISTINCT md5(weights)), count(*) FROM models WHERE hyperparameters->>'seed' = '8'")" "CSV data and database data give the same model bytes"
 expect_eq "csv" "$(sql "SELECT hyperparameters->>'data' FROM models ORDER BY model_id DESC LIMIT 1")" "the model records its CSV origin"
 
 # Key shift (train.key_shift): the warning on a feature set without chroma, and on
