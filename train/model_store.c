@@ -154,6 +154,12 @@ int af_model_store(PGconn *conn, const af_model_record *rec, long long *model_id
     snprintf(tax, sizeof tax, "%d", rec->taxonomy_version);
     snprintf(fmt, sizeof fmt, "%u", AF_MLP_FORMAT_VERSION);
     snprintf(run, sizeof run, "%lld", rec->run_id);
+    /* Two af-train runs storing at once must not both see "no default" in
+     * af_model_default_if_none: the lock that prevents it is taken here, before
+     * the INSERT, because taking it after (upgrading the INSERT's ROW EXCLUSIVE
+     * lock) deadlocks two runs that both inserted. */
+    if (af_db_command(conn, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE", 0, NULL, err) != 0)
+        return -1;
     af_sb genres = {0};
     text_array(&genres, rec->genres, rec->n_genres);
     if (!af_sb_str(&genres))
@@ -211,9 +217,6 @@ int af_model_default_if_none(PGconn *conn, long long model_id, bool *became, af_
     char id[24];
     snprintf(id, sizeof id, "%lld", model_id);
     const char *p[] = {id};
-    /* Two af-train runs storing at once must not both see "no default". */
-    if (af_db_command(conn, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE", 0, NULL, err) != 0)
-        return -1;
     PGresult *res = af_db_query(conn,
                                 "UPDATE models SET is_default = true WHERE model_id = $1::bigint"
                                 " AND NOT interrupted AND deleted_at IS NULL"

@@ -51,11 +51,13 @@ typedef struct af_model_record {
     bool interrupted;
 } af_model_record;
 
-/* Inserts everything; the caller owns the transaction. */
+/* Inserts everything; the caller owns the transaction.  Locks the models
+ * table (SHARE ROW EXCLUSIVE) until it ends: concurrent stores queue. */
 int af_model_store(PGconn *conn, const af_model_record *rec, long long *model_id, af_err *err);
 
 /* Makes the stored model the default when no model is (and it was not
- * interrupted); *became says whether it did.  Call in the storing transaction. */
+ * interrupted); *became says whether it did.  Call in the storing transaction,
+ * after af_model_store (whose lock makes the check and the update atomic). */
 int af_model_default_if_none(PGconn *conn, long long model_id, bool *became, af_err *err);
 
 /* The default model's id.  Fails (AF_EXIT_FAILURE) saying how to promote one

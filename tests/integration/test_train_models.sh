@@ -3,7 +3,8 @@
 # predictions that match the confusion matrices, --name / --promote / --delete, the
 # default model (the first finished one; never an interrupted one, issue 18; changed
 # only by --promote), --tune never reading the test fold, --csv on a fresh database,
-# networks that early-stop on their own draws of artists outside the test set.
+# networks that early-stop on their own draws of artists outside the test set, two runs
+# storing their models at the same moment.
 source "$AF_PROJECT/tests/lib.sh"
 source "$AF_PROJECT/tests/integration/train_data.sh"
 use_fresh_database train_models
@@ -285,3 +286,43 @@ sql "UPDATE tracks SET artist = 'one artist'
 run af-train --feature-set syn --hidden 8 --epochs 5 --patience 2 --members 2 --no-baselines
 expect_status 1 "one artist outside the test split: an error"
 expect_err "member_val_share .*1 artist\(s\) to draw validation artists from" "that says why"
+
+# --- two af-train runs storing at the same moment both store (no deadlock): a session
+# holding the models table in SHARE mode lets both runs finish training and queue for it,
+# then steps aside. (Taking the table lock after the INSERT deadlocked them, one run lost.)
+use_fresh_database train_models_concurrent
+af-db migrate 2>/dev/null
+synthetic_set syn 8
+synthetic_tracks 1 3 10 2 4 8
+quick=(--feature-set syn --hidden 4 --epochs 3 --patience 2 --members 1 --no-baselines -q)
+af-train "${quick[@]}" --seed 3 >/dev/null 2>&1   # the splits assigned: the runs below only store
+psql -XAq <<'SQL' >"$test_tmp/blocker.out" 2>&1 &
+BEGIN;
+LOCK TABLE models IN SHARE MODE;
+DO $$ BEGIN
+    FOR i IN 1..600 LOOP
+        PERFORM pg_stat_clear_snapshot(); -- else the transaction sees its first reading
+        EXIT WHEN (SELECT count(*) FROM pg_stat_activity
+                    WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))) >= 2;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT 'waiting: ' || count(*) FROM pg_stat_activity
+ WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid));
+COMMIT;
+SQL
+blocker=$!
+for _ in $(seq 100); do   # until the session holds the table
+    [ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 'models'::regclass AND mode = 'ShareLock' AND granted")" = 1 ] && break
+    sleep 0.1
+done
+af-train "${quick[@]}" --seed 1 >"$test_tmp/a.out" 2>&1 & first=$!
+af-train "${quick[@]}" --seed 2 >"$test_tmp/b.out" 2>&1 & second=$!
+wait "$first"; status=$?
+expect_status 0 "the first of two simultaneous runs stores its model ($(cat "$test_tmp/a.out"))"
+wait "$second"; status=$?
+expect_status 0 "and so does the second ($(cat "$test_tmp/b.out"))"
+wait "$blocker"
+expect_eq "waiting: 2" "$(grep -o 'waiting: [0-9]*' "$test_tmp/blocker.out")" "(both had queued for the table)"
+expect_eq "3|1" "$(sql "SELECT count(*), count(*) FILTER (WHERE is_default) FROM models")" \
+    "their two models stored beside the first, still the only default"
