@@ -1154,6 +1154,12 @@ static json_t *hyperparameters(const struct job *j, const struct outcome *o)
         json_object_set_new(h, "note", json_string("cross-validation: the stored weights are "
                                                    "those of the fold with the lowest "
                                                    "validation loss"));
+    } else if (own_validation(j)) {
+        /* Each network drew its own validation artists from the first bucket,
+         * so there is no split of its windows to report. */
+        json_object_set_new(h, "split_windows",
+                            json_pack("{s:I,s:I}", "train_and_val", (json_int_t)o->n_windows[0],
+                                      "test", (json_int_t)o->n_windows[2]));
     } else {
         json_object_set_new(h, "split_windows",
                             json_pack("{s:I,s:I,s:I}", "train", (json_int_t)o->n_windows[0],

@@ -281,6 +281,11 @@ expect_err 'member-val-share: 1 is out of range \(0 to 0\.9\)' "naming the optio
 run af-train --feature-set syn --hidden 8 --epochs 5 --patience 2 --members 2 --no-baselines
 expect_status 0 "af-train on the test split with draws"
 expect_err '[0-9]+ training and validation windows \(each network validates on its own 20%' "said"
+expect_eq "$(sql "SELECT count(*) FROM window_features w JOIN track_splits s USING (track_id)
+                   WHERE s.split <> 'test'")|" \
+    "$(sql "SELECT hyperparameters#>>'{split_windows,train_and_val}', hyperparameters#>>'{split_windows,val}'
+              FROM models ORDER BY model_id DESC LIMIT 1")" \
+    "the model counts its training and validation windows together (no shared validation split)"
 sql "UPDATE tracks SET artist = 'one artist'
       WHERE track_id IN (SELECT track_id FROM track_splits WHERE split <> 'test')" >/dev/null
 run af-train --feature-set syn --hidden 8 --epochs 5 --patience 2 --members 2 --no-baselines
