@@ -62,12 +62,13 @@ static const char usage[] =
     "                           (default: [train] split_scheme)\n"
     "      --folds K            artist-grouped K-fold cross-validation instead of the test split\n"
     "      --csv FILE           train on FILE instead of the database: a header line\n"
-    "                           track_id,label,split,<feature names...>, then one line per window\n"
-    "                           (what --export-csv writes). If the database has no feature set\n"
-    "                           of that name (--feature-set NAME, else csv_<file name without\n"
-    "                           extension, lower-cased, other characters _>), it is\n"
-    "                           registered from the header: a fresh database is enough. The\n"
-    "                           file names no artists: --member-val-share draws tracks\n"
+    "                           track_id,label,split,artist,<feature names...>, then one line\n"
+    "                           per window (what --export-csv writes). The artist column may be\n"
+    "                           left out or a field left empty: such a track counts as an artist\n"
+    "                           of its own in --member-val-share's draws. If the database has no\n"
+    "                           feature set of that name (--feature-set NAME, else csv_<file name\n"
+    "                           without extension, lower-cased, other characters _>), it is\n"
+    "                           registered from the header: a fresh database is enough\n"
     "      --export-csv FILE    write the training data to FILE in that format, then stop\n"
     "Network and training (defaults: [train] in the configuration):\n"
     "      --hidden LIST        hidden layer sizes, e.g. 256,128,64\n"
@@ -293,8 +294,9 @@ static int read_options(struct job *j, af_err *err)
     j->threads = (int)af_config_int(cfg, "train.threads");
     if (j->folds && j->csv)
         return af_err_set_code(err, AF_EXIT_USAGE,
-                               "--folds groups tracks by artist, which a CSV file does not "
-                               "carry: use the database or the CSV file's splits");
+                               "--folds takes its folds from the database's split scheme, "
+                               "which a CSV file does not carry: use the database or the CSV "
+                               "file's splits");
     if (j->tune && !j->folds)
         return af_err_set_code(err, AF_EXIT_USAGE,
                                "--tune needs --folds K: it compares candidates by inner "
@@ -424,12 +426,13 @@ fail:
     return -1;
 }
 
-static int read_csv_header(const char *path, char ***names, int *n, af_err *err)
+static int read_csv_header(const char *path, char ***names, int *n, int *first_column,
+                           af_err *err)
 {
     FILE *in = fopen(path, "r");
     if (!in)
         return af_err_set(err, "cannot open %s: %m", path);
-    int rc = af_csv_read_header(in, path, names, n, err);
+    int rc = af_csv_read_header(in, path, names, n, first_column, err);
     fclose(in);
     return rc;
 }
@@ -442,7 +445,7 @@ static int register_csv_feature_set(struct job *j, const char *name, af_err *err
 {
     char **header;
     int n;
-    if (read_csv_header(j->csv, &header, &n, err) != 0)
+    if (read_csv_header(j->csv, &header, &n, NULL, err) != 0)
         return -1;
     json_t *names = json_array();
     for (int k = 0; k < n; k++)
@@ -513,8 +516,8 @@ static int lookup_feature_set(struct job *j, af_err *err)
 static int check_csv_columns(struct job *j, af_err *err)
 {
     char **header;
-    int n, generic = 0, mismatch = -1;
-    if (read_csv_header(j->csv, &header, &n, err) != 0)
+    int n, first_column, generic = 0, mismatch = -1;
+    if (read_csv_header(j->csv, &header, &n, &first_column, err) != 0)
         return -1;
     for (int k = 0; k < n; k++) {
         char f[16];
@@ -532,7 +535,7 @@ static int check_csv_columns(struct job *j, af_err *err)
                              "%s: column %d is '%s' where feature set '%s' has '%s' (a CSV "
                              "holds its feature set's columns in their order; --feature-set "
                              "NAME registers another set)",
-                             j->csv, mismatch + 4, header[mismatch], j->fs.name,
+                             j->csv, mismatch + first_column, header[mismatch], j->fs.name,
                              j->fs.names[mismatch]);
     af_csv_free_names(header, n);
     return rc;

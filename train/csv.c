@@ -25,7 +25,7 @@ static void put_field(FILE *out, const char *s)
 int af_csv_write(FILE *out, const af_dataset *ds, const char *const *feature_names,
                  af_err *err)
 {
-    fputs("track_id,label,split", out);
+    fputs("track_id,label,split,artist", out);
     for (int j = 0; j < ds->dim; j++) {
         fputc(',', out);
         if (feature_names)
@@ -38,7 +38,9 @@ int af_csv_write(FILE *out, const af_dataset *ds, const char *const *feature_nam
         size_t t = ds->track[i];
         fprintf(out, "%lld,", (long long)ds->track_id[t]);
         put_field(out, ds->classes[ds->track_class[t]]);
-        fprintf(out, ",%s", af_split_name((enum af_split)ds->track_split[t]));
+        fprintf(out, ",%s,", af_split_name((enum af_split)ds->track_split[t]));
+        if (ds->track_artist[t])
+            put_field(out, ds->track_artist[t]);
         const float *row = ds->x + i * (size_t)ds->dim;
         for (int j = 0; j < ds->dim; j++)
             fprintf(out, ",%.9g", (double)row[j]);
@@ -105,13 +107,25 @@ static int parse_split(const char *s)
     return -1;
 }
 
-int af_csv_read_header(FILE *in, const char *name, char ***names, int *n, af_err *err)
+/* The columns before the features: track_id,label,split and, when the fourth
+ * column is named so, artist. */
+static int leading_columns(char **fields, long nf)
+{
+    if (nf < 4 || strcmp(fields[0], "track_id") != 0 || strcmp(fields[1], "label") != 0 ||
+        strcmp(fields[2], "split") != 0)
+        return -1;
+    int lead = strcmp(fields[3], "artist") == 0 ? 4 : 3;
+    return nf > lead ? lead : -1;
+}
+
+int af_csv_read_header(FILE *in, const char *name, char ***names, int *n, int *first_column,
+                       af_err *err)
 {
     char *line = NULL, **fields = NULL;
     size_t line_cap = 0, fields_cap = 0;
     *names = NULL;
     *n = 0;
-    int rc = -1;
+    int rc = -1, lead = -1;
     ssize_t len = getline(&line, &line_cap, in);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
@@ -120,22 +134,23 @@ int af_csv_read_header(FILE *in, const char *name, char ***names, int *n, af_err
         af_err_set(err, "%s is empty (no header)", name);
     } else if (nf == -2) {
         af_err_set(err, "out of memory");
-    } else if (nf < 4 || strcmp(fields[0], "track_id") != 0 || strcmp(fields[1], "label") != 0 ||
-               strcmp(fields[2], "split") != 0) {
-        af_err_set(err, "%s: the header must be track_id,label,split,<feature names> "
+    } else if ((lead = leading_columns(fields, nf)) < 0) {
+        af_err_set(err, "%s: the header must be track_id,label,split[,artist],<feature names> "
                         "(at least one feature)", name);
-    } else if (!(*names = calloc((size_t)(nf - 3), sizeof **names))) {
+    } else if (!(*names = calloc((size_t)(nf - lead), sizeof **names))) {
         af_err_set(err, "out of memory");
     } else {
-        for (*n = 0; *n < nf - 3; (*n)++)
-            if (!((*names)[*n] = strdup(fields[*n + 3])))
+        for (*n = 0; *n < nf - lead; (*n)++)
+            if (!((*names)[*n] = strdup(fields[*n + lead])))
                 break;
-        rc = *n == nf - 3 ? 0 : af_err_set(err, "out of memory");
+        rc = *n == nf - lead ? 0 : af_err_set(err, "out of memory");
     }
     if (rc != 0) {
         af_csv_free_names(*names, *n);
         *names = NULL;
         *n = 0;
+    } else if (first_column) {
+        *first_column = lead + 1;
     }
     free(fields);
     free(line);
@@ -149,19 +164,25 @@ void af_csv_free_names(char **names, int n)
     free(names);
 }
 
+static bool same_artist(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
 {
     char *line = NULL, **fields = NULL, **names = NULL;
     size_t line_cap = 0, fields_cap = 0, *per_track = NULL, per_track_cap = 0;
     float *row = NULL;
-    int dim = 0;
+    int dim = 0, lead = 0;
     long line_no = 1;
     int rc = -1;
     bool have_ds = false;
     ssize_t len;
     memset(ds, 0, sizeof *ds);
-    if (af_csv_read_header(in, name, &names, &dim, err) != 0)
+    if (af_csv_read_header(in, name, &names, &dim, &lead, err) != 0)
         return -1;
+    lead--; /* fields before the first feature */
     if (af_dataset_init(ds, dim, 0, err) != 0)
         goto out;
     have_ds = true;
@@ -184,9 +205,9 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
             af_err_set(err, "%s line %ld: unterminated quoted field", name, line_no);
             goto out;
         }
-        if (nf != dim + 3) {
+        if (nf != dim + lead) {
             af_err_set(err, "%s line %ld: %ld features, the header has %d (mismatched dimensions)",
-                       name, line_no, nf - 3, dim);
+                       name, line_no, nf - lead, dim);
             goto out;
         }
         char *end;
@@ -203,14 +224,15 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
                        fields[2]);
             goto out;
         }
-        for (long j = 3; j < nf; j++) {
-            row[j - 3] = strtof(fields[j], &end);
+        for (long j = lead; j < nf; j++) {
+            row[j - lead] = strtof(fields[j], &end);
             if (!fields[j][0] || *end) {
                 af_err_set(err, "%s line %ld: %s '%.40s' is not a number", name, line_no,
-                           names[j - 3], fields[j]);
+                           names[j - lead], fields[j]);
                 goto out;
             }
         }
+        const char *artist = lead == 4 && fields[3][0] ? fields[3] : NULL;
         int cls = af_dataset_class(ds, fields[1], err);
         if (cls < 0) {
             af_err_prefix(err, "%s line %ld", name, line_no);
@@ -219,7 +241,8 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
         long t = af_dataset_find_track(ds, id);
         if (t < 0) {
             size_t idx;
-            if (af_dataset_add_track(ds, id, cls, split, -1, &idx, err) != 0) {
+            if (af_dataset_add_track(ds, id, cls, split, -1, &idx, err) != 0 ||
+                af_dataset_set_artist(ds, idx, artist, err) != 0) {
                 af_err_prefix(err, "%s line %ld", name, line_no);
                 goto out;
             }
@@ -235,9 +258,10 @@ int af_csv_read(FILE *in, const char *name, af_dataset *ds, af_err *err)
                 per_track = grown;
                 per_track_cap = c;
             }
-        } else if (ds->track_class[t] != cls || ds->track_split[t] != split) {
-            af_err_set(err, "%s line %ld: track %lld has another label or split than on its "
-                            "earlier lines", name, line_no, id);
+        } else if (ds->track_class[t] != cls || ds->track_split[t] != split ||
+                   !same_artist(ds->track_artist[t], artist)) {
+            af_err_set(err, "%s line %ld: track %lld has another label, split or artist than on "
+                            "its earlier lines", name, line_no, id);
             goto out;
         }
         if (af_dataset_add_window(ds, (size_t)t, row, (long)per_track[t]++, NULL, err) != 0) {

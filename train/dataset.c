@@ -36,6 +36,9 @@ void af_dataset_free(af_dataset *ds)
     free(ds->track_split);
     free(ds->track_fold);
     free(ds->track_group);
+    for (size_t t = 0; ds->track_artist && t < ds->n_tracks; t++)
+        free(ds->track_artist[t]);
+    free(ds->track_artist);
     for (int c = 0; c < ds->n_classes; c++)
         free(ds->classes[c]);
     free(ds->classes);
@@ -88,9 +91,15 @@ static int hash_rebuild(af_dataset *ds, size_t cap, af_err *err)
     return 0;
 }
 
-void af_dataset_set_artist(af_dataset *ds, size_t t, const char *artist)
+int af_dataset_set_artist(af_dataset *ds, size_t t, const char *artist, af_err *err)
 {
+    char *copy = artist ? strdup(artist) : NULL;
+    if (artist && !copy)
+        return af_err_set(err, "out of memory");
+    free(ds->track_artist[t]);
+    ds->track_artist[t] = copy;
     ds->track_group[t] = af_split_group_hash(artist, ds->track_id[t], 0);
+    return 0;
 }
 
 long af_dataset_find_track(const af_dataset *ds, int64_t track_id)
@@ -118,7 +127,7 @@ int af_dataset_add_track(af_dataset *ds, int64_t track_id, int class_index, int 
         void *tmp;
         if (!(GROW(ds->track_id, cap)) || !(GROW(ds->track_class, cap)) ||
             !(GROW(ds->track_split, cap)) || !(GROW(ds->track_fold, cap)) ||
-            !(GROW(ds->track_group, cap)))
+            !(GROW(ds->track_group, cap)) || !(GROW(ds->track_artist, cap)))
             return af_err_set(err, "out of memory");
         ds->cap_tracks = cap;
     }
@@ -128,6 +137,7 @@ int af_dataset_add_track(af_dataset *ds, int64_t track_id, int class_index, int 
     ds->track_split[t] = split;
     ds->track_fold[t] = fold;
     ds->track_group[t] = af_split_group_hash(NULL, track_id, 0);
+    ds->track_artist[t] = NULL;
     if (2 * ds->n_tracks > ds->hash_cap) {
         if (hash_rebuild(ds, ds->hash_cap ? 4 * ds->hash_cap : 1024, err) != 0)
             return -1;
@@ -208,14 +218,17 @@ int af_dataset_finish(af_dataset *ds, af_err *err)
         per_track[ds->track[i]]++;
     size_t kept = 0;
     for (size_t t = 0; t < ds->n_tracks; t++) {
-        if (!per_track[t])
+        if (!per_track[t]) {
+            free(ds->track_artist[t]);
             continue;
+        }
         new_index[t] = kept;
         ds->track_id[kept] = ds->track_id[t];
         ds->track_class[kept] = ds->track_class[t];
         ds->track_split[kept] = ds->track_split[t];
         ds->track_fold[kept] = ds->track_fold[t];
         ds->track_group[kept] = ds->track_group[t];
+        ds->track_artist[kept] = ds->track_artist[t];
         kept++;
     }
     if (kept != ds->n_tracks) {

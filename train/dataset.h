@@ -35,6 +35,7 @@ typedef struct af_dataset {
     int *track_fold;  /* -1 when no folds */
     uint64_t *track_group; /* the track's artist: af_split_group_hash (salt 0) of its artist,
                               or of its track id when it has none (the default) */
+    char **track_artist;   /* the artist as given, NULL when none (--export-csv writes it) */
     /* classes: names sorted by strcmp once af_dataset_finish ran */
     int n_classes;
     char **classes;
@@ -55,8 +56,9 @@ int af_dataset_class(af_dataset *ds, const char *label, af_err *err);
 int af_dataset_add_track(af_dataset *ds, int64_t track_id, int class_index, int split, int fold,
                          size_t *index, af_err *err);
 /* Groups track index t with the other tracks of `artist` (NULL or a placeholder:
- * the track stays a group of its own); see track_group. */
-void af_dataset_set_artist(af_dataset *ds, size_t t, const char *artist);
+ * the track stays a group of its own; see track_group) and keeps a copy of the
+ * name.  Fails only when out of memory. */
+int af_dataset_set_artist(af_dataset *ds, size_t t, const char *artist, af_err *err);
 /* Index of a track id, or -1. */
 long af_dataset_find_track(const af_dataset *ds, int64_t track_id);
 

@@ -153,7 +153,8 @@ static int load_tracks(PGconn *conn, const char *const *p, af_dataset *ds, af_er
                      : af_dataset_add_track(ds, atoll(PQgetvalue(res, r, 0)), cls, s,
                                             atoi(PQgetvalue(res, r, 3)), &t, err);
         if (rc == 0)
-            af_dataset_set_artist(ds, t, PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4));
+            rc = af_dataset_set_artist(ds, t, PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4),
+                                       err);
     }
     PQclear(res);
     return rc;

@@ -190,7 +190,7 @@ synthetic_tracks 1 3 12 3 5 8
 sql "UPDATE feature_sets SET feature_names = (SELECT array_agg('x' || j ORDER BY j)
                                              FROM generate_series(0, 7) j) WHERE name = 'syn'" >/dev/null
 af-train --feature-set syn --export-csv "$test_tmp/syn.csv" 2>/dev/null
-expect_eq "track_id,label,split,x0,x1,x2,x3,x4,x5,x6,x7" "$(head -1 "$test_tmp/syn.csv")" \
+expect_eq "track_id,label,split,artist,x0,x1,x2,x3,x4,x5,x6,x7" "$(head -1 "$test_tmp/syn.csv")" \
     "--export-csv heads its columns with the feature set's names"
 use_fresh_database train_models_csv
 af-db migrate 2>/dev/null
@@ -211,12 +211,17 @@ run af-train --csv "$test_tmp/syn.csv" --feature-set My-Set --epochs 1
 expect_status 2 "--feature-set with a name the database cannot hold: a usage error"
 expect_err "feature set name 'My-Set': must start with a lower-case letter" "naming the rule"
 # The columns must be the set's, in order: swapped or renamed columns are refused.
-awk -F, 'BEGIN { OFS = "," } { t = $4; $4 = $5; $5 = t; print }' "$test_tmp/syn.csv" >"$test_tmp/swapped.csv"
+awk -F, 'BEGIN { OFS = "," } { t = $5; $5 = $6; $6 = t; print }' "$test_tmp/syn.csv" >"$test_tmp/swapped.csv"
 run af-train --csv "$test_tmp/swapped.csv" --feature-set mycsv --epochs 1
 expect_status 2 "a CSV whose columns are swapped"
-expect_err "swapped.csv: column 4 is 'x1' where feature set 'mycsv' has 'x0'" "is refused, naming the column"
-awk -F, 'BEGIN { OFS = "," }
-    NR == 1 { for (k = 4; k <= NF; k++) $k = "f" (k - 4) } { print }' "$test_tmp/syn.csv" >"$test_tmp/generic.csv"
+expect_err "swapped.csv: column 5 is 'x1' where feature set 'mycsv' has 'x0'" "is refused, naming the column"
+cut -d, -f1-3,5- "$test_tmp/swapped.csv" >"$test_tmp/swapped-old.csv"
+run af-train --csv "$test_tmp/swapped-old.csv" --feature-set mycsv --epochs 1
+expect_status 2 "the same in a file without the artist column"
+expect_err "swapped-old.csv: column 4 is 'x1'" "counts its columns"
+cut -d, -f1-3,5- "$test_tmp/syn.csv" |
+    awk -F, 'BEGIN { OFS = "," } NR == 1 { for (k = 4; k <= NF; k++) $k = "f" (k - 4) } { print }' \
+    >"$test_tmp/generic.csv"
 run af-train --csv "$test_tmp/generic.csv" --feature-set mycsv --hidden 16 --epochs 20 --patience 5
 expect_status 0 "a header of f0,f1,... (older exports) is still read"
 expect_err "generic.csv: its header names no features" "with a warning that it cannot be checked"

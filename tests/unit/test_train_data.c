@@ -88,9 +88,9 @@ static void test_dataset_drops_tracks_without_windows(void **state)
     af_dataset_add_track(&ds, 2, c, 0, -1, NULL, &err);
     af_dataset_add_track(&ds, 3, c, 0, -1, &b, &err);
     /* tracks 1 and 3 by one artist (spelt two ways); track 2 by another */
-    af_dataset_set_artist(&ds, a, "The Band");
-    af_dataset_set_artist(&ds, 1, "Someone Else");
-    af_dataset_set_artist(&ds, b, "  the  band ");
+    assert_int_equal(af_dataset_set_artist(&ds, a, "The Band", &err), 0);
+    assert_int_equal(af_dataset_set_artist(&ds, 1, "Someone Else", &err), 0);
+    assert_int_equal(af_dataset_set_artist(&ds, b, "  the  band ", &err), 0);
     uint64_t band = ds.track_group[a];
     assert_true(ds.track_group[1] != band);
     float v = 1;
@@ -101,8 +101,11 @@ static void test_dataset_drops_tracks_without_windows(void **state)
     assert_int_equal(af_dataset_find_track(&ds, 2), -1);
     assert_int_equal(ds.track_id[ds.track[0]], 3);
     assert_int_equal(ds.track_id[ds.track[1]], 1);
-    /* the groups follow their tracks when others are dropped */
+    /* the groups and names follow their tracks when others are dropped (the dropped
+     * track's name is freed: ASan's leak check) */
     assert_true(ds.track_group[0] == band && ds.track_group[1] == band);
+    assert_string_equal(ds.track_artist[0], "The Band");
+    assert_string_equal(ds.track_artist[1], "  the  band ");
     af_dataset_free(&ds);
 }
 
@@ -178,8 +181,13 @@ static void test_csv_round_trip(void **state)
     make_small(&ds);
     ds.x[0] = 0.1f;
     ds.x[1] = -3.4028235e38f;
+    long t10 = af_dataset_find_track(&ds, 10), t20 = af_dataset_find_track(&ds, 20);
+    assert_int_equal(af_dataset_set_artist(&ds, (size_t)t10, "Earth, Wind & \"Fire\"", &err), 0);
+    assert_int_equal(af_dataset_set_artist(&ds, (size_t)t20, "Miles", &err), 0);
     char *text = write_csv(&ds);
-    assert_non_null(strstr(text, "track_id,label,split,f0,f1\n30,rock,train,0.100000001,-3.40282347e+38\n"));
+    assert_non_null(strstr(text, "track_id,label,split,artist,f0,f1\n"
+                                 "30,rock,train,,0.100000001,-3.40282347e+38\n"
+                                 "10,jazz,val,\"Earth, Wind & \"\"Fire\"\"\",3,4\n"));
     assert_int_equal(read_csv(text, &back, &err), 0);
     assert_int_equal(back.dim, 2);
     assert_int_equal(back.n_windows, 5);
@@ -190,7 +198,11 @@ static void test_csv_round_trip(void **state)
         assert_int_equal(back.track_split[back.track[i]], ds.track_split[ds.track[i]]);
         assert_string_equal(back.classes[back.track_class[back.track[i]]],
                             ds.classes[ds.track_class[ds.track[i]]]);
+        /* the artist groups come back with the names: the networks draw alike */
+        assert_true(back.track_group[back.track[i]] == ds.track_group[ds.track[i]]);
     }
+    assert_null(back.track_artist[af_dataset_find_track(&back, 30)]);
+    assert_string_equal(back.track_artist[af_dataset_find_track(&back, 10)], "Earth, Wind & \"Fire\"");
     char *again = write_csv(&back);
     assert_string_equal(text, again);
     free(text);
@@ -213,7 +225,7 @@ static void test_csv_header_names_the_features(void **state)
     FILE *f = open_memstream(&buf, &len);
     assert_int_equal(af_csv_write(f, &ds, names, &err), 0);
     fclose(f);
-    assert_non_null(strstr(buf, "track_id,label,split,chroma01_mean,tempo\n30,rock,train,"));
+    assert_non_null(strstr(buf, "track_id,label,split,artist,chroma01_mean,tempo\n30,rock,train,,"));
     free(buf);
     af_dataset_free(&ds);
 }
@@ -230,9 +242,34 @@ static void test_csv_quoting(void **state)
     assert_int_equal(ds.n_classes, 2);
     assert_string_equal(ds.classes[1], "rock, \"hard\"");
     char *text = write_csv(&ds);
-    assert_non_null(strstr(text, "1,\"rock, \"\"hard\"\"\",test,2.5\n"));
+    assert_non_null(strstr(text, "1,\"rock, \"\"hard\"\"\",test,,2.5\n"));
     free(text);
     af_dataset_free(&ds);
+}
+
+/* The artist column is optional (older exports lack it), and an empty field is no
+ * artist: each such track is a group of its own, as a track without one in the
+ * database is. */
+static void test_csv_artist_column(void **state)
+{
+    (void)state;
+    af_dataset old, with;
+    af_err err = {0};
+    assert_int_equal(read_csv("track_id,label,split,f0\n1,a,train,1\n2,a,train,2\n", &old, &err), 0);
+    assert_int_equal(old.dim, 1);
+    assert_null(old.track_artist[0]);
+    assert_true(old.track_group[0] != old.track_group[1]);
+    assert_int_equal(read_csv("track_id,label,split,artist,f0\n1,a,train,The Band,1\n"
+                              "2,a,train,the band,2\n3,a,train,,3\n4,a,train,,4\n",
+                              &with, &err),
+                     0);
+    assert_int_equal(with.dim, 1);
+    assert_float_equal(with.x[3], 4, 0);
+    assert_true(with.track_group[0] == with.track_group[1]);
+    assert_null(with.track_artist[2]);
+    assert_true(with.track_group[2] != with.track_group[3]);
+    af_dataset_free(&old);
+    af_dataset_free(&with);
 }
 
 static void expect_csv_error(const char *text, const char *message)
@@ -250,6 +287,13 @@ static void test_csv_errors(void **state)
     expect_csv_error("", "t.csv is empty");
     expect_csv_error("id,label,split,f0\n", "the header must be track_id,label,split");
     expect_csv_error("track_id,label,split\n", "the header must be");
+    expect_csv_error("track_id,label,split,artist\n", "the header must be track_id,label,split[,artist]");
+    expect_csv_error("track_id,label,split,artist,f0\n1,a,train,x,1\n1,a,train,y,1\n",
+                     "line 3: track 1 has another label, split or artist");
+    expect_csv_error("track_id,label,split,artist,f0\n1,a,train,x,1\n1,a,train,,1\n",
+                     "another label, split or artist");
+    expect_csv_error("track_id,label,split,artist,f0\n1,a,train,1\n",
+                     "line 2: 0 features, the header has 1");
     expect_csv_error("track_id,label,split,f0,f1\n1,a,train,1\n",
                      "t.csv line 2: 1 features, the header has 2 (mismatched dimensions)");
     expect_csv_error("track_id,label,split,f0\nx,a,train,1\n", "line 2: track_id 'x' is not an integer");
@@ -262,8 +306,8 @@ static void test_csv_errors(void **state)
     expect_csv_error("track_id,label,split,f0\n1,a,train,1\n1,a,train,nan\n",
                      "line 3: track 1 window 1: feature 0 is NaN");
     expect_csv_error("track_id,label,split,f0\n1,a,train,1\n1,b,train,1\n",
-                     "line 3: track 1 has another label or split");
-    expect_csv_error("track_id,label,split,f0\n1,a,train,1\n1,a,test,1\n", "another label or split");
+                     "line 3: track 1 has another label, split or artist");
+    expect_csv_error("track_id,label,split,f0\n1,a,train,1\n1,a,test,1\n", "another label, split");
     expect_csv_error("track_id,label,split,f0\n1,\"a,train,1\n", "line 2: unterminated quoted field");
     expect_csv_error("track_id,label,split,f0\n1,,train,1\n", "line 2: empty genre label");
 }
@@ -357,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_csv_round_trip),
         cmocka_unit_test(test_csv_header_names_the_features),
         cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_csv_artist_column),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_parse_hidden),
         cmocka_unit_test(test_eval_literals),
