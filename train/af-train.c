@@ -61,6 +61,7 @@ static const char usage[] =
     "      --split-scheme NAME  train/val/test assignment to use and extend\n"
     "                           (default: [train] split_scheme)\n"
     "      --folds K            artist-grouped K-fold cross-validation instead of the test split\n"
+    "                           (with --csv: folds computed from the file's artist column)\n"
     "      --csv FILE           train on FILE instead of the database: a header line\n"
     "                           track_id,label,split,artist,<feature names...>, then one line\n"
     "                           per window (what --export-csv writes). The artist column may be\n"
@@ -292,11 +293,6 @@ static int read_options(struct job *j, af_err *err)
     j->baseline_max_rows = (size_t)af_config_int(cfg, "train.baseline_max_rows");
     j->opt.stop = stop_requested;
     j->threads = (int)af_config_int(cfg, "train.threads");
-    if (j->folds && j->csv)
-        return af_err_set_code(err, AF_EXIT_USAGE,
-                               "--folds takes its folds from the database's split scheme, "
-                               "which a CSV file does not carry: use the database or the CSV "
-                               "file's splits");
     if (j->tune && !j->folds)
         return af_err_set_code(err, AF_EXIT_USAGE,
                                "--tune needs --folds K: it compares candidates by inner "
@@ -541,6 +537,27 @@ static int check_csv_columns(struct job *j, af_err *err)
     return rc;
 }
 
+/* --folds on a CSV file: no scheme is stored for it, so its folds are computed
+ * from its tracks alone (af_split_group_folds: by artist, stratified by genre),
+ * the same every time the file is read. */
+static int csv_folds(struct job *j, af_err *err)
+{
+    af_dataset *ds = &j->ds;
+    size_t unknown = 0;
+    for (size_t t = 0; t < ds->n_tracks; t++)
+        unknown += !ds->track_artist[t] || !af_split_artist_known(ds->track_artist[t]);
+    if (2 * unknown > ds->n_tracks)
+        log_warn("%s: %zu of %zu tracks name no artist: each of them is a group of its own, so "
+                 "tracks of one artist can land in different folds and the scores come out "
+                 "higher than on unseen artists (the file's artist column gives them)",
+                 j->csv, unknown, ds->n_tracks);
+    if (af_split_group_folds(ds->track_group, ds->track_class, ds->n_tracks, ds->n_classes,
+                             j->folds, ds->track_fold, err) != 0)
+        return af_err_prefix(err, "%s", j->csv);
+    log_info("%s: %d folds by artist, computed from the file", j->csv, j->folds);
+    return 0;
+}
+
 static int load_data(struct job *j, af_err *err)
 {
     double started = af_monotonic_seconds();
@@ -559,6 +576,8 @@ static int load_data(struct job *j, af_err *err)
                                    "(mismatched dimensions)",
                               j->csv, j->ds.dim, j->fs.name, j->fs.dim);
         if (check_csv_columns(j, err) != 0)
+            return -1;
+        if (j->folds && csv_folds(j, err) != 0)
             return -1;
         if (check_data(j, err) != 0)
             return -1;

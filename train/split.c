@@ -209,6 +209,51 @@ int af_split_draw_validation(const uint64_t *group, const bool *pool, size_t n, 
     return 0;
 }
 
+int af_split_group_folds(const uint64_t *group, const int *genre, size_t n, int n_genres, int k,
+                         int *fold, af_err *err)
+{
+    if (k < 2 || k > 64)
+        return af_err_set(err, "%d folds: expected 2 to 64", k);
+    bool *all = malloc((n ? n : 1) * sizeof *all);
+    for (size_t i = 0; all && i < n; i++)
+        all[i] = true;
+    size_t n_groups = 0;
+    uint64_t *keys = all ? pool_groups(group, all, n, &n_groups) : NULL;
+    af_split_group *groups = calloc(n_groups ? n_groups : 1, sizeof *groups);
+    int *votes = calloc((n_groups ? n_groups : 1) * (size_t)n_genres, sizeof *votes);
+    int rc = keys && groups && votes ? 0 : af_err_set(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uint64_t *key = bsearch(&group[i], keys, n_groups, sizeof *keys, cmp_u64);
+        if (genre[i] < 0 || genre[i] >= n_genres)
+            rc = af_err_set(err, "folds: track %zu has genre %d out of range", i, genre[i]);
+        else
+            votes[(size_t)(key - keys) * (size_t)n_genres + (size_t)genre[i]]++;
+    }
+    for (size_t g = 0; rc == 0 && g < n_groups; g++) {
+        const int *v = votes + g * (size_t)n_genres;
+        groups[g] = (af_split_group){.hash = keys[g], .bucket = -1};
+        for (int c = 0; c < n_genres; c++) {
+            groups[g].size += v[c];
+            if (v[c] > v[groups[g].genre])
+                groups[g].genre = c;
+        }
+    }
+    double targets[64];
+    for (int b = 0; b < k; b++)
+        targets[b] = 1.0 / k;
+    if (rc == 0)
+        rc = af_split_stratify(groups, n_groups, n_genres, k, targets, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const uint64_t *key = bsearch(&group[i], keys, n_groups, sizeof *keys, cmp_u64);
+        fold[i] = groups[key - keys].bucket;
+    }
+    free(all);
+    free(keys);
+    free(groups);
+    free(votes);
+    return rc;
+}
+
 const char *af_split_name(enum af_split s)
 {
     switch (s) {

@@ -104,6 +104,18 @@ int af_split_fold(const char *artist, int64_t track_id, int k, uint64_t salt);
 int af_split_draw_validation(const uint64_t *group, const bool *pool, size_t n, double share,
                              uint64_t salt, bool *val, size_t *n_val_groups, af_err *err);
 
+/*
+ * Stratified, group-disjoint k folds for tracks held in memory (af-train --folds
+ * on a CSV file, which has no stored scheme): the tracks with one group hash
+ * (group[i], e.g. af_split_group_hash) form a group, whose genre is the one most
+ * of its tracks have (genre[i] in 0..n_genres-1; a tie goes to the lowest), and
+ * af_split_stratify places the groups, each fold's target 1/k.  fold[i] gets
+ * track i's fold.  A function of the tracks alone: the same tracks, the same
+ * folds.  k in 2..64.
+ */
+int af_split_group_folds(const uint64_t *group, const int *genre, size_t n, int n_genres, int k,
+                         int *fold, af_err *err);
+
 /* "train", "val", "test" (the names the database stores). */
 const char *af_split_name(enum af_split s);
 

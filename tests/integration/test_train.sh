@@ -77,6 +77,27 @@ af-train "${fast[@]}" --seed 9 --member-val-share 0 -q >/dev/null 2>&1
 af-train "${fast[@]}" --seed 9 --member-val-share 0 --csv "$test_tmp/no-artist.csv" -q >/dev/null 2>&1
 expect_eq "1|2" "$(sql "SELECT count(DISTINCT md5(weights)), count(*) FROM models WHERE hyperparameters->>'seed' = '9'")" \
     "with --member-val-share 0 it gives the database's model bytes"
+# --folds on a CSV file: folds by the file's artists, computed from the file alone (the
+# same every time), every artist's tracks in one fold.
+run af-train "${fast[@]}" --seed 10 --folds 3 --csv "$test_tmp/data.csv"
+expect_status 0 "--folds 3 --csv"
+expect_err 'data\.csv: 3 folds by artist, computed from the file' "says where the folds come from"
+expect_no 'name no artist' "$err" "and does not warn about artists"
+expect_eq "0,1,2" "$(sql "SELECT string_agg(DISTINCT fold::text, ',') FROM evaluations WHERE model_id = (SELECT max(model_id) FROM models)")" \
+    "one evaluation per fold"
+expect_eq "0" "$(sql "SELECT count(*) FROM (SELECT t.artist FROM predictions p JOIN tracks t USING (track_id)
+                       WHERE p.model_id = (SELECT max(model_id) FROM models) AND p.classifier = 'network'
+                       GROUP BY t.artist HAVING count(DISTINCT p.fold) > 1) x")" "no artist spans two folds"
+expect_eq "$(sql "SELECT count(*) FROM tracks")" "$(sql "SELECT count(*) FROM predictions WHERE classifier = 'network'
+                                                         AND model_id = (SELECT max(model_id) FROM models)")" \
+    "every track is predicted once, in its fold"
+af-train "${fast[@]}" --seed 10 --folds 3 --csv "$test_tmp/data.csv" -q >/dev/null 2>&1
+expect_eq "1|2" "$(sql "SELECT count(DISTINCT md5(weights)), count(*) FROM models WHERE hyperparameters->>'seed' = '10'")" \
+    "the same file gives the same folds and model bytes"
+run af-train "${fast[@]}" --seed 10 --folds 3 --csv "$test_tmp/no-artist.csv"
+expect_status 0 "--folds on a file without artists"
+expect_err 'no-artist\.csv: 234 of 234 tracks name no artist: each of them is a group of its own' \
+    "warns that the folds cannot keep artists apart"
 
 # Key shift (train.key_shift): the warning on a feature set without chroma, and on
 # one with chroma01..chroma12 blocks, genres that differ only in key are not learned.

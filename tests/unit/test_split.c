@@ -485,6 +485,42 @@ static void test_draw_validation_leaves_both_sides_non_empty(void **state)
     assert_non_null(strstr(err.msg, "share 0"));
 }
 
+/* Folds for tracks in memory (a CSV file): whole artists, every genre in every
+ * fold, a function of the tracks alone. */
+static void test_group_folds_in_memory(void **state)
+{
+    (void)state;
+    uint64_t group[200];
+    bool pool[200];
+    int artist[200], genre[200], fold[200], again[200];
+    size_t n = draw_catalogue(group, pool, artist);
+    for (size_t i = 0; i < n; i++)
+        genre[i] = artist[i] % 4; /* 10 artists per genre */
+    af_err err = {0};
+    assert_int_equal(af_split_group_folds(group, genre, n, 4, 5, fold, &err), 0);
+    int artist_fold[DRAW_ARTISTS], per_genre_fold[4][5] = {{0}};
+    for (int a = 0; a < DRAW_ARTISTS; a++)
+        artist_fold[a] = -1;
+    for (size_t i = 0; i < n; i++) {
+        assert_in_range(fold[i], 0, 4);
+        if (artist_fold[artist[i]] < 0) {
+            artist_fold[artist[i]] = fold[i];
+            per_genre_fold[genre[i]][fold[i]]++;
+        }
+        assert_int_equal(fold[i], artist_fold[artist[i]]);
+    }
+    for (int g = 0; g < 4; g++)
+        for (int f = 0; f < 5; f++)
+            assert_true(per_genre_fold[g][f] == 2); /* 10 artists of a genre over 5 folds */
+    assert_int_equal(af_split_group_folds(group, genre, n, 4, 5, again, &err), 0);
+    assert_memory_equal(fold, again, n * sizeof *fold);
+    assert_int_equal(af_split_group_folds(group, genre, n, 4, 1, fold, &err), -1);
+    assert_non_null(strstr(err.msg, "1 folds: expected 2 to 64"));
+    genre[7] = 4;
+    assert_int_equal(af_split_group_folds(group, genre, n, 4, 5, fold, &err), -1);
+    assert_non_null(strstr(err.msg, "genre 4 out of range"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_stratify_is_deterministic_and_checks_input),
         cmocka_unit_test(test_draw_validation_takes_whole_artists_from_the_pool),
         cmocka_unit_test(test_draw_validation_leaves_both_sides_non_empty),
+        cmocka_unit_test(test_group_folds_in_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
