@@ -148,7 +148,7 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Sorted distinct groups of the pool; *n gets their number. */
+/* Sorted distinct groups of the pool (NULL: of every track); *n gets their number. */
 static uint64_t *pool_groups(const uint64_t *group, const bool *pool, size_t n_tracks, size_t *n)
 {
     uint64_t *g = malloc((n_tracks ? n_tracks : 1) * sizeof *g);
@@ -156,7 +156,7 @@ static uint64_t *pool_groups(const uint64_t *group, const bool *pool, size_t n_t
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n_tracks; i++)
-        if (pool[i])
+        if (!pool || pool[i])
             g[k++] = group[i];
     qsort(g, k, sizeof *g, cmp_u64);
     size_t distinct = 0;
@@ -214,20 +214,19 @@ int af_split_group_folds(const uint64_t *group, const int *genre, size_t n, int 
 {
     if (k < 2 || k > 64)
         return af_err_set(err, "%d folds: expected 2 to 64", k);
-    bool *all = malloc((n ? n : 1) * sizeof *all);
-    for (size_t i = 0; all && i < n; i++)
-        all[i] = true;
     size_t n_groups = 0;
-    uint64_t *keys = all ? pool_groups(group, all, n, &n_groups) : NULL;
+    uint64_t *keys = pool_groups(group, NULL, n, &n_groups);
+    size_t *of_track = malloc((n ? n : 1) * sizeof *of_track); /* each track's group */
     af_split_group *groups = calloc(n_groups ? n_groups : 1, sizeof *groups);
     int *votes = calloc((n_groups ? n_groups : 1) * (size_t)n_genres, sizeof *votes);
-    int rc = keys && groups && votes ? 0 : af_err_set(err, "out of memory");
+    int rc = keys && of_track && groups && votes ? 0 : af_err_set(err, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        uint64_t *key = bsearch(&group[i], keys, n_groups, sizeof *keys, cmp_u64);
+        of_track[i] = (size_t)((uint64_t *)bsearch(&group[i], keys, n_groups, sizeof *keys,
+                                                   cmp_u64) - keys);
         if (genre[i] < 0 || genre[i] >= n_genres)
             rc = af_err_set(err, "folds: track %zu has genre %d out of range", i, genre[i]);
         else
-            votes[(size_t)(key - keys) * (size_t)n_genres + (size_t)genre[i]]++;
+            votes[of_track[i] * (size_t)n_genres + (size_t)genre[i]]++;
     }
     for (size_t g = 0; rc == 0 && g < n_groups; g++) {
         const int *v = votes + g * (size_t)n_genres;
@@ -243,11 +242,9 @@ int af_split_group_folds(const uint64_t *group, const int *genre, size_t n, int 
         targets[b] = 1.0 / k;
     if (rc == 0)
         rc = af_split_stratify(groups, n_groups, n_genres, k, targets, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const uint64_t *key = bsearch(&group[i], keys, n_groups, sizeof *keys, cmp_u64);
-        fold[i] = groups[key - keys].bucket;
-    }
-    free(all);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        fold[i] = groups[of_track[i]].bucket;
+    free(of_track);
     free(keys);
     free(groups);
     free(votes);
